@@ -1,0 +1,105 @@
+using SinkConnector.Mapping;
+
+namespace SinkConnector.Configuration;
+
+/// <summary>A loaded and validated configuration directory: <c>sink.yaml</c> plus <c>mappings/*.yaml</c>.</summary>
+public sealed record SinkConfig(string Directory, ConnectorSettings Connector, IReadOnlyList<MappingConfig> Mappings);
+
+/// <summary>The connector-wide settings of <c>sink.yaml</c>.</summary>
+public sealed record ConnectorSettings
+{
+    public required string Name { get; init; }
+    public required KafkaSettings Kafka { get; init; }
+    public required PostgresSettings Postgres { get; init; }
+    public BatchSettings Batch { get; init; } = new();
+    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(30);
+    public HttpSettings? Http { get; init; }
+}
+
+public sealed record KafkaSettings
+{
+    public required string BootstrapServers { get; init; }
+
+    /// <summary>Defaults to <see cref="ConnectorSettings.Name"/>.</summary>
+    public required string GroupId { get; init; }
+
+    /// <summary>Where to start a partition that has no offset stored in Postgres.</summary>
+    public AutoOffsetReset AutoOffsetReset { get; init; } = AutoOffsetReset.Earliest;
+
+    /// <summary>Passed through to librdkafka (security.protocol, sasl.*, ssl.*, ...).</summary>
+    public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
+}
+
+public enum AutoOffsetReset
+{
+    Earliest,
+    Latest,
+}
+
+public sealed record PostgresSettings
+{
+    public required string ConnectionString { get; init; }
+
+    /// <summary>Schema of the connector's own tables (offsets, dead letters).</summary>
+    public string Schema { get; init; } = "sink";
+}
+
+public sealed record BatchSettings
+{
+    public int MaxRows { get; init; } = 10_000;
+    public long MaxBytes { get; init; } = 16L * 1024 * 1024;
+    public TimeSpan MaxLatency { get; init; } = TimeSpan.FromMilliseconds(200);
+}
+
+public sealed record HttpSettings(string Listen);
+
+/// <summary>One <c>mappings/*.yaml</c> file: topics into one table.</summary>
+public sealed record MappingConfig
+{
+    /// <summary>The file name without extension; names the mapping in dead letters and logs.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Path of the YAML file, for error messages.</summary>
+    public required string File { get; init; }
+
+    public required IReadOnlyList<string> Topics { get; init; }
+    public required TableName Table { get; init; }
+    public MessageFormat Format { get; init; } = MessageFormat.Json;
+    public WriteMode Mode { get; init; } = WriteMode.Insert;
+    public IReadOnlyList<string> Key { get; init; } = [];
+    public bool DeleteOnTombstone { get; init; }
+    public ErrorPolicy OnError { get; init; } = ErrorPolicy.DeadLetter;
+    public bool AutoCreate { get; init; }
+    public bool AutoEvolve { get; init; }
+    public required IReadOnlyList<ColumnMapping> Columns { get; init; }
+}
+
+/// <summary>A schema-qualified table name. Always quoted when it reaches SQL.</summary>
+public sealed record TableName(string Schema, string Name)
+{
+    public override string ToString() => $"{Schema}.{Name}";
+}
+
+public enum MessageFormat
+{
+    Json,
+    Debezium,
+    ConnectJson,
+    Raw,
+}
+
+public enum WriteMode
+{
+    Insert,
+    Upsert,
+}
+
+public enum ErrorPolicy
+{
+    DeadLetter,
+    Fail,
+}
+
+/// <summary>One target column: where its value comes from and its Postgres type.</summary>
+/// <param name="Default">Text of the YAML default, converted like an input value of <paramref name="Type"/>.</param>
+public sealed record ColumnMapping(string Name, SourcePath From, ColumnType Type, bool Nullable, string? Default);

@@ -1,0 +1,26 @@
+namespace SinkConnector.Mapping;
+
+/// <summary>What kind of problem a message had; stored with dead letters and used to filter them.</summary>
+public enum ConversionErrorKind
+{
+    /// <summary>The value or key is not valid JSON (or not valid UTF-8).</summary>
+    InvalidJson,
+
+    /// <summary>A required column's source is missing or null.</summary>
+    MissingField,
+
+    /// <summary>A value cannot be converted to the column type.</summary>
+    WrongType,
+
+    /// <summary>A value has the right type but does not fit the column (overflow, length, precision).</summary>
+    OutOfRange,
+
+    /// <summary>The envelope (debezium, connect-json) is not what the format expects.</summary>
+    InvalidEnvelope,
+}
+
+/// <summary>Why one message could not become a row. A value, not an exception: the loop decides what to do.</summary>
+public sealed record ConversionError(ConversionErrorKind Kind, string Column, string Message)
+{
+    public override string ToString() => $"{Kind} in column '{Column}': {Message}";
+}
