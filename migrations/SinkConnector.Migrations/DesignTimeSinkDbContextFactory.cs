@@ -1,0 +1,19 @@
+using Microsoft.EntityFrameworkCore.Design;
+using SinkConnector.Configuration;
+using SinkConnector.Postgres;
+
+namespace SinkConnector.Migrations;
+
+/// <summary>
+/// Lets EF tooling (<c>dotnet ef migrations add</c>) build the context without the sink's configuration.
+/// The connection string is only used by commands that talk to a database.
+/// </summary>
+public sealed class DesignTimeSinkDbContextFactory : IDesignTimeDbContextFactory<SinkDbContext>
+{
+    public SinkDbContext CreateDbContext(string[] args) =>
+        new SinkDatabase(new PostgresSettings
+        {
+            ConnectionString = Environment.GetEnvironmentVariable("SINK_POSTGRES") ?? "Host=localhost;Database=postgres",
+            Schema = "sink",
+        }).CreateContext();
+}

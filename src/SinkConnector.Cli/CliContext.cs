@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using SinkConnector.Configuration;
+
+namespace SinkConnector.Cli;
+
+/// <summary>What every command shares: the --config option, loading it, and turning failures into exit codes.</summary>
+public static class CliContext
+{
+    public static Option<string?> ConfigOption() => new("--config")
+    {
+        Description = "Configuration directory (sink.yaml and mappings/). Defaults to $SINK_CONFIG.",
+    };
+
+    /// <summary>Loads the configuration and runs <paramref name="body"/>, mapping errors to exit codes 2 and 1.</summary>
+    public static async Task<int> RunAsync(ParseResult parse, Option<string?> configOption, Func<SinkConfig, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+    {
+        var directory = parse.GetValue(configOption) ?? Environment.GetEnvironmentVariable("SINK_CONFIG");
+        if (string.IsNullOrEmpty(directory))
+        {
+            await Console.Error.WriteLineAsync("sink: --config DIR is required (or set SINK_CONFIG)");
+            return ExitCodes.Usage;
+        }
+
+        SinkConfig config;
+        try
+        {
+            config = ConfigLoader.Load(directory);
+        }
+        catch (ConfigException e)
+        {
+            foreach (var error in e.Errors)
+            {
+                await Console.Error.WriteLineAsync(error.ToString());
+            }
+
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            return await body(config, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            await Console.Error.WriteLineAsync($"sink: {Describe(e)}");
+            return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>The message chain without stack traces: what an operator needs to fix it.</summary>
+    private static string Describe(Exception e)
+    {
+        var messages = new List<string>();
+        for (var current = e; current is not null; current = current.InnerException)
+        {
+            messages.Add(current.Message);
+        }
+
+        return string.Join(" -> ", messages.Distinct());
+    }
+
+    public static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder => builder
+        .AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        })
+        .SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("SINK_LOG_LEVEL"), true, out var level) ? level : LogLevel.Information));
+}

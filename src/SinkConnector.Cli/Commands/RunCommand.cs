@@ -1,0 +1,39 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using SinkConnector.Consumer;
+using SinkConnector.Postgres;
+
+namespace SinkConnector.Cli.Commands;
+
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = CliContext.ConfigOption();
+        var command = new Command("run", "Run the sink until SIGTERM or SIGINT.") { config };
+        command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, _) =>
+        {
+            using var stopping = new CancellationTokenSource();
+            // SIGTERM and SIGINT start a graceful shutdown; cancelling the signal keeps the runtime from
+            // exiting before the current batch is committed and the consumer has left the group.
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+
+            using var loggers = CliContext.CreateLoggerFactory();
+            await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
+            using var consumer = new SinkConsumer(sinkConfig, database, loggers.CreateLogger("sink"));
+            // The consumer loop blocks in librdkafka's poll; it gets a thread of its own.
+            await Task.Factory.StartNew(() => consumer.RunAsync(stopping.Token), CancellationToken.None,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            return ExitCodes.Success;
+
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stopping.Cancel();
+            }
+        }, cancellationToken));
+        return command;
+    }
+}

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using SinkConnector.Postgres;
+
+namespace SinkConnector.Cli.Commands;
+
+public static class ValidateCommand
+{
+    public static Command Create()
+    {
+        var config = CliContext.ConfigOption();
+        var command = new Command("validate", "Check the configuration files and the target tables; report every problem.") { config };
+        command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
+        {
+            await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
+            await using var connection = await database.DataSource.OpenConnectionAsync(ct);
+            var problems = 0;
+            foreach (var mapping in sinkConfig.Mappings)
+            {
+                foreach (var error in await TableInspector.CheckAsync(connection, mapping, ct))
+                {
+                    await Console.Error.WriteLineAsync(error.ToString());
+                    problems++;
+                }
+            }
+
+            if (problems > 0)
+            {
+                return ExitCodes.Usage;
+            }
+
+            Console.WriteLine($"{sinkConfig.Directory}: {sinkConfig.Mappings.Count} mapping(s) valid, target tables compatible.");
+            return ExitCodes.Success;
+        }, cancellationToken));
+        return command;
+    }
+}

@@ -1,0 +1,144 @@
+using YamlDotNet.RepresentationModel;
+
+namespace SinkConnector.Configuration;
+
+/// <summary>
+/// Loads a configuration directory (<c>sink.yaml</c> and <c>mappings/*.yaml</c>) and validates all of it before
+/// failing, so that an operator sees every problem from one run of <c>sink validate</c>.
+/// </summary>
+public static class ConfigLoader
+{
+    public const string SinkFileName = "sink.yaml";
+    public const string MappingsDirectoryName = "mappings";
+
+    /// <summary>Loads and validates <paramref name="directory"/>.</summary>
+    /// <param name="environment">Looks up <c>${NAME}</c> references; defaults to the process environment.</param>
+    /// <exception cref="ConfigException">Listing every problem found, in all files.</exception>
+    public static SinkConfig Load(string directory, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        var errors = new List<ConfigError>();
+        var root = Path.GetFullPath(directory);
+        if (!Directory.Exists(root))
+        {
+            throw new ConfigException([new ConfigError(root, "", "configuration directory not found")]);
+        }
+
+        var connector = ReadSinkFile(Path.Combine(root, SinkFileName), environment, errors);
+        var mappings = ReadMappings(Path.Combine(root, MappingsDirectoryName), environment, errors);
+        if (errors.Count > 0)
+        {
+            throw new ConfigException(errors);
+        }
+
+        return new SinkConfig(root, connector!, mappings);
+    }
+
+    private static ConnectorSettings? ReadSinkFile(string file, Func<string, string?> environment, List<ConfigError> errors)
+    {
+        if (!File.Exists(file))
+        {
+            errors.Add(new ConfigError(file, "", "file not found"));
+            return null;
+        }
+
+        var reader = new YamlValueReader(file, environment, errors);
+        return ReadRoot(file, reader, errors) is { } root ? SinkFileReader.Read(root, reader) : null;
+    }
+
+    private static List<MappingConfig> ReadMappings(string directory, Func<string, string?> environment, List<ConfigError> errors)
+    {
+        var mappings = new List<MappingConfig>();
+        if (!Directory.Exists(directory))
+        {
+            errors.Add(new ConfigError(directory, "", "mappings directory not found (one YAML file per topic -> table mapping)"));
+            return mappings;
+        }
+
+        var files = Directory.EnumerateFiles(directory)
+            .Where(f => Path.GetExtension(f).ToLowerInvariant() is ".yaml" or ".yml")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (files.Count == 0)
+        {
+            errors.Add(new ConfigError(directory, "", "no mapping files (*.yaml, *.yml)"));
+        }
+
+        var fileByName = new Dictionary<string, string>(StringComparer.Ordinal);
+        var fileByTopic = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            var name = Path.GetFileNameWithoutExtension(file);
+            if (!fileByName.TryAdd(name, file))
+            {
+                errors.Add(new ConfigError(file, "", $"mapping name '{name}' is also used by {fileByName[name]}; mapping names must be unique"));
+            }
+
+            var reader = new YamlValueReader(file, environment, errors);
+            if (ReadRoot(file, reader, errors) is not { } root)
+            {
+                continue;
+            }
+
+            var result = MappingFileReader.Read(root, reader, name);
+            foreach (var (topic, path) in result.Topics)
+            {
+                if (!fileByTopic.TryAdd(topic, file))
+                {
+                    reader.Error(path, $"topic '{topic}' mapped twice: also in {fileByTopic[topic]}");
+                }
+            }
+
+            if (result.Mapping is { } mapping)
+            {
+                mappings.Add(mapping);
+            }
+        }
+
+        return mappings;
+    }
+
+    /// <summary>Parses the file and returns its top-level mapping, after reporting its duplicate keys.</summary>
+    private static YamlMappingNode? ReadRoot(string file, YamlValueReader reader, List<ConfigError> errors)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(file);
+        }
+        catch (IOException e)
+        {
+            reader.Error("", $"cannot read file: {e.Message}");
+            return null;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            reader.Error("", $"cannot read file: {e.Message}");
+            return null;
+        }
+
+        if (YamlFileParser.Parse(file, text, errors) is not { } yaml)
+        {
+            return null;
+        }
+
+        foreach (var duplicate in yaml.Duplicates)
+        {
+            reader.Error(duplicate.Path, duplicate.ParentPath == "columns" ? "duplicate column" : "duplicate key");
+        }
+
+        if (YamlValueReader.IsNull(yaml.Root))
+        {
+            reader.Error("", "file is empty");
+            return null;
+        }
+
+        if (yaml.Root is not YamlMappingNode root)
+        {
+            reader.Error("", $"the file must be a YAML mapping of keys to values, not {YamlPath.Kind(yaml.Root!)}");
+            return null;
+        }
+
+        return root;
+    }
+}

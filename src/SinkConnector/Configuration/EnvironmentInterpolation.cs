@@ -1,0 +1,78 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace SinkConnector.Configuration;
+
+/// <summary>
+/// Replaces <c>${NAME}</c> and <c>${NAME:-default}</c> in YAML values so that secrets need not be in files.
+/// <c>$${</c> is a literal <c>${</c>. As in a shell, <c>:-</c> also applies when the variable is set but empty.
+/// </summary>
+internal static partial class EnvironmentInterpolation
+{
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex NamePattern();
+
+    /// <summary>Returns the expanded text, or null after adding one message per problem to <paramref name="problems"/>.</summary>
+    public static string? Expand(string text, Func<string, string?> environment, List<string> problems)
+    {
+        if (!text.Contains('$', StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        var result = new StringBuilder(text.Length);
+        var failed = false;
+        var i = 0;
+        while (i < text.Length)
+        {
+            if (string.CompareOrdinal(text, i, "$${", 0, 3) == 0)
+            {
+                result.Append("${");
+                i += 3;
+                continue;
+            }
+
+            if (string.CompareOrdinal(text, i, "${", 0, 2) != 0)
+            {
+                result.Append(text[i++]);
+                continue;
+            }
+
+            var close = text.IndexOf('}', i + 2);
+            if (close < 0)
+            {
+                problems.Add($"unterminated '${{' (write '$${{' for a literal '${{')");
+                return null;
+            }
+
+            var inner = text[(i + 2)..close];
+            var separator = inner.IndexOf(":-", StringComparison.Ordinal);
+            var name = separator < 0 ? inner : inner[..separator];
+            var fallback = separator < 0 ? null : inner[(separator + 2)..];
+            i = close + 1;
+            if (!NamePattern().IsMatch(name))
+            {
+                problems.Add($"'${{{inner}}}' is not a valid variable reference (expected ${{NAME}} or ${{NAME:-default}})");
+                failed = true;
+                continue;
+            }
+
+            var value = environment(name);
+            if (string.IsNullOrEmpty(value) && fallback is not null)
+            {
+                value = fallback;
+            }
+
+            if (value is null)
+            {
+                problems.Add($"environment variable {name} is not set");
+                failed = true;
+                continue;
+            }
+
+            result.Append(value);
+        }
+
+        return failed ? null : result.ToString();
+    }
+}

@@ -1,0 +1,167 @@
+using YamlDotNet.RepresentationModel;
+
+namespace SinkConnector.Configuration;
+
+/// <summary>What reading one mapping file produced: the mapping if it was valid, and its topics in any case.</summary>
+/// <param name="Topics">Every well-formed topic with the YAML path it came from, for the cross-file "mapped twice" check.</param>
+internal sealed record MappingReadResult(MappingConfig? Mapping, IReadOnlyList<(string Topic, string Path)> Topics);
+
+/// <summary>Reads and validates one <c>mappings/*.yaml</c> file.</summary>
+internal static class MappingFileReader
+{
+    private static readonly Dictionary<string, MessageFormat> s_formats = new()
+    {
+        ["json"] = MessageFormat.Json,
+        ["debezium"] = MessageFormat.Debezium,
+        ["connect-json"] = MessageFormat.ConnectJson,
+        ["raw"] = MessageFormat.Raw,
+    };
+
+    private static readonly Dictionary<string, WriteMode> s_modes = new()
+    {
+        ["insert"] = WriteMode.Insert,
+        ["upsert"] = WriteMode.Upsert,
+    };
+
+    private static readonly Dictionary<string, ErrorPolicy> s_errorPolicies = new()
+    {
+        ["dead_letter"] = ErrorPolicy.DeadLetter,
+        ["fail"] = ErrorPolicy.Fail,
+    };
+
+    public static MappingReadResult Read(YamlMappingNode root, YamlValueReader reader, string name)
+    {
+        var errorsBefore = reader.ErrorCount;
+        reader.RejectUnknownKeys(
+            root, "", "topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns");
+        var topics = ReadTopics(root, reader);
+        var table = ReadTable(root, reader);
+        var format = reader.Choice(root, "", "format", s_formats);
+        var formatValid = format is not null || YamlValueReader.IsNull(YamlValueReader.Get(root, "format"));
+        var mode = reader.Choice(root, "", "mode", s_modes) ?? WriteMode.Insert;
+        var onError = reader.Choice(root, "", "on_error", s_errorPolicies);
+        var deleteOnTombstone = reader.Bool(root, "", "delete_on_tombstone") ?? false;
+        var autoCreate = reader.Bool(root, "", "auto_create") ?? false;
+        var autoEvolve = reader.Bool(root, "", "auto_evolve") ?? false;
+        var (columns, declared) = MappingColumnReader.Read(root, reader, formatValid ? format ?? MessageFormat.Json : null);
+        var key = ReadKey(root, reader, mode, columns, declared);
+        if (deleteOnTombstone && mode != WriteMode.Upsert)
+        {
+            reader.Error("delete_on_tombstone", "is only allowed with mode: upsert (a delete needs the key columns)");
+        }
+
+        if (reader.ErrorCount > errorsBefore)
+        {
+            return new MappingReadResult(null, topics);
+        }
+
+        var mapping = new MappingConfig
+        {
+            Name = name,
+            File = reader.File,
+            Topics = [.. topics.Select(t => t.Topic)],
+            Table = table!,
+            Format = format ?? MessageFormat.Json,
+            Mode = mode,
+            Key = key,
+            DeleteOnTombstone = deleteOnTombstone,
+            OnError = onError ?? ErrorPolicy.DeadLetter,
+            AutoCreate = autoCreate,
+            AutoEvolve = autoEvolve,
+            Columns = columns,
+        };
+        return new MappingReadResult(mapping, topics);
+    }
+
+    private static List<(string Topic, string Path)> ReadTopics(YamlMappingNode root, YamlValueReader reader)
+    {
+        var hasTopic = !YamlValueReader.IsNull(YamlValueReader.Get(root, "topic"));
+        var hasTopics = !YamlValueReader.IsNull(YamlValueReader.Get(root, "topics"));
+        if (hasTopic && hasTopics)
+        {
+            reader.Error("topics", "set either topic or topics, not both");
+            return [];
+        }
+
+        if (!hasTopic && !hasTopics)
+        {
+            reader.Error("topic", "is required (or topics: [a, b] for several)");
+            return [];
+        }
+
+        var listed = hasTopic
+            ? reader.String(root, "", "topic") is { } one ? [(one, "topic")] : []
+            : reader.StringList(root, "", "topics") ?? [];
+        if (YamlValueReader.Get(root, "topics") is YamlSequenceNode { Children.Count: 0 })
+        {
+            reader.Error("topics", "must list at least one topic");
+        }
+
+        var topics = new List<(string Topic, string Path)>();
+        foreach (var (topic, path) in listed)
+        {
+            if (!ConfigValues.IsValidTopicName(topic))
+            {
+                reader.Error(path, $"'{topic}' is not a valid Kafka topic name (letters, digits, '.', '_', '-'; at most 249)");
+            }
+            else if (topics.Any(t => t.Topic == topic))
+            {
+                reader.Error(path, $"topic '{topic}' is listed twice");
+            }
+            else
+            {
+                topics.Add((topic, path));
+            }
+        }
+
+        return topics;
+    }
+
+    private static TableName? ReadTable(YamlMappingNode root, YamlValueReader reader)
+    {
+        if (reader.String(root, "", "table", required: true) is not { } text)
+        {
+            return null;
+        }
+
+        if (!ConfigValues.TryParseTableName(text, out var table, out var error))
+        {
+            reader.Error("table", error!);
+        }
+
+        return table;
+    }
+
+    private static List<string> ReadKey(
+        YamlMappingNode root, YamlValueReader reader, WriteMode mode, IReadOnlyList<ColumnMapping> columns, HashSet<string> declared)
+    {
+        var listed = reader.StringList(root, "", "key") ?? [];
+        if (mode == WriteMode.Upsert && listed.Count == 0)
+        {
+            reader.Error("key", "is required for mode: upsert (the columns that identify a row)");
+        }
+
+        var key = new List<string>();
+        foreach (var (column, path) in listed)
+        {
+            if (!declared.Contains(column))
+            {
+                reader.Error(path, $"column '{column}' is not declared in columns");
+            }
+            else if (key.Contains(column))
+            {
+                reader.Error(path, $"column '{column}' is listed twice");
+            }
+            else if (mode == WriteMode.Upsert && columns.FirstOrDefault(c => c.Name == column) is { Nullable: true })
+            {
+                reader.Error(path, $"key column '{column}' cannot be nullable: a row without a key cannot be upserted");
+            }
+            else
+            {
+                key.Add(column);
+            }
+        }
+
+        return key;
+    }
+}

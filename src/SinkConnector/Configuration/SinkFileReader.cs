@@ -1,0 +1,130 @@
+using YamlDotNet.RepresentationModel;
+
+namespace SinkConnector.Configuration;
+
+/// <summary>Reads and validates <c>sink.yaml</c> into <see cref="ConnectorSettings"/>.</summary>
+internal static class SinkFileReader
+{
+    private static readonly Dictionary<string, AutoOffsetReset> s_offsetResets = new()
+    {
+        ["earliest"] = AutoOffsetReset.Earliest,
+        ["latest"] = AutoOffsetReset.Latest,
+    };
+
+    /// <summary>
+    /// librdkafka properties the connector sets itself: exactly-once depends on them, or they have their own key.
+    /// Letting <c>kafka.properties</c> override them would silently break the offset protocol.
+    /// </summary>
+    private static readonly Dictionary<string, string> s_reservedProperties = new(StringComparer.Ordinal)
+    {
+        ["bootstrap.servers"] = "set kafka.bootstrap_servers instead",
+        ["group.id"] = "set kafka.group_id instead",
+        ["auto.offset.reset"] = "set kafka.auto_offset_reset instead",
+        ["enable.auto.commit"] = "the connector stores offsets in Postgres and must control commits",
+        ["enable.auto.offset.store"] = "the connector stores offsets in Postgres and must control commits",
+        ["isolation.level"] = "the connector reads committed messages only (read_committed)",
+        ["partition.assignment.strategy"] = "the connector's rebalance handling relies on cooperative-sticky",
+    };
+
+    /// <summary>Returns the settings, or null if the file had problems (they are in the reader's error list).</summary>
+    public static ConnectorSettings? Read(YamlMappingNode root, YamlValueReader reader)
+    {
+        var errorsBefore = reader.ErrorCount;
+        reader.RejectUnknownKeys(root, "", "name", "kafka", "postgres", "batch", "shutdown_grace", "http");
+        var name = reader.String(root, "", "name", required: true);
+        var kafka = ReadKafka(reader.Mapping(root, "", "kafka") ?? [], reader, name);
+        var postgres = ReadPostgres(reader.Mapping(root, "", "postgres") ?? [], reader);
+        var batch = ReadBatch(reader.Mapping(root, "", "batch") ?? [], reader);
+        var shutdownGrace = reader.Duration(root, "", "shutdown_grace");
+        var http = ReadHttp(reader.Mapping(root, "", "http"), reader);
+        if (reader.ErrorCount > errorsBefore)
+        {
+            return null;
+        }
+
+        var defaults = new ConnectorSettings { Name = name!, Kafka = kafka, Postgres = postgres };
+        return defaults with { Batch = batch, ShutdownGrace = shutdownGrace ?? defaults.ShutdownGrace, Http = http };
+    }
+
+    private static KafkaSettings ReadKafka(YamlMappingNode kafka, YamlValueReader reader, string? name)
+    {
+        const string path = "kafka";
+        reader.RejectUnknownKeys(kafka, path, "bootstrap_servers", "group_id", "auto_offset_reset", "properties");
+        var settings = new KafkaSettings
+        {
+            BootstrapServers = reader.String(kafka, path, "bootstrap_servers", required: true) ?? "",
+            GroupId = reader.String(kafka, path, "group_id") ?? name ?? "",
+            Properties = ReadProperties(reader.Mapping(kafka, path, "properties"), reader),
+        };
+        return reader.Choice(kafka, path, "auto_offset_reset", s_offsetResets) is { } reset
+            ? settings with { AutoOffsetReset = reset }
+            : settings;
+    }
+
+    private static Dictionary<string, string> ReadProperties(YamlMappingNode? properties, YamlValueReader reader)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, path, value) in reader.Entries(properties ?? [], "kafka.properties"))
+        {
+            if (s_reservedProperties.TryGetValue(key, out var why))
+            {
+                reader.Error(path, $"cannot be set here: {why}");
+            }
+            else if (YamlValueReader.IsNull(value))
+            {
+                reader.Error(path, "needs a value");
+            }
+            else if (reader.Scalar(value, path) is { } text)
+            {
+                result[key] = text;
+            }
+        }
+
+        return result;
+    }
+
+    private static PostgresSettings ReadPostgres(YamlMappingNode postgres, YamlValueReader reader)
+    {
+        const string path = "postgres";
+        reader.RejectUnknownKeys(postgres, path, "connection_string", "schema");
+        var settings = new PostgresSettings { ConnectionString = reader.String(postgres, path, "connection_string", required: true) ?? "" };
+        var schema = reader.String(postgres, path, "schema");
+        if (schema is not null && !ConfigValues.IsPlainIdentifier(schema))
+        {
+            reader.Error("postgres.schema", $"'{schema}' is not a valid schema name ([A-Za-z_][A-Za-z0-9_]*, at most {ConfigValues.MaxIdentifierBytes} characters)");
+        }
+
+        return schema is null ? settings : settings with { Schema = schema };
+    }
+
+    private static BatchSettings ReadBatch(YamlMappingNode batch, YamlValueReader reader)
+    {
+        const string path = "batch";
+        reader.RejectUnknownKeys(batch, path, "max_rows", "max_bytes", "max_latency");
+        var defaults = new BatchSettings();
+        return new BatchSettings
+        {
+            MaxRows = reader.Int(batch, path, "max_rows", min: 1) ?? defaults.MaxRows,
+            MaxBytes = reader.Size(batch, path, "max_bytes") ?? defaults.MaxBytes,
+            MaxLatency = reader.Duration(batch, path, "max_latency") ?? defaults.MaxLatency,
+        };
+    }
+
+    private static HttpSettings? ReadHttp(YamlMappingNode? http, YamlValueReader reader)
+    {
+        if (http is null)
+        {
+            return null;
+        }
+
+        reader.RejectUnknownKeys(http, "http", "listen");
+        var listen = reader.String(http, "http", "listen", required: true);
+        if (listen is not null && !ConfigValues.IsValidListenAddress(listen))
+        {
+            reader.Error("http.listen", $"'{listen}' is not host:port (for example 127.0.0.1:8080 or 0.0.0.0:8080)");
+            return null;
+        }
+
+        return listen is null ? null : new HttpSettings(listen);
+    }
+}

@@ -1,0 +1,36 @@
+using Confluent.Kafka;
+using SinkConnector.Configuration;
+
+namespace SinkConnector.Consumer;
+
+/// <summary>The librdkafka settings the exactly-once protocol depends on (DESIGN.md section 4).</summary>
+public static class ConsumerSettings
+{
+    public static ConsumerConfig Build(ConnectorSettings settings)
+    {
+        var config = new ConsumerConfig(new Dictionary<string, string>(settings.Kafka.Properties))
+        {
+            BootstrapServers = settings.Kafka.BootstrapServers,
+            GroupId = settings.Kafka.GroupId,
+            // The consumer never decides what is consumed: Postgres does. Kafka commits are a courtesy
+            // for lag tools, made explicitly after each database commit.
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            IsolationLevel = IsolationLevel.ReadCommitted,
+            AutoOffsetReset = settings.Kafka.AutoOffsetReset == Configuration.AutoOffsetReset.Latest
+                ? Confluent.Kafka.AutoOffsetReset.Latest
+                : Confluent.Kafka.AutoOffsetReset.Earliest,
+        };
+
+        // Properties the protocol relies on win over user-supplied ones.
+        config.Set("enable.auto.commit", "false");
+        config.Set("enable.auto.offset.store", "false");
+        config.Set("partition.assignment.strategy", "cooperative-sticky");
+        return config;
+    }
+
+    /// <summary>Where a partition with no stored offset starts.</summary>
+    public static Offset InitialOffset(ConnectorSettings settings) =>
+        settings.Kafka.AutoOffsetReset == Configuration.AutoOffsetReset.Latest ? Offset.End : Offset.Beginning;
+}

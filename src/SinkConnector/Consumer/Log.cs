@@ -1,0 +1,50 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+
+namespace SinkConnector.Consumer;
+
+/// <summary>Source-generated log messages of the consumer loop; event ids 1xxx.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Subscribed to {Topics} as group {GroupId}, owner {Owner}")]
+    public static partial void Subscribed(ILogger logger, string topics, string groupId, string owner);
+
+    [LoggerMessage(1001, LogLevel.Information, "Claimed {Partition} at epoch {Epoch}, resuming at offset {Offset}")]
+    public static partial void Claimed(ILogger logger, TopicPartition partition, long epoch, string offset);
+
+    [LoggerMessage(1002, LogLevel.Information, "Revoked {Partitions}")]
+    public static partial void Revoked(ILogger logger, string partitions);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Lost {Partitions}: their uncommitted messages are abandoned")]
+    public static partial void Lost(ILogger logger, string partitions);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Fenced on {Partition}: another owner or an offset reset moved its epoch; the batch share was rolled back")]
+    public static partial void Fenced(ILogger logger, TopicPartition partition);
+
+    [LoggerMessage(1005, LogLevel.Warning, "{Partition} is claimed by another process; paused until the group reassigns it")]
+    public static partial void PausedForeignClaim(ILogger logger, TopicPartition partition);
+
+    [LoggerMessage(1006, LogLevel.Debug, "Committed batch: {Messages} messages, {Rows} rows, {Partitions} partitions in {ElapsedMs} ms")]
+    public static partial void BatchCommitted(ILogger logger, int messages, int rows, int partitions, long elapsedMs);
+
+    [LoggerMessage(1007, LogLevel.Debug, "Kafka offset commit failed (best effort, Postgres holds the truth): {Reason}")]
+    public static partial void KafkaCommitFailed(ILogger logger, string reason);
+
+    [LoggerMessage(1008, LogLevel.Warning, "Kafka error: {Reason}")]
+    public static partial void KafkaError(ILogger logger, string reason);
+
+    [LoggerMessage(1009, LogLevel.Warning, "Dead letter for {Partition}@{Offset} in mapping {Mapping}: {Error}")]
+    public static partial void DeadLettered(ILogger logger, TopicPartition partition, long offset, string mapping, string error);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Batch write failed, retrying in {DelayMs} ms (attempt {Attempt}): {Reason}")]
+    public static partial void WriteRetry(ILogger logger, long delayMs, int attempt, string reason);
+
+    [LoggerMessage(1011, LogLevel.Information, "Stopping: committing the current batch and leaving the group (grace {GraceSeconds} s)")]
+    public static partial void Stopping(ILogger logger, double graceSeconds);
+
+    [LoggerMessage(1012, LogLevel.Information, "Stopped cleanly")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(1013, LogLevel.Warning, "Shutdown grace exceeded; the uncommitted batch is abandoned and will be re-consumed")]
+    public static partial void GraceExceeded(ILogger logger);
+}

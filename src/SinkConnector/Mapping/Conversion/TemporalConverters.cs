@@ -1,0 +1,249 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace SinkConnector.Mapping.Conversion;
+
+internal static class TemporalRules
+{
+    private static readonly long s_minMillis = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly long s_maxMillis = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    // ISO-8601 as producers write it: 'T' or a space (Postgres' own text output), optional seconds and fraction,
+    // and an offset as Z, +hh:mm, +hhmm or +hh. "K" also matches no offset at all.
+    private static readonly string[] s_isoFormats =
+    [
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
+        "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzz",
+        "yyyy-MM-dd'T'HH:mmK",
+        "yyyy-MM-dd HH:mm:ss.FFFFFFFK",
+        "yyyy-MM-dd HH:mm:ss.FFFFFFFzz",
+        "yyyy-MM-dd HH:mmK",
+        "yyyy-MM-dd",
+    ];
+
+    public static bool TryFromEpochMillis(long milliseconds, out DateTime utc)
+    {
+        utc = milliseconds >= s_minMillis && milliseconds <= s_maxMillis
+            ? DateTime.UnixEpoch.AddMilliseconds(milliseconds)
+            : default;
+        return milliseconds >= s_minMillis && milliseconds <= s_maxMillis;
+    }
+
+    /// <summary>
+    /// An ISO-8601 timestamp as UTC. Text without an offset is taken as UTC: the sink runs in containers whose local
+    /// zone is arbitrary, and a result that depended on it would differ between replicas.
+    /// </summary>
+    public static bool TryParseIso(string text, out DateTime utc)
+    {
+        var trimmed = TrimFraction(text.Trim());
+        if (DateTimeOffset.TryParseExact(trimmed, s_isoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            utc = parsed.UtcDateTime;
+            return true;
+        }
+
+        utc = default;
+        return false;
+    }
+
+    /// <summary>.NET parses at most 7 fractional digits; Debezium and Java write nanoseconds. Postgres keeps microseconds anyway.</summary>
+    private static string TrimFraction(string text)
+    {
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        if (dot < 0)
+        {
+            return text;
+        }
+
+        var end = dot + 1;
+        while (end < text.Length && char.IsAsciiDigit(text[end]))
+        {
+            end++;
+        }
+
+        return end - dot - 1 <= 7 ? text : string.Concat(text.AsSpan(0, dot + 8), text.AsSpan(end));
+    }
+}
+
+/// <summary>
+/// timestamptz (Kind Utc) and timestamp (Kind Unspecified, the UTC wall time): ISO-8601 text or epoch milliseconds
+/// (JSON number or numeric string). For timestamp, an input with an offset is converted to UTC rather than rejected,
+/// so the same producer can feed both column kinds and every replica stores the same wall time.
+/// </summary>
+internal sealed class TimestampConverter : ScalarConverter<DateTime>
+{
+    private readonly DateTimeKind _kind;
+
+    public TimestampConverter(ColumnType type) : base(type) =>
+        _kind = type.Scalar == ScalarType.TimestampTz ? DateTimeKind.Utc : DateTimeKind.Unspecified;
+
+    public override bool TryJson(JsonElement element, out DateTime value, out Failure failure)
+    {
+        if (element.ValueKind == JsonValueKind.Number)
+        {
+            if (element.TryGetInt64(out var millis))
+            {
+                return FromMillis(millis, out value, out failure);
+            }
+
+            value = default;
+            failure = Failure.WrongType($"{Type.SqlName} (epoch milliseconds must be an integer)", element);
+            return false;
+        }
+
+        return TryJsonString(element, Type.SqlName, out value, out failure);
+    }
+
+    public override bool TryText(string text, out DateTime value, out Failure failure)
+    {
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var millis))
+        {
+            return FromMillis(millis, out value, out failure);
+        }
+
+        if (TemporalRules.TryParseIso(text, out var utc))
+        {
+            value = DateTime.SpecifyKind(utc, _kind);
+            failure = default;
+            return true;
+        }
+
+        value = default;
+        failure = Failure.WrongType($"{Type.SqlName} (ISO-8601 or epoch milliseconds)", text);
+        return false;
+    }
+
+    public override bool TryFromInt64(long number, out object? value, out Failure failure) =>
+        Box(FromMillis(number, out var v, out failure), v, out value);
+
+    private bool FromMillis(long millis, out DateTime value, out Failure failure)
+    {
+        if (TemporalRules.TryFromEpochMillis(millis, out var utc))
+        {
+            value = DateTime.SpecifyKind(utc, _kind);
+            failure = default;
+            return true;
+        }
+
+        value = default;
+        failure = Failure.OutOfRange($"{Type.SqlName} (as epoch milliseconds)", millis.ToString(CultureInfo.InvariantCulture));
+        return false;
+    }
+}
+
+/// <summary>date: "yyyy-MM-dd", or a JSON integer counting days since 1970-01-01 (Debezium and Kafka Connect's Date).</summary>
+internal sealed class DateConverter : ScalarConverter<DateOnly>
+{
+    private static readonly int s_epochDay = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
+
+    public DateConverter(ColumnType type) : base(type)
+    {
+    }
+
+    public override bool TryJson(JsonElement element, out DateOnly value, out Failure failure)
+    {
+        if (element.ValueKind == JsonValueKind.Number)
+        {
+            if (element.TryGetInt32(out var days)
+                && (long)days + s_epochDay >= DateOnly.MinValue.DayNumber
+                && (long)days + s_epochDay <= DateOnly.MaxValue.DayNumber)
+            {
+                value = DateOnly.FromDayNumber(days + s_epochDay);
+                failure = default;
+                return true;
+            }
+
+            value = default;
+            failure = Failure.OutOfRange($"{Type.SqlName} (days since 1970-01-01)", element.GetRawText());
+            return false;
+        }
+
+        return TryJsonString(element, Type.SqlName, out value, out failure);
+    }
+
+    public override bool TryText(string text, out DateOnly value, out Failure failure)
+    {
+        if (DateOnly.TryParseExact(text.AsSpan().Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out value))
+        {
+            failure = default;
+            return true;
+        }
+
+        failure = Failure.WrongType($"{Type.SqlName} (yyyy-MM-dd)", text);
+        return false;
+    }
+
+    public override bool TryFromEpochMillis(long milliseconds, out object? value, out Failure failure)
+    {
+        if (TemporalRules.TryFromEpochMillis(milliseconds, out var utc))
+        {
+            failure = default;
+            return Box(true, DateOnly.FromDateTime(utc), out value);
+        }
+
+        value = null;
+        failure = Failure.OutOfRange(Type.SqlName, milliseconds.ToString(CultureInfo.InvariantCulture));
+        return false;
+    }
+}
+
+/// <summary>time: "HH:mm:ss[.fffffff]" or "HH:mm".</summary>
+internal sealed class TimeConverter : ScalarConverter<TimeOnly>
+{
+    private static readonly string[] s_formats = ["HH:mm:ss.FFFFFFF", "HH:mm"];
+
+    public TimeConverter(ColumnType type) : base(type)
+    {
+    }
+
+    public override bool TryJson(JsonElement element, out TimeOnly value, out Failure failure) =>
+        TryJsonString(element, Type.SqlName, out value, out failure);
+
+    public override bool TryText(string text, out TimeOnly value, out Failure failure)
+    {
+        if (TimeOnly.TryParseExact(text.AsSpan().Trim(), s_formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out value))
+        {
+            failure = default;
+            return true;
+        }
+
+        failure = Failure.WrongType($"{Type.SqlName} (HH:mm:ss[.fffffff])", text);
+        return false;
+    }
+
+    public override bool TryFromEpochMillis(long milliseconds, out object? value, out Failure failure)
+    {
+        if (TemporalRules.TryFromEpochMillis(milliseconds, out var utc))
+        {
+            failure = default;
+            return Box(true, TimeOnly.FromDateTime(utc), out value);
+        }
+
+        value = null;
+        failure = Failure.OutOfRange(Type.SqlName, milliseconds.ToString(CultureInfo.InvariantCulture));
+        return false;
+    }
+}
+
+/// <summary>uuid: any form <see cref="Guid.TryParse(string, out Guid)"/> accepts (hyphenated, braces, 32 hex digits).</summary>
+internal sealed class UuidConverter : ScalarConverter<Guid>
+{
+    public UuidConverter(ColumnType type) : base(type)
+    {
+    }
+
+    public override bool TryJson(JsonElement element, out Guid value, out Failure failure) =>
+        TryJsonString(element, Type.SqlName, out value, out failure);
+
+    public override bool TryText(string text, out Guid value, out Failure failure)
+    {
+        if (Guid.TryParse(text, out value))
+        {
+            failure = default;
+            return true;
+        }
+
+        failure = Failure.WrongType(Type.SqlName, text);
+        return false;
+    }
+}

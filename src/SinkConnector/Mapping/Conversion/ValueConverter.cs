@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace SinkConnector.Mapping.Conversion;
+
+/// <summary>Why one input could not become a column value; the message names the offending input, not the column.</summary>
+internal readonly record struct Failure(ConversionErrorKind Kind, string Message)
+{
+    public static Failure WrongType(string expected, string input) =>
+        new(ConversionErrorKind.WrongType, $"{Show(input)} is not a valid {expected}");
+
+    public static Failure WrongType(string expected, JsonElement input) =>
+        new(ConversionErrorKind.WrongType, $"JSON {Describe(input)} {Show(input.GetRawText())} is not a valid {expected}");
+
+    public static Failure OutOfRange(string type, string input) =>
+        new(ConversionErrorKind.OutOfRange, $"{Show(input)} is out of range for {type}");
+
+    /// <summary>Dead letters carry the raw message; the error text only needs enough of the input to recognize it.</summary>
+    public static string Show(string input) =>
+        input.Length <= 80 ? $"'{input}'" : $"'{input[..80]}...' ({input.Length} chars)";
+
+    private static string Describe(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Object => "object",
+        JsonValueKind.Array => "array",
+        JsonValueKind.String => "string",
+        JsonValueKind.Number => "number",
+        JsonValueKind.True or JsonValueKind.False => "boolean",
+        _ => "value",
+    };
+}
+
+/// <summary>
+/// Turns one source value into the CLR value Npgsql's binary COPY writes for a column type.
+/// One instance per column, built once per mapping, so the per-message path is a virtual call, not a type switch.
+/// Inputs are never null: the caller handles absent and JSON null values (required/nullable/default).
+/// </summary>
+internal abstract class ValueConverter
+{
+    protected ValueConverter(ColumnType type) => Type = type;
+
+    public ColumnType Type { get; }
+
+    /// <summary>A JSON element from a parsed key or value (never <see cref="JsonValueKind.Null"/>).</summary>
+    public abstract bool TryFromJson(JsonElement element, out object? value, out Failure failure);
+
+    /// <summary>Text that did not come from JSON: headers, plain-text keys, mapping defaults, the topic name.</summary>
+    public abstract bool TryFromText(string text, out object? value, out Failure failure);
+
+    /// <summary>Partition and offset. Only the numeric types override this; for the rest the text form is as good.</summary>
+    public virtual bool TryFromInt64(long number, out object? value, out Failure failure) =>
+        TryFromText(number.ToString(CultureInfo.InvariantCulture), out value, out failure);
+
+    /// <summary>The Kafka message timestamp: temporal and text columns want a time, numeric columns the epoch millis.</summary>
+    public virtual bool TryFromEpochMillis(long milliseconds, out object? value, out Failure failure) =>
+        TryFromInt64(milliseconds, out value, out failure);
+}
+
+/// <summary>A converter whose values have one CLR type, so arrays of it can be built without boxing each element.</summary>
+internal abstract class ScalarConverter<T> : ValueConverter
+{
+    protected ScalarConverter(ColumnType type) : base(type)
+    {
+    }
+
+    public abstract bool TryJson(JsonElement element, out T value, out Failure failure);
+
+    public abstract bool TryText(string text, out T value, out Failure failure);
+
+    public sealed override bool TryFromJson(JsonElement element, out object? value, out Failure failure) =>
+        Box(TryJson(element, out var v, out failure), v, out value);
+
+    public sealed override bool TryFromText(string text, out object? value, out Failure failure) =>
+        Box(TryText(text, out var v, out failure), v, out value);
+
+    protected static bool Box(bool ok, T converted, out object? value)
+    {
+        value = ok ? converted : null;
+        return ok;
+    }
+
+    /// <summary>The common JSON shape of non-text scalars: a JSON string is parsed like text, anything else is the wrong type.</summary>
+    protected bool TryJsonString(JsonElement element, string expected, out T value, out Failure failure)
+    {
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            return TryText(element.GetString()!, out value, out failure);
+        }
+
+        value = default!;
+        failure = Failure.WrongType(expected, element);
+        return false;
+    }
+}

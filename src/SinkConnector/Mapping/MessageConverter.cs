@@ -1,0 +1,370 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+using Confluent.Kafka;
+using SinkConnector.Configuration;
+using SinkConnector.Mapping.Conversion;
+
+namespace SinkConnector.Mapping;
+
+/// <summary>
+/// Turns a Kafka message into the column values of one row of a mapping, as the CLR types Npgsql's binary COPY
+/// writes for each column type (null for SQL NULL). Built once per mapping: the constructor resolves every column's
+/// source, converter and default, and throws <see cref="ArgumentException"/> for a mapping it cannot run (which is how
+/// config validation checks defaults). Stateless per call, so one instance may be used from several threads.
+/// </summary>
+public sealed class MessageConverter
+{
+    private readonly ColumnPlan[] _plans;
+    private readonly MessageFormat _format;
+
+    public MessageConverter(MappingConfig mapping)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        Mapping = mapping;
+        _format = mapping.Format;
+        _plans = new ColumnPlan[mapping.Columns.Count];
+        for (var i = 0; i < _plans.Length; i++)
+        {
+            _plans[i] = new ColumnPlan(mapping.Columns[i], mapping.Format);
+        }
+    }
+
+    public MappingConfig Mapping { get; }
+
+    /// <summary>Whether the message is a row, a tombstone (null value, any format) or a Debezium delete.</summary>
+    public MessageKind Classify(ConsumeResult<byte[]?, byte[]?> message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var value = message.Message.Value;
+        if (value is null)
+        {
+            return MessageKind.Tombstone;
+        }
+
+        return _format == MessageFormat.Debezium ? Envelope.ClassifyDebezium(value) : MessageKind.Row;
+    }
+
+    /// <summary>
+    /// Fills <paramref name="values"/>[i] for <c>Mapping.Columns[i]</c>. Returns null on success, or why the message
+    /// cannot become a row (then <paramref name="values"/> is partly written and must not be used). Bad input never throws.
+    /// </summary>
+    public ConversionError? TryConvert(ConsumeResult<byte[]?, byte[]?> message, object?[] values)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Length < _plans.Length)
+        {
+            throw new ArgumentException($"needs room for {_plans.Length} values, got {values.Length}", nameof(values));
+        }
+
+        var parsed = new ParsedMessage(_format);
+        try
+        {
+            for (var i = 0; i < _plans.Length; i++)
+            {
+                var plan = _plans[i];
+                if (!TryRead(plan, message, ref parsed, out var value, out var failure))
+                {
+                    return new ConversionError(failure.Kind, plan.Column.Name, $"{plan.Column.From}: {failure.Message}");
+                }
+
+                if (value is null)
+                {
+                    if (plan.DefaultValue is { } fallback)
+                    {
+                        value = fallback;
+                    }
+                    else if (!plan.Column.Nullable)
+                    {
+                        return new ConversionError(
+                            ConversionErrorKind.MissingField,
+                            plan.Column.Name,
+                            $"'{plan.Column.From}' is missing or null, and column '{plan.Column.Name}' is required (not nullable, no default)");
+                    }
+                }
+
+                values[i] = value;
+            }
+
+            return null;
+        }
+        finally
+        {
+            parsed.Dispose();
+        }
+    }
+
+    private static bool TryRead(ColumnPlan plan, ConsumeResult<byte[]?, byte[]?> message, ref ParsedMessage parsed, out object? value, out Failure failure)
+    {
+        value = null;
+        failure = default;
+        var converter = plan.Converter;
+        switch (plan.Access)
+        {
+            case ColumnAccess.ValuePath:
+                if (!parsed.EnsureValue(message.Message.Value, out failure))
+                {
+                    return false;
+                }
+
+                return !parsed.Value.HasRow || !plan.TryNavigate(parsed.Value.Row, out var element)
+                    || converter.TryFromJson(element, out value, out failure);
+            case ColumnAccess.SourcePath:
+                if (!parsed.EnsureValue(message.Message.Value, out failure))
+                {
+                    return false;
+                }
+
+                return !parsed.Value.HasSource || !plan.TryNavigate(parsed.Value.Source, out element)
+                    || converter.TryFromJson(element, out value, out failure);
+            case ColumnAccess.KeyPath:
+                if (!parsed.EnsureKey(message.Message.Key, out failure))
+                {
+                    return false;
+                }
+
+                return !parsed.HasKey || !plan.TryNavigate(parsed.KeyRoot, out element)
+                    || converter.TryFromJson(element, out value, out failure);
+            case ColumnAccess.WholeValue:
+                return TryReadWhole(plan, message.Message.Value, isKey: false, ref parsed, out value, out failure);
+            case ColumnAccess.WholeKey:
+                return TryReadWhole(plan, message.Message.Key, isKey: true, ref parsed, out value, out failure);
+            case ColumnAccess.RawValue:
+                return TryReadRaw(plan, message.Message.Value, ref parsed, out value, out failure);
+            case ColumnAccess.Header:
+                return TryReadHeader(plan, message.Message.Headers, out value, out failure);
+            case ColumnAccess.Topic:
+                return converter.TryFromText(message.Topic, out value, out failure);
+            case ColumnAccess.Partition:
+                return converter.TryFromInt64(message.Partition.Value, out value, out failure);
+            case ColumnAccess.Offset:
+                return converter.TryFromInt64(message.Offset.Value, out value, out failure);
+            case ColumnAccess.Timestamp:
+                var timestamp = message.Message.Timestamp;
+                return timestamp.Type == TimestampType.NotAvailable
+                    || converter.TryFromEpochMillis(timestamp.UnixTimestampMs, out value, out failure);
+            default:
+                throw new InvalidOperationException($"unhandled column access {plan.Access}");
+        }
+    }
+
+    /// <summary>
+    /// A whole key (any format) or value (format json). Keys are often plain strings ("order-17", a bare uuid), so
+    /// text and scalar columns only parse JSON when the bytes look like a JSON string or container: a failed parse
+    /// per message would be an exception per message.
+    /// </summary>
+    private static bool TryReadWhole(ColumnPlan plan, byte[]? bytes, bool isKey, ref ParsedMessage parsed, out object? value, out Failure failure)
+    {
+        value = null;
+        failure = default;
+        if (bytes is null)
+        {
+            return true;
+        }
+
+        var converter = plan.Converter;
+        switch (plan.Mode)
+        {
+            case WholeMode.Bytes:
+                value = bytes;
+                return true;
+            case WholeMode.Json:
+                if (!parsed.EnsureWhole(bytes, isKey, out var root, out failure))
+                {
+                    return false;
+                }
+
+                return root.ValueKind == JsonValueKind.Null || converter.TryFromJson(root, out value, out failure);
+            case WholeMode.Text:
+                // A JSON string's content ("\"abc\"" is abc); anything else, JSON or not, is kept as its text.
+                if (FirstNonSpace(bytes) == '"' && parsed.EnsureWhole(bytes, isKey, out root, out _) && root.ValueKind == JsonValueKind.String)
+                {
+                    return converter.TryFromJson(root, out value, out failure);
+                }
+
+                return TryDecode(bytes, isKey ? "key" : "value", out var text, out failure)
+                    && converter.TryFromText(text, out value, out failure);
+            default:
+                if (FirstNonSpace(bytes) is (byte)'"' or (byte)'{' or (byte)'[')
+                {
+                    if (!parsed.EnsureWhole(bytes, isKey, out root, out failure))
+                    {
+                        return false;
+                    }
+
+                    return converter.TryFromJson(root, out value, out failure);
+                }
+
+                if (!TryDecode(bytes, isKey ? "key" : "value", out text, out failure))
+                {
+                    return false;
+                }
+
+                text = text.Trim();
+                return text == "null" || converter.TryFromText(text, out value, out failure);
+        }
+    }
+
+    private static bool TryReadRaw(ColumnPlan plan, byte[]? bytes, ref ParsedMessage parsed, out object? value, out Failure failure)
+    {
+        value = null;
+        failure = default;
+        if (bytes is null)
+        {
+            return true;
+        }
+
+        switch (plan.Mode)
+        {
+            case WholeMode.Bytes:
+                value = bytes;
+                return true;
+            case WholeMode.Json:
+                // Validated by parsing: Postgres would reject invalid JSON and fail the whole COPY batch.
+                return parsed.EnsureWhole(bytes, isKey: false, out var root, out failure)
+                    && plan.Converter.TryFromJson(root, out value, out failure);
+            default:
+                return TryDecode(bytes, "value", out var text, out failure)
+                    && plan.Converter.TryFromText(plan.Mode == WholeMode.Text ? text : text.Trim(), out value, out failure);
+        }
+    }
+
+    /// <summary>The last header of that name wins, as Kafka clients conventionally read headers; its bytes are UTF-8 text.</summary>
+    private static bool TryReadHeader(ColumnPlan plan, Headers? headers, out object? value, out Failure failure)
+    {
+        value = null;
+        failure = default;
+        if (headers is null || !headers.TryGetLastBytes(plan.HeaderName!, out var bytes) || bytes is null)
+        {
+            return true;
+        }
+
+        if (plan.Mode == WholeMode.Bytes)
+        {
+            value = bytes;
+            return true;
+        }
+
+        return TryDecode(bytes, $"header '{plan.HeaderName}'", out var text, out failure)
+            && plan.Converter.TryFromText(text, out value, out failure);
+    }
+
+    private static bool TryDecode(byte[] bytes, string part, out string text, out Failure failure)
+    {
+        if (!Utf8.IsValid(bytes))
+        {
+            text = "";
+            failure = new Failure(ConversionErrorKind.InvalidJson, $"{part} is not valid UTF-8");
+            return false;
+        }
+
+        text = Encoding.UTF8.GetString(bytes);
+        failure = default;
+        return true;
+    }
+
+    private static byte FirstNonSpace(byte[] bytes)
+    {
+        foreach (var b in bytes)
+        {
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            {
+                return b;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>The key and value documents of one message, each parsed at most once and only if a column needs it.</summary>
+    private struct ParsedMessage : IDisposable
+    {
+        private readonly MessageFormat _format;
+        private JsonDocument? _valueDocument;
+        private JsonDocument? _keyDocument;
+        private bool _valueDone;
+        private bool _keyDone;
+        private Failure _valueFailure;
+        private Failure _keyFailure;
+
+        public ParsedMessage(MessageFormat format) => _format = format;
+
+        public EnvelopeParts Value { get; private set; }
+
+        public JsonElement KeyRoot { get; private set; }
+
+        public bool HasKey { get; private set; }
+
+        public bool EnsureValue(byte[]? bytes, out Failure failure)
+        {
+            if (!_valueDone)
+            {
+                _valueDone = true;
+                if (bytes is not null && TryParse(bytes, "value", out _valueDocument, out _valueFailure))
+                {
+                    if (Envelope.TryUnwrap(_format, _valueDocument!.RootElement, out var parts, out _valueFailure))
+                    {
+                        Value = parts;
+                    }
+                }
+            }
+
+            failure = _valueFailure;
+            return failure.Message is null;
+        }
+
+        public bool EnsureKey(byte[]? bytes, out Failure failure)
+        {
+            if (!_keyDone)
+            {
+                _keyDone = true;
+                if (bytes is not null && TryParse(bytes, "key", out _keyDocument, out _keyFailure))
+                {
+                    KeyRoot = _keyDocument!.RootElement;
+                    HasKey = KeyRoot.ValueKind != JsonValueKind.Null;
+                }
+            }
+
+            failure = _keyFailure;
+            return failure.Message is null;
+        }
+
+        /// <summary>The root of the key, or of the value before any envelope (whole-value access exists for json and raw only).</summary>
+        public bool EnsureWhole(byte[] bytes, bool isKey, out JsonElement root, out Failure failure)
+        {
+            var ok = isKey ? EnsureKey(bytes, out failure) : EnsureValue(bytes, out failure);
+            root = ok ? (isKey ? _keyDocument : _valueDocument)!.RootElement : default;
+            return ok;
+        }
+
+        public readonly void Dispose()
+        {
+            _valueDocument?.Dispose();
+            _keyDocument?.Dispose();
+        }
+
+        private static bool TryParse(byte[] bytes, string part, out JsonDocument? document, out Failure failure)
+        {
+            document = null;
+            // JsonDocument does not validate UTF-8 inside strings until they are read, and then it throws.
+            if (!Utf8.IsValid(bytes))
+            {
+                failure = new Failure(ConversionErrorKind.InvalidJson, $"{part} is not valid UTF-8");
+                return false;
+            }
+
+            try
+            {
+                document = JsonDocument.Parse(Envelope.SkipBom(bytes));
+                failure = default;
+                return true;
+            }
+            catch (JsonException e)
+            {
+                failure = new Failure(ConversionErrorKind.InvalidJson, $"{part} is not valid JSON: {e.Message}");
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using Confluent.Kafka;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using SinkConnector.Configuration;
+
+namespace SinkConnector.Postgres;
+
+/// <summary>What one batch commit did.</summary>
+/// <param name="Committed">Partitions whose rows and next offset are now in the database.</param>
+/// <param name="Fenced">Partitions whose claim was no longer current: nothing of theirs was written.</param>
+public sealed record WriteResult(IReadOnlyList<PartitionSlice> Committed, IReadOnlyList<TopicPartition> Fenced, int Rows);
+
+/// <summary>
+/// Step 2 of the protocol: rows of every table, dead letters and the fenced offset updates of one batch go
+/// into ONE EF Core transaction, the rows by binary COPY over the same connection.
+/// </summary>
+public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets, IReadOnlyList<MappingConfig> mappings)
+{
+    public async Task<WriteResult> WriteAsync(WriteBatch batch, CancellationToken cancellationToken)
+    {
+        var fenced = new List<TopicPartition>();
+        while (!batch.IsEmpty)
+        {
+            await using var db = database.CreateContext();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            var slices = batch.Partitions.Values.ToList();
+
+            // Offsets first: a fenced batch is detected before any row is copied, and the offset rows stay
+            // locked until commit, so a concurrent claim waits for this transaction and then sees its result.
+            var stale = await offsets.AdvanceAsync(connection, slices, cancellationToken);
+            if (stale.Count > 0)
+            {
+                // Invariant: roll back everything, drop the fenced partitions' data, commit the rest.
+                await transaction.RollbackAsync(cancellationToken);
+                foreach (var partition in stale)
+                {
+                    batch.Remove(partition);
+                    fenced.Add(partition);
+                }
+
+                continue;
+            }
+
+            var rows = 0;
+            foreach (var mapping in mappings)
+            {
+                if (slices.Any(s => s.Rows.Exists(r => ReferenceEquals(r.Mapping, mapping))))
+                {
+                    rows += await RowCopier.CopyAsync(connection, mapping, slices, cancellationToken);
+                }
+            }
+
+            if (slices.Any(s => s.DeadLetters.Count > 0))
+            {
+                await RowCopier.CopyDeadLettersAsync(connection, database.Schema, slices.SelectMany(s => s.DeadLetters), cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+            return new WriteResult(slices, fenced, rows);
+        }
+
+        return new WriteResult([], fenced, 0);
+    }
+}

@@ -1,0 +1,21 @@
+namespace SinkConnector.Postgres;
+
+/// <summary>A message that could not be written, kept with everything needed to inspect and replay it.</summary>
+public sealed class DeadLetter
+{
+    public long Id { get; set; }
+    public required string Mapping { get; set; }
+    public required string Topic { get; set; }
+    public int Partition { get; set; }
+    public long Offset { get; set; }
+    public DateTimeOffset? KafkaTimestamp { get; set; }
+    public byte[]? Key { get; set; }
+    public byte[]? Value { get; set; }
+
+    /// <summary>Headers as a JSON array of <c>{"key": ..., "value": base64}</c> objects, in message order.</summary>
+    public string? Headers { get; set; }
+
+    public required string ErrorKind { get; set; }
+    public required string ErrorMessage { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -1,0 +1,58 @@
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using SinkConnector.Configuration;
+
+namespace SinkConnector.Postgres;
+
+/// <summary>Builds dead-letter rows from Kafka messages, keeping the raw bytes so nothing is lost.</summary>
+public static class DeadLetters
+{
+    public static DeadLetter From(MappingConfig mapping, ConsumeResult<byte[]?, byte[]?> result, string kind, string message) => new()
+    {
+        Mapping = mapping.Name,
+        Topic = result.Topic,
+        Partition = result.Partition.Value,
+        Offset = result.Offset.Value,
+        KafkaTimestamp = result.Message.Timestamp.Type == TimestampType.NotAvailable ? null : result.Message.Timestamp.UtcDateTime,
+        Key = result.Message.Key,
+        Value = result.Message.Value,
+        Headers = HeadersJson(result.Message.Headers),
+        ErrorKind = kind,
+        ErrorMessage = message,
+    };
+
+    private static string? HeadersJson(Headers? headers)
+    {
+        if (headers is null || headers.Count == 0)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartArray();
+            foreach (var header in headers)
+            {
+                json.WriteStartObject();
+                json.WriteString("key", header.Key);
+                var value = header.GetValueBytes();
+                if (value is null)
+                {
+                    json.WriteNull("value");
+                }
+                else
+                {
+                    json.WriteBase64String("value", value);
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

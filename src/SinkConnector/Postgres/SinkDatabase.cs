@@ -1,0 +1,42 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql;
+using SinkConnector.Configuration;
+
+namespace SinkConnector.Postgres;
+
+/// <summary>Opens <see cref="SinkDbContext"/>s for one configured database and schema.</summary>
+public sealed class SinkDatabase : IAsyncDisposable
+{
+    /// <summary>The assembly under <c>migrations/</c> that holds the connector's EF Core migrations.</summary>
+    public const string MigrationsAssemblyName = "SinkConnector.Migrations";
+
+    private readonly DbContextOptions<SinkDbContext> _options;
+
+    public SinkDatabase(PostgresSettings settings)
+    {
+        Schema = settings.Schema;
+        DataSource = new NpgsqlDataSourceBuilder(settings.ConnectionString).Build();
+        _options = new DbContextOptionsBuilder<SinkDbContext>()
+            .UseNpgsql(DataSource, npgsql => npgsql
+                .MigrationsAssembly(MigrationsAssemblyName)
+                .MigrationsHistoryTable("__EFMigrationsHistory", settings.Schema))
+            .ReplaceService<IModelCacheKeyFactory, SchemaModelCacheKeyFactory>()
+            .ReplaceService<IMigrationsAssembly, SchemaMigrationsAssembly>()
+            // The model snapshot is written for the default schema; any other configured schema differs from it
+            // by design, which is not a pending change.
+            .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
+            .Options;
+    }
+
+    public string Schema { get; }
+
+    /// <summary>The pool every connection of this process comes from, EF's and the COPY writer's alike.</summary>
+    public NpgsqlDataSource DataSource { get; }
+
+    public SinkDbContext CreateContext() => new(_options, Schema);
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+}

@@ -1,0 +1,16 @@
+using SinkConnector.Configuration;
+
+namespace SinkConnector.Postgres;
+
+/// <summary>
+/// Identifiers from configuration reach SQL only through here, always double-quoted; values always go as
+/// parameters or through COPY.
+/// </summary>
+public static class Sql
+{
+    public static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    public static string Quote(TableName table) => Quote(table.Schema) + "." + Quote(table.Name);
+
+    public static string Table(string schema, string table) => Quote(schema) + "." + Quote(table);
+}

@@ -1,0 +1,91 @@
+using Npgsql;
+using SinkConnector.Configuration;
+using SinkConnector.Mapping;
+
+namespace SinkConnector.Postgres;
+
+/// <summary>A column as the database has it.</summary>
+public sealed record DatabaseColumn(string Name, string Type, bool NotNull, bool HasDefault);
+
+/// <summary>Checks that each mapping's target table exists with columns binary COPY can write.</summary>
+public static class TableInspector
+{
+    public static async Task<IReadOnlyList<DatabaseColumn>?> ColumnsAsync(NpgsqlConnection connection, TableName table, CancellationToken cancellationToken)
+    {
+        // to_regclass takes the quoted name as a value: the identifier never becomes part of the SQL text.
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
+            FROM pg_attribute a
+            WHERE a.attrelid = to_regclass(@table) AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
+            """, connection);
+        command.Parameters.AddWithValue("table", Sql.Quote(table));
+        var columns = new List<DatabaseColumn>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            columns.Add(new DatabaseColumn(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3)));
+        }
+
+        return columns.Count == 0 ? null : columns;
+    }
+
+    /// <summary>Every incompatibility between a mapping and its table, as config errors on the mapping file.</summary>
+    public static async Task<IReadOnlyList<ConfigError>> CheckAsync(NpgsqlConnection connection, MappingConfig mapping, CancellationToken cancellationToken)
+    {
+        var errors = new List<ConfigError>();
+        var columns = await ColumnsAsync(connection, mapping.Table, cancellationToken);
+        if (columns is null)
+        {
+            errors.Add(new ConfigError(mapping.File, "table", $"table {mapping.Table} does not exist (create it, or run `sink tables apply`)"));
+            return errors;
+        }
+
+        var byName = columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        foreach (var column in mapping.Columns)
+        {
+            if (!byName.TryGetValue(column.Name, out var existing))
+            {
+                errors.Add(new ConfigError(mapping.File, $"columns.{column.Name}", $"column does not exist in {mapping.Table}"));
+            }
+            else if (!CopyCompatible(column.Type, existing.Type))
+            {
+                errors.Add(new ConfigError(mapping.File, $"columns.{column.Name}.type",
+                    $"mapping type {column.Type} cannot be written into {mapping.Table}.{column.Name} of type {existing.Type}"));
+            }
+        }
+
+        var mapped = mapping.Columns.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var existing in columns.Where(c => c.NotNull && !c.HasDefault && !mapped.Contains(c.Name)))
+        {
+            errors.Add(new ConfigError(mapping.File, "columns",
+                $"{mapping.Table}.{existing.Name} is NOT NULL without a default but is not mapped; every insert would fail"));
+        }
+
+        return errors;
+    }
+
+    /// <summary>
+    /// Binary COPY sends each value in the wire format of the mapping's type, so the base types must be the same;
+    /// modifiers (length, precision) are enforced by Postgres on input and may differ; text and varchar share a format.
+    /// </summary>
+    public static bool CopyCompatible(ColumnType mappingType, string databaseType)
+    {
+        static string Base(string type)
+        {
+            var isArray = type.EndsWith("[]", StringComparison.Ordinal);
+            var name = isArray ? type[..^2] : type;
+            var paren = name.IndexOf('(', StringComparison.Ordinal);
+            if (paren >= 0)
+            {
+                name = name[..paren] + name[(name.IndexOf(')', paren) + 1)..];
+            }
+
+            name = name.Trim() is "character varying" or "character" ? "text" : name.Trim();
+            return isArray ? name + "[]" : name;
+        }
+
+        return Base(mappingType.SqlName) == Base(databaseType);
+    }
+}

@@ -1,0 +1,65 @@
+using Confluent.Kafka;
+using SinkConnector.Configuration;
+
+namespace SinkConnector.Postgres;
+
+/// <summary>
+/// Everything one database transaction commits: rows for any number of tables, dead letters, and the new
+/// next offset of every partition they came from. Kept per partition so that a fenced partition's share
+/// can be dropped without touching the others.
+/// </summary>
+public sealed class WriteBatch
+{
+    public Dictionary<TopicPartition, PartitionSlice> Partitions { get; } = [];
+
+    public int Messages { get; private set; }
+
+    public long Bytes { get; private set; }
+
+    public DateTime StartedAt { get; private set; }
+
+    public bool IsEmpty => Partitions.Count == 0;
+
+    /// <summary>The slice of a partition, started at the offset this owner expects to find in the database.</summary>
+    public PartitionSlice Slice(TopicPartition partition, long epoch, long? expectedOffset)
+    {
+        if (!Partitions.TryGetValue(partition, out var slice))
+        {
+            if (Partitions.Count == 0)
+            {
+                StartedAt = DateTime.UtcNow;
+            }
+
+            slice = new PartitionSlice(partition, epoch, expectedOffset);
+            Partitions.Add(partition, slice);
+        }
+
+        return slice;
+    }
+
+    public void Count(int bytes)
+    {
+        Messages++;
+        Bytes += bytes;
+    }
+
+    public void Remove(TopicPartition partition) => Partitions.Remove(partition);
+}
+
+public sealed class PartitionSlice(TopicPartition partition, long epoch, long? expectedOffset)
+{
+    public TopicPartition Partition { get; } = partition;
+
+    /// <summary>The claim this slice was consumed under; the commit is fenced unless the database still has it.</summary>
+    public long Epoch { get; } = epoch;
+
+    /// <summary>The next_offset the database must still hold (null: never committed).</summary>
+    public long? ExpectedOffset { get; } = expectedOffset;
+
+    /// <summary>Last consumed offset + 1, including skipped and dead-lettered messages (invariant 3).</summary>
+    public long NextOffset { get; set; }
+
+    public List<(MappingConfig Mapping, object?[] Values)> Rows { get; } = [];
+
+    public List<DeadLetter> DeadLetters { get; } = [];
+}

@@ -1,0 +1,184 @@
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using SinkConnector.Configuration;
+using SinkConnector.Consumer;
+using SinkConnector.Postgres;
+using SinkConnector.Testing;
+
+namespace SinkConnector.IntegrationTests;
+
+/// <summary>
+/// One sink under test: its own database, topic, config directory and target table <c>public.events</c>,
+/// which records where each row came from so exactly-once can be checked row by row.
+/// </summary>
+public sealed class SinkTestBed : IAsyncDisposable
+{
+    private readonly TestServices _services;
+
+    private SinkTestBed(TestServices services, string connectionString, string topic, string configDirectory)
+    {
+        _services = services;
+        ConnectionString = connectionString;
+        Topic = topic;
+        ConfigDirectory = configDirectory;
+    }
+
+    public string ConnectionString { get; }
+
+    public string Topic { get; }
+
+    public string ConfigDirectory { get; }
+
+    public string GroupId => "it-" + Topic;
+
+    public static async Task<SinkTestBed> CreateAsync(TestServices services, string name, int partitions, string batch = "max_rows: 500\n  max_latency: 50ms")
+    {
+        var connectionString = await services.Postgres.CreateDatabaseAsync(name);
+        var topic = await services.Kafka.CreateTopicAsync(name.Replace('_', '-'), partitions);
+        var directory = Directory.CreateTempSubdirectory("sink-it-").FullName;
+        var bed = new SinkTestBed(services, connectionString, topic, directory);
+        await bed.WriteConfigAsync(batch);
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand(
+                """
+                CREATE TABLE public.events (
+                    id bigint NOT NULL, body text NOT NULL, payload jsonb NOT NULL,
+                    src_partition integer NOT NULL, src_offset bigint NOT NULL, written_at timestamptz NOT NULL DEFAULT now())
+                """, connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using var database = new SinkDatabase(bed.Config().Connector.Postgres);
+        await SchemaMigrator.MigrateAsync(database, CancellationToken.None);
+        return bed;
+    }
+
+    private async Task WriteConfigAsync(string batch)
+    {
+        var properties = string.Join("\n", KafkaTestCluster.ClientProperties.Select(p => $"    {p.Key}: \"{p.Value}\""));
+        await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "sink.yaml"),
+            $"""
+            name: {GroupId}
+            kafka:
+              bootstrap_servers: ${"{"}KAFKA_BOOTSTRAP{"}"}
+              auto_offset_reset: earliest
+              properties:
+            {properties}
+            postgres:
+              connection_string: ${"{"}SINK_POSTGRES{"}"}
+              schema: sink
+            batch:
+              {batch}
+            shutdown_grace: 20s
+            """);
+        Directory.CreateDirectory(Path.Combine(ConfigDirectory, "mappings"));
+        await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "mappings", "events.yaml"),
+            $"""
+            topic: {Topic}
+            table: public.events
+            format: json
+            mode: insert
+            on_error: fail
+            columns:
+              id:            {"{"} from: value.id, type: bigint {"}"}
+              body:          {"{"} from: value.body, type: text {"}"}
+              payload:       {"{"} from: value, type: jsonb {"}"}
+              src_partition: {"{"} from: partition, type: integer {"}"}
+              src_offset:    {"{"} from: offset, type: bigint {"}"}
+            """);
+    }
+
+    /// <summary>The environment the config refers to: connection secrets come from here, never from files.</summary>
+    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+    {
+        ["KAFKA_BOOTSTRAP"] = _services.Kafka.BootstrapServers,
+        ["SINK_POSTGRES"] = ConnectionString,
+        ["SINK_LOG_LEVEL"] = "Information",
+    };
+
+    public SinkConfig Config() => ConfigLoader.Load(ConfigDirectory, name => Environment.TryGetValue(name, out var v) ? v : null);
+
+    /// <summary>Produces <paramref name="count"/> events round-robin over the partitions; event i has id i.</summary>
+    public Task ProduceAsync(int count, int partitions, int firstId = 0) =>
+        _services.Kafka.ProduceAsync(Topic, Enumerable.Range(firstId, count).Select(i => (i % partitions, Event(i))));
+
+    public static Message<byte[]?, byte[]?> Event(long id) => new()
+    {
+        Key = Encoding.UTF8.GetBytes($"k{id}"),
+        Value = Encoding.UTF8.GetBytes($$"""{"id":{{id}},"body":"event {{id}}","amount":"{{id}}.25"}"""),
+    };
+
+    public SinkProcess StartSink() => SinkProcess.Start(["run", "--config", ConfigDirectory], Environment);
+
+    /// <summary>Runs the sink in this process (for tests that do not kill it).</summary>
+    public async Task RunInProcessAsync(Func<Task> until, TimeSpan timeout)
+    {
+        await using var database = new SinkDatabase(Config().Connector.Postgres);
+        using var consumer = new SinkConsumer(Config(), database, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var run = Task.Factory.StartNew(() => consumer.RunAsync(stop.Token), TaskCreationOptions.LongRunning).Unwrap();
+        try
+        {
+            await until().WaitAsync(timeout);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await run;
+        }
+    }
+
+    public async Task<long> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public Task<long> RowCountAsync() => ScalarAsync("SELECT count(*) FROM public.events");
+
+    /// <summary>Waits until the table holds at least <paramref name="count"/> rows.</summary>
+    public async Task WaitForRowsAsync(long count, TimeSpan timeout, Func<string>? diagnostics = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        long rows;
+        while ((rows = await RowCountAsync()) < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{rows} of {count} rows after {timeout}.\n{diagnostics?.Invoke()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>
+    /// The exactly-once check: every produced id 0..count-1 exactly once, each row's content equal to what was
+    /// produced, and the stored offsets covering exactly what was written.
+    /// </summary>
+    public async Task AssertExactlyOnceAsync(int count)
+    {
+        Assert.Equal(count, await RowCountAsync());
+        Assert.Equal(count, await ScalarAsync("SELECT count(DISTINCT id) FROM public.events"));
+        Assert.Equal(count, await ScalarAsync("SELECT count(DISTINCT (src_partition, src_offset)) FROM public.events"));
+        Assert.Equal(0, await ScalarAsync($"SELECT count(*) FROM public.events WHERE id < 0 OR id >= {count}"));
+        Assert.Equal(0, await ScalarAsync(
+            """
+            SELECT count(*) FROM public.events
+            WHERE body <> 'event ' || id OR payload <> jsonb_build_object('id', id, 'body', 'event ' || id, 'amount', id || '.25')
+            """));
+        Assert.Equal(count, await ScalarAsync($"SELECT coalesce(sum(next_offset), 0) FROM sink.offsets WHERE group_id = '{GroupId}'"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Directory.Delete(ConfigDirectory, recursive: true);
+        await Task.CompletedTask;
+    }
+}

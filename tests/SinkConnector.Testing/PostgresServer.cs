@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace SinkConnector.Testing;
+
+/// <summary>
+/// A throwaway PostgreSQL 15 server from the machine's binaries: initdb into a temp dir, pg_ctl on a free
+/// 127.0.0.1 port. initdb refuses to run as root, so as root every server command runs as the
+/// <c>postgres</c> user. <c>SINK_TEST_POSTGRES</c> (a connection string) uses an external server instead.
+/// </summary>
+public sealed class PostgresServer : IAsyncDisposable
+{
+    private const string BinDir = "/usr/lib/postgresql/15/bin";
+    private readonly string? _dataDir;
+    private readonly string? _runAs;
+
+    private PostgresServer(string connectionString, string? dataDir, string? runAs, int port)
+    {
+        ConnectionString = connectionString;
+        _dataDir = dataDir;
+        _runAs = runAs;
+        Port = port;
+    }
+
+    /// <summary>Connection string to the server's <c>postgres</c> database as a superuser.</summary>
+    public string ConnectionString { get; }
+
+    public int Port { get; }
+
+    public bool IsExternal => _dataDir is null;
+
+    public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
+    {
+        var external = Environment.GetEnvironmentVariable("SINK_TEST_POSTGRES");
+        if (!string.IsNullOrEmpty(external))
+        {
+            return new PostgresServer(external, null, null, new NpgsqlConnectionStringBuilder(external).Port);
+        }
+
+        var dataDir = Directory.CreateTempSubdirectory("sinkconnector-pg-").FullName;
+        var runAs = Environment.UserName == "root" ? "postgres" : null;
+        if (runAs is not null)
+        {
+            await RunAsync("chown", ["-R", runAs, dataDir], null, cancellationToken);
+        }
+
+        var port = FreePort();
+        var server = new PostgresServer(
+            $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Include Error Detail=true",
+            dataDir, runAs, port);
+        try
+        {
+            await server.PgAsync("initdb", ["-D", $"{dataDir}/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], cancellationToken);
+            await server.PgCtlAsync(["start", "-w", "-t", "60", "-l", $"{dataDir}/server.log", "-o", ServerOptions(port, dataDir)], cancellationToken);
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+
+        return server;
+    }
+
+    // fsync off: a test server's data is thrown away, and fsync would dominate commit latency on a shared disk.
+    private static string ServerOptions(int port, string dataDir) =>
+        $"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={dataDir} -c fsync=off " +
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB";
+
+    /// <summary>Creates a fresh database and returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        var name = $"{prefix.ToLowerInvariant()}_{Guid.NewGuid():N}"[..Math.Min(63, prefix.Length + 33)];
+        await using (var connection = new NpgsqlConnection(ConnectionString))
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { Database = name }.ConnectionString;
+    }
+
+    /// <summary>Restarts the server (fast shutdown: open connections are terminated).</summary>
+    public Task RestartAsync(CancellationToken cancellationToken = default) =>
+        IsExternal ? throw new InvalidOperationException("cannot restart an external server")
+            : PgCtlAsync(["restart", "-w", "-t", "60", "-m", "fast", "-l", $"{_dataDir}/server.log", "-o", ServerOptions(Port, _dataDir!)], cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_dataDir is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await PgCtlAsync(["stop", "-w", "-t", "30", "-m", "immediate"], CancellationToken.None);
+        }
+        catch (InvalidOperationException)
+        {
+            // Not running (start failed): the directory is removed all the same.
+        }
+
+        Directory.Delete(_dataDir, recursive: true);
+    }
+
+    /// <summary>Synchronous stop for process-exit handlers, where nothing can be awaited.</summary>
+    public void StopNow()
+    {
+        if (_dataDir is null || !Directory.Exists(_dataDir))
+        {
+            return;
+        }
+
+        using var process = Process.Start(StartInfo("pg_ctl", ["stop", "-D", $"{_dataDir}/data", "-m", "immediate"], _runAs));
+        process?.WaitForExit(10_000);
+        Directory.Delete(_dataDir, recursive: true);
+    }
+
+    private Task PgCtlAsync(string[] args, CancellationToken cancellationToken) =>
+        PgAsync("pg_ctl", [args[0], "-D", $"{_dataDir}/data", .. args[1..]], cancellationToken);
+
+    private Task PgAsync(string tool, string[] args, CancellationToken cancellationToken) =>
+        RunAsync(Path.Combine(BinDir, tool), args, _runAs, cancellationToken);
+
+    private static ProcessStartInfo StartInfo(string file, string[] args, string? runAs)
+    {
+        var path = file.Contains('/', StringComparison.Ordinal) || file is "chown" ? file : Path.Combine(BinDir, file);
+        var info = runAs is null ? new ProcessStartInfo(path) : new ProcessStartInfo("runuser", ["-u", runAs, "--", path]);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        return info;
+    }
+
+    private static async Task RunAsync(string file, string[] args, string? runAs, CancellationToken cancellationToken)
+    {
+        using var process = Process.Start(StartInfo(file, args, runAs)) ?? throw new InvalidOperationException($"cannot start {file}");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}{await stdout}");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
