@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using SinkConnector.Configuration;
+using SinkConnector.Consumer;
 
 namespace SinkConnector.Cli;
 
@@ -45,9 +46,16 @@ public static class CliContext
         {
             return ExitCodes.Failure;
         }
+        catch (Exception e) when (e is SinkStoppedException or ConfigException or Npgsql.NpgsqlException or Confluent.Kafka.KafkaException)
+        {
+            // Expected failures: the message says what to fix.
+            await Console.Error.WriteLineAsync($"sink: {Describe(e)}");
+            return ExitCodes.Failure;
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            await Console.Error.WriteLineAsync($"sink: {Describe(e)}");
+            // Anything else is a bug: keep the stack trace for the report.
+            await Console.Error.WriteLineAsync($"sink: unexpected failure: {e}");
             return ExitCodes.Failure;
         }
     }

@@ -22,4 +22,6 @@ if (parsed.Errors.Count > 0)
     return ExitCodes.Usage;
 }
 
-return await parsed.InvokeAsync();
+// `sink run` handles SIGTERM/SIGINT itself (commit, leave the group, within shutdown_grace); System.CommandLine's
+// own handler would end the process after its fixed timeout.
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -16,20 +16,37 @@ public class OffsetsTests(TestServices services)
         await bed.RunInProcessAsync(() => bed.WaitForRowsAsync(3_000, s_catchUp), s_catchUp);
 
         // Someone rewinds the group in Kafka (or Kafka's commits were lost): the sink must not care.
-        using (var rogue = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = services.Kafka.BootstrapServers,
-            GroupId = bed.GroupId,
-        }).Build())
-        {
-            rogue.Commit(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(bed.Topic, p, 0)));
-        }
+        await RewindKafkaCommitsAsync(bed, partitions);
 
         await bed.ProduceAsync(1_500, partitions, firstId: 3_000);
         await bed.RunInProcessAsync(() => bed.WaitForRowsAsync(4_500, s_catchUp), s_catchUp);
         await Task.Delay(1000, TestContext.Current.CancellationToken); // a sink that resumed from Kafka's offsets would still be re-inserting now
 
         await bed.AssertExactlyOnceAsync(4_500);
+    }
+
+    /// <summary>Commits offset 0 for every partition in Kafka, as a member of the sink's group (the mock broker takes commits only from members).</summary>
+    private async Task RewindKafkaCommitsAsync(SinkTestBed bed, int partitions)
+    {
+        var config = new ConsumerConfig(KafkaTestCluster.ClientProperties.ToDictionary())
+        {
+            BootstrapServers = services.Kafka.BootstrapServers,
+            GroupId = bed.GroupId,
+            EnableAutoCommit = false,
+        };
+        using var rogue = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        rogue.Subscribe(bed.Topic);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (rogue.Assignment.Count < partitions && DateTime.UtcNow < deadline)
+        {
+            await Task.Run(() => rogue.Consume(TimeSpan.FromMilliseconds(200)), TestContext.Current.CancellationToken);
+        }
+
+        var offsets = Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(bed.Topic, p, 0)).ToList();
+        rogue.Commit(offsets);
+        var committed = rogue.Committed(offsets.Select(o => o.TopicPartition), TimeSpan.FromSeconds(10));
+        Assert.All(committed, c => Assert.Equal(0, c.Offset.Value));
+        rogue.Close();
     }
 
     [Fact]

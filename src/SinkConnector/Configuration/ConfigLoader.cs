@@ -1,3 +1,4 @@
+using SinkConnector.Mapping;
 using YamlDotNet.RepresentationModel;
 
 namespace SinkConnector.Configuration;
@@ -91,7 +92,16 @@ public static class ConfigLoader
 
             if (result.Mapping is { } mapping)
             {
-                mappings.Add(mapping);
+                try
+                {
+                    // The converter checks what only makes sense per column type (defaults, sources per format).
+                    _ = new MessageConverter(mapping);
+                    mappings.Add(mapping);
+                }
+                catch (ArgumentException e)
+                {
+                    reader.Error("columns", e.Message);
+                }
             }
         }
 

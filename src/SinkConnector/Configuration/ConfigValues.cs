@@ -1,16 +1,12 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace SinkConnector.Configuration;
 
-/// <summary>Parsing of the value syntaxes used in the YAML files: durations, sizes, identifiers, table names.</summary>
+/// <summary>Parsing of the value syntaxes used in the YAML files: durations, sizes, topic names, listen addresses.</summary>
 public static partial class ConfigValues
 {
-    /// <summary>Postgres truncates longer identifiers silently (NAMEDATALEN - 1), which would make two names collide.</summary>
-    public const int MaxIdentifierBytes = 63;
-
-    private static readonly Dictionary<string, long> s_sizeUnits = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, long> _sizeUnits = new(StringComparer.OrdinalIgnoreCase)
     {
         [""] = 1,
         ["B"] = 1,
@@ -22,7 +18,7 @@ public static partial class ConfigValues
         ["GiB"] = 1L << 30,
     };
 
-    private static readonly Dictionary<string, long> s_durationUnits = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, long> _durationUnits = new(StringComparer.Ordinal)
     {
         ["ms"] = TimeSpan.TicksPerMillisecond,
         ["s"] = TimeSpan.TicksPerSecond,
@@ -36,9 +32,6 @@ public static partial class ConfigValues
     // Several parts are allowed (1m30s) because that is how Go and Kubernetes spell durations.
     [GeneratedRegex(@"^(?:(?<number>[0-9]+(?:\.[0-9]+)?)(?<unit>ms|s|m|h))+$")]
     private static partial Regex DurationPattern();
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex PlainIdentifierPattern();
 
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex TopicPattern();
@@ -61,7 +54,7 @@ public static partial class ConfigValues
         {
             for (var i = 0; i < numbers.Count; i++)
             {
-                ticks += decimal.Parse(numbers[i].Value, CultureInfo.InvariantCulture) * s_durationUnits[units[i].Value];
+                ticks += decimal.Parse(numbers[i].Value, CultureInfo.InvariantCulture) * _durationUnits[units[i].Value];
             }
         }
         catch (OverflowException)
@@ -84,7 +77,7 @@ public static partial class ConfigValues
         bytes = 0;
         var match = SizePattern().Match(text);
         if (!match.Success
-            || !s_sizeUnits.TryGetValue(match.Groups["unit"].Value, out var unit)
+            || !_sizeUnits.TryGetValue(match.Groups["unit"].Value, out var unit)
             || !long.TryParse(match.Groups["number"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
         {
             return false;
@@ -99,126 +92,6 @@ public static partial class ConfigValues
         {
             return false;
         }
-    }
-
-    /// <summary>An identifier that is safe to use unquoted and unchanged: <c>[A-Za-z_][A-Za-z0-9_]*</c>, at most 63 characters.</summary>
-    public static bool IsPlainIdentifier(string text) =>
-        text.Length <= MaxIdentifierBytes && PlainIdentifierPattern().IsMatch(text);
-
-    /// <summary>
-    /// Checks a name that is always quoted in SQL (column, table, schema): anything goes except NUL,
-    /// which Postgres cannot store, and a length Postgres would truncate.
-    /// </summary>
-    public static bool TryValidateQuotedIdentifier(string name, out string? error)
-    {
-        error = name.Length == 0 ? "is empty"
-            : name.Contains('\0', StringComparison.Ordinal) ? "contains a NUL character"
-            : Encoding.UTF8.GetByteCount(name) > MaxIdentifierBytes ? $"'{name}' is longer than {MaxIdentifierBytes} bytes"
-            : null;
-        return error is null;
-    }
-
-    /// <summary>
-    /// Parses <c>schema.table</c> or <c>table</c> (schema <c>public</c>). Either part may be double-quoted to contain
-    /// dots (<c>""</c> inside quotes is a literal quote). Names keep their case: they are always quoted in SQL.
-    /// </summary>
-    public static bool TryParseTableName(string text, out TableName? table, out string? error)
-    {
-        table = null;
-        var parts = new List<string>();
-        var i = 0;
-        while (true)
-        {
-            if (!TryReadNamePart(text, ref i, out var part, out error))
-            {
-                return false;
-            }
-
-            parts.Add(part);
-            if (i == text.Length)
-            {
-                break;
-            }
-
-            i++; // the '.' separator
-        }
-
-        if (parts.Count > 2)
-        {
-            error = $"'{text}' has {parts.Count} parts; expected schema.table or table (quote names that contain dots)";
-            return false;
-        }
-
-        var (schema, name) = parts.Count == 2 ? (parts[0], parts[1]) : ("public", parts[0]);
-        if (!TryValidateQuotedIdentifier(schema, out error))
-        {
-            error = $"schema name {error}";
-            return false;
-        }
-
-        if (!TryValidateQuotedIdentifier(name, out error))
-        {
-            error = $"table name {error}";
-            return false;
-        }
-
-        table = new TableName(schema, name);
-        return true;
-    }
-
-    private static bool TryReadNamePart(string text, ref int i, out string part, out string? error)
-    {
-        part = "";
-        error = null;
-        if (i < text.Length && text[i] == '"')
-        {
-            var builder = new StringBuilder();
-            i++;
-            while (true)
-            {
-                if (i >= text.Length)
-                {
-                    error = $"'{text}': unterminated quoted name";
-                    return false;
-                }
-
-                if (text[i] == '"')
-                {
-                    if (i + 1 < text.Length && text[i + 1] == '"')
-                    {
-                        builder.Append('"');
-                        i += 2;
-                        continue;
-                    }
-
-                    i++;
-                    break;
-                }
-
-                builder.Append(text[i++]);
-            }
-
-            part = builder.ToString();
-            if (i < text.Length && text[i] != '.')
-            {
-                error = $"'{text}': expected '.' after a quoted name";
-                return false;
-            }
-
-            return true;
-        }
-
-        var end = text.IndexOf('.', i);
-        end = end < 0 ? text.Length : end;
-        part = text[i..end];
-        i = end;
-        if (part.Contains('"', StringComparison.Ordinal))
-        {
-            error = $"'{text}': a quote may only surround a whole name";
-            return false;
-        }
-
-        return true;
     }
 
     /// <summary>Kafka's own rule for topic names; anything else would be rejected by the broker.</summary>

@@ -44,7 +44,7 @@ internal static class MappingColumnReader
     private static ColumnMapping? ReadColumn(string name, string path, YamlNode node, YamlValueReader reader, MessageFormat? format)
     {
         var errorsBefore = reader.ErrorCount;
-        if (!ConfigValues.TryValidateQuotedIdentifier(name, out var nameError))
+        if (!PostgresIdentifiers.TryValidateQuotedIdentifier(name, out var nameError))
         {
             reader.Error(path, $"column name {nameError}");
         }

@@ -151,7 +151,8 @@ public sealed class SinkConsumer : IDisposable
         // The offsets returned here are where fetching starts, so the claim has to be complete before returning.
         var claims = _offsets.Claim(partitions);
         _assignedSincePoll.AddRange(partitions);
-        return claims.Select(Own);
+        // Materialized: Confluent.Kafka enumerates the result more than once.
+        return claims.Select(Own).ToList();
     }
 
     private TopicPartitionOffset Own(PartitionClaim claim)

@@ -1,0 +1,31 @@
+namespace SinkConnector.Mapping.Conversion;
+
+/// <summary>Picks the converter for a column type once, when the mapping is loaded.</summary>
+internal static class ValueConverters
+{
+    public static ValueConverter Create(ColumnType type)
+    {
+        var scalar = type with { IsArray = false };
+        return scalar.Scalar switch
+        {
+            ScalarType.Text or ScalarType.Varchar => Wrap(type, new TextConverter(scalar)),
+            ScalarType.SmallInt => Wrap(type, new IntegerConverter<short>(scalar)),
+            ScalarType.Integer => Wrap(type, new IntegerConverter<int>(scalar)),
+            ScalarType.BigInt => Wrap(type, new IntegerConverter<long>(scalar)),
+            ScalarType.Numeric => Wrap(type, new NumericConverter(scalar)),
+            ScalarType.Real => Wrap(type, new FloatConverter<float>(scalar)),
+            ScalarType.DoublePrecision => Wrap(type, new FloatConverter<double>(scalar)),
+            ScalarType.Boolean => Wrap(type, new BooleanConverter(scalar)),
+            ScalarType.Uuid => Wrap(type, new UuidConverter(scalar)),
+            ScalarType.Date => Wrap(type, new DateConverter(scalar)),
+            ScalarType.Time => Wrap(type, new TimeConverter(scalar)),
+            ScalarType.Timestamp or ScalarType.TimestampTz => Wrap(type, new TimestampConverter(scalar)),
+            ScalarType.Jsonb or ScalarType.Json => Wrap(type, new JsonTextConverter(scalar)),
+            ScalarType.Bytea => Wrap(type, new ByteaConverter(scalar)),
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unmapped column type"),
+        };
+    }
+
+    private static ValueConverter Wrap<T>(ColumnType type, ScalarConverter<T> scalar) =>
+        type.IsArray ? new ArrayConverter<T>(type, scalar) : scalar;
+}

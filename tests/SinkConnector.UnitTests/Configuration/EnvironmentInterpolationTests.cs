@@ -1,0 +1,40 @@
+using SinkConnector.Configuration;
+
+namespace SinkConnector.UnitTests.Configuration;
+
+public class EnvironmentInterpolationTests
+{
+    private static readonly Dictionary<string, string> _environment = new()
+    {
+        ["HOST"] = "kafka",
+        ["PORT"] = "9092",
+        ["EMPTY"] = "",
+    };
+
+    [Theory]
+    [InlineData("${HOST}:${PORT}", "kafka:9092")]
+    [InlineData("no references", "no references")]
+    [InlineData("${MISSING:-fallback}", "fallback")]
+    [InlineData("${EMPTY:-fallback}", "fallback")]
+    [InlineData("${MISSING:-}", "")]
+    [InlineData("${EMPTY}", "")]
+    [InlineData("$${HOST}", "${HOST}")]
+    [InlineData("cost: $5", "cost: $5")]
+    public void References_are_replaced_from_the_environment(string text, string expected)
+    {
+        var problems = new List<string>();
+        Assert.Equal(expected, EnvironmentInterpolation.Expand(text, _environment.GetValueOrDefault, problems));
+        Assert.Empty(problems);
+    }
+
+    [Theory]
+    [InlineData("${MISSING}", "environment variable MISSING is not set")]
+    [InlineData("${HOST", "unterminated")]
+    [InlineData("${1X}", "not a valid variable reference")]
+    public void Bad_or_unset_references_are_problems(string text, string problem)
+    {
+        var problems = new List<string>();
+        Assert.Null(EnvironmentInterpolation.Expand(text, _environment.GetValueOrDefault, problems));
+        Assert.Contains(problems, p => p.Contains(problem, StringComparison.Ordinal));
+    }
+}
