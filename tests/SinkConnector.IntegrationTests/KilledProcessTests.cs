@@ -30,6 +30,8 @@ public class KilledProcessTests(TestServices services)
         using (var last = bed.StartSink())
         {
             await bed.WaitForRowsAsync(total, s_catchUp, () => last.Output);
+            // The rows may all be in before this process even started: stop it only once it runs.
+            await WaitForOutputAsync(last, "Claimed", s_catchUp);
             last.Signal(SinkProcess.SIGTERM);
             await last.WaitForExitAsync(TimeSpan.FromSeconds(30));
             Assert.True(last.ExitCode == 0, last.Output);

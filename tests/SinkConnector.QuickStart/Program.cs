@@ -71,7 +71,11 @@ await using (var connection = new NpgsqlConnection(database))
     await using var reader = await query.ExecuteReaderAsync();
     while (await reader.ReadAsync())
     {
-        var cells = Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture));
+        var cells = Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i) switch
+        {
+            DateTime time => time.ToString("O"),
+            var value => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+        });
         Console.WriteLine("    " + string.Join(" | ", cells));
     }
 }

@@ -17,6 +17,8 @@ public sealed class MockKafkaCluster : IDisposable
     public MockKafkaCluster(int brokers = 3)
     {
         var conf = Native.rd_kafka_conf_new();
+        // This client never connects anywhere: silence its "no bootstrap.servers" notice.
+        _ = Native.rd_kafka_conf_set(conf, "log_level", "3", new byte[256], 256);
         var error = new byte[512];
         // The mock cluster needs a client instance to own its threads; a producer that never produces.
         _handle = Native.rd_kafka_new(0, conf, error, (UIntPtr)error.Length);
@@ -76,6 +78,9 @@ public sealed class MockKafkaCluster : IDisposable
 
         [DllImport(Lib)]
         public static extern IntPtr rd_kafka_conf_new();
+
+        [DllImport(Lib)]
+        public static extern int rd_kafka_conf_set(IntPtr conf, string name, string value, byte[] errstr, UIntPtr errstrSize);
 
         [DllImport(Lib)]
         public static extern IntPtr rd_kafka_new(int type, IntPtr conf, byte[] errstr, UIntPtr errstrSize);

@@ -18,7 +18,7 @@ public sealed class SinkDatabase : IAsyncDisposable
     public SinkDatabase(PostgresSettings settings)
     {
         Schema = settings.Schema;
-        DataSource = new NpgsqlDataSourceBuilder(settings.ConnectionString).Build();
+        DataSource = new NpgsqlDataSourceBuilder(WithSessionLimits(settings.ConnectionString)).Build();
         _options = new DbContextOptionsBuilder<SinkDbContext>()
             .UseNpgsql(DataSource, npgsql => npgsql
                 .MigrationsAssembly(MigrationsAssemblyName)
@@ -37,6 +37,18 @@ public sealed class SinkDatabase : IAsyncDisposable
     public NpgsqlDataSource DataSource { get; }
 
     public SinkDbContext CreateContext() => new(_options, Schema);
+
+    /// <summary>
+    /// A frozen owner (SIGSTOP, a VM pause) mid-transaction keeps its offset rows locked, and the next owner's
+    /// claim would wait for it forever. Server-side limits end such transactions; options given in the
+    /// connection string come later and win.
+    /// </summary>
+    private static string WithSessionLimits(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.Options = $"-c idle_in_transaction_session_timeout=30s -c statement_timeout=60s {builder.Options}".TrimEnd();
+        return builder.ConnectionString;
+    }
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }
