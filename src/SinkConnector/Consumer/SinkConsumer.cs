@@ -48,6 +48,12 @@ public sealed class SinkConsumer : IDisposable
         _writer = new BatchWriter(database, _offsets, config.Mappings);
         foreach (var mapping in config.Mappings)
         {
+            if (mapping.Mode != WriteMode.Insert)
+            {
+                // Writing upserts as inserts would silently duplicate keys: refuse instead.
+                throw new SinkStoppedException($"mapping '{mapping.Name}' ({mapping.File}): mode '{mapping.Mode}' is not supported by this version yet; use mode: insert");
+            }
+
             var converter = new MessageConverter(mapping);
             foreach (var topic in mapping.Topics)
             {
@@ -83,6 +89,20 @@ public sealed class SinkConsumer : IDisposable
         _consumer.Subscribe(topics);
         Log.Subscribed(_logger, string.Join(", ", topics), _config.Connector.Kafka.GroupId, _offsets.Owner);
 
+        try
+        {
+            await ConsumeUntilStoppedAsync(stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopping interrupted a retry or a claim check; the shutdown below finishes the work.
+        }
+
+        await ShutdownAsync();
+    }
+
+    private async Task ConsumeUntilStoppedAsync(CancellationToken stopping)
+    {
         while (!stopping.IsCancellationRequested)
         {
             var result = Poll();
@@ -105,8 +125,6 @@ public sealed class SinkConsumer : IDisposable
                 await CheckClaimsAsync(stopping);
             }
         }
-
-        await ShutdownAsync();
     }
 
     private ConsumeResult<byte[]?, byte[]?>? Poll()
@@ -254,14 +272,14 @@ public sealed class SinkConsumer : IDisposable
                 result = await inFlight.Task;
                 break;
             }
-            catch (Exception e) when (IsTransient(e) && !stopping.IsCancellationRequested)
+            catch (Exception e) when (IsTransient(e))
             {
                 // The commit may or may not have happened. Retrying is safe either way: if it did, the offsets
                 // no longer match and the retry is fenced, then re-claimed from what the database holds.
                 var delay = Backoff(attempt);
                 Log.WriteRetry(_logger, (long)delay.TotalMilliseconds, attempt, e.Message);
-                await Task.Delay(delay, stopping).ContinueWith(_ => { }, TaskScheduler.Default);
-                inFlight = inFlight with { Task = Task.Run(() => _writer.WriteAsync(inFlight.Batch, CancellationToken.None)) };
+                await Task.Delay(delay, stopping);
+                _inFlight = inFlight = inFlight with { Task = Task.Run(() => _writer.WriteAsync(inFlight.Batch, CancellationToken.None)) };
             }
         }
 
