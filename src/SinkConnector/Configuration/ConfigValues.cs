@@ -6,7 +6,7 @@ namespace SinkConnector.Configuration;
 /// <summary>Parsing of the value syntaxes used in the YAML files: durations, sizes, topic names, listen addresses.</summary>
 public static partial class ConfigValues
 {
-    private static readonly Dictionary<string, long> _sizeUnits = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, long> s_sizeUnits = new(StringComparer.OrdinalIgnoreCase)
     {
         [""] = 1,
         ["B"] = 1,
@@ -18,7 +18,7 @@ public static partial class ConfigValues
         ["GiB"] = 1L << 30,
     };
 
-    private static readonly Dictionary<string, long> _durationUnits = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, long> s_durationUnits = new(StringComparer.Ordinal)
     {
         ["ms"] = TimeSpan.TicksPerMillisecond,
         ["s"] = TimeSpan.TicksPerSecond,
@@ -54,7 +54,7 @@ public static partial class ConfigValues
         {
             for (var i = 0; i < numbers.Count; i++)
             {
-                ticks += decimal.Parse(numbers[i].Value, CultureInfo.InvariantCulture) * _durationUnits[units[i].Value];
+                ticks += decimal.Parse(numbers[i].Value, CultureInfo.InvariantCulture) * s_durationUnits[units[i].Value];
             }
         }
         catch (OverflowException)
@@ -77,7 +77,7 @@ public static partial class ConfigValues
         bytes = 0;
         var match = SizePattern().Match(text);
         if (!match.Success
-            || !_sizeUnits.TryGetValue(match.Groups["unit"].Value, out var unit)
+            || !s_sizeUnits.TryGetValue(match.Groups["unit"].Value, out var unit)
             || !long.TryParse(match.Groups["number"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
         {
             return false;

@@ -9,7 +9,7 @@ internal sealed record MappingReadResult(MappingConfig? Mapping, IReadOnlyList<(
 /// <summary>Reads and validates one <c>mappings/*.yaml</c> file.</summary>
 internal static class MappingFileReader
 {
-    private static readonly Dictionary<string, MessageFormat> _formats = new()
+    private static readonly Dictionary<string, MessageFormat> s_formats = new()
     {
         ["json"] = MessageFormat.Json,
         ["debezium"] = MessageFormat.Debezium,
@@ -17,13 +17,13 @@ internal static class MappingFileReader
         ["raw"] = MessageFormat.Raw,
     };
 
-    private static readonly Dictionary<string, WriteMode> _modes = new()
+    private static readonly Dictionary<string, WriteMode> s_modes = new()
     {
         ["insert"] = WriteMode.Insert,
         ["upsert"] = WriteMode.Upsert,
     };
 
-    private static readonly Dictionary<string, ErrorPolicy> _errorPolicies = new()
+    private static readonly Dictionary<string, ErrorPolicy> s_errorPolicies = new()
     {
         ["dead_letter"] = ErrorPolicy.DeadLetter,
         ["fail"] = ErrorPolicy.Fail,
@@ -36,10 +36,10 @@ internal static class MappingFileReader
             root, "", "topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns");
         var topics = ReadTopics(root, reader);
         var table = ReadTable(root, reader);
-        var format = reader.Choice(root, "", "format", _formats);
+        var format = reader.Choice(root, "", "format", s_formats);
         var formatValid = format is not null || YamlValueReader.IsNull(YamlValueReader.Get(root, "format"));
-        var mode = reader.Choice(root, "", "mode", _modes) ?? WriteMode.Insert;
-        var onError = reader.Choice(root, "", "on_error", _errorPolicies);
+        var mode = reader.Choice(root, "", "mode", s_modes) ?? WriteMode.Insert;
+        var onError = reader.Choice(root, "", "on_error", s_errorPolicies);
         var deleteOnTombstone = reader.Bool(root, "", "delete_on_tombstone") ?? false;
         var autoCreate = reader.Bool(root, "", "auto_create") ?? false;
         var autoEvolve = reader.Bool(root, "", "auto_evolve") ?? false;

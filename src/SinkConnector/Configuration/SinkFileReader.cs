@@ -5,7 +5,7 @@ namespace SinkConnector.Configuration;
 /// <summary>Reads and validates <c>sink.yaml</c> into <see cref="ConnectorSettings"/>.</summary>
 internal static class SinkFileReader
 {
-    private static readonly Dictionary<string, AutoOffsetReset> _offsetResets = new()
+    private static readonly Dictionary<string, AutoOffsetReset> s_offsetResets = new()
     {
         ["earliest"] = AutoOffsetReset.Earliest,
         ["latest"] = AutoOffsetReset.Latest,
@@ -15,7 +15,7 @@ internal static class SinkFileReader
     /// librdkafka properties the connector sets itself: exactly-once depends on them, or they have their own key.
     /// Letting <c>kafka.properties</c> override them would silently break the offset protocol.
     /// </summary>
-    private static readonly Dictionary<string, string> _reservedProperties = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, string> s_reservedProperties = new(StringComparer.Ordinal)
     {
         ["bootstrap.servers"] = "set kafka.bootstrap_servers instead",
         ["group.id"] = "set kafka.group_id instead",
@@ -56,7 +56,7 @@ internal static class SinkFileReader
             GroupId = reader.String(kafka, path, "group_id") ?? name ?? "",
             Properties = ReadProperties(reader.Mapping(kafka, path, "properties"), reader),
         };
-        return reader.Choice(kafka, path, "auto_offset_reset", _offsetResets) is { } reset
+        return reader.Choice(kafka, path, "auto_offset_reset", s_offsetResets) is { } reset
             ? settings with { AutoOffsetReset = reset }
             : settings;
     }
@@ -66,7 +66,7 @@ internal static class SinkFileReader
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, path, value) in reader.Entries(properties ?? [], "kafka.properties"))
         {
-            if (_reservedProperties.TryGetValue(key, out var why))
+            if (s_reservedProperties.TryGetValue(key, out var why))
             {
                 reader.Error(path, $"cannot be set here: {why}");
             }

@@ -4,7 +4,7 @@ namespace SinkConnector.UnitTests.Configuration;
 
 public class EnvironmentInterpolationTests
 {
-    private static readonly Dictionary<string, string> _environment = new()
+    private static readonly Dictionary<string, string> s_environment = new()
     {
         ["HOST"] = "kafka",
         ["PORT"] = "9092",
@@ -23,7 +23,7 @@ public class EnvironmentInterpolationTests
     public void References_are_replaced_from_the_environment(string text, string expected)
     {
         var problems = new List<string>();
-        Assert.Equal(expected, EnvironmentInterpolation.Expand(text, _environment.GetValueOrDefault, problems));
+        Assert.Equal(expected, EnvironmentInterpolation.Expand(text, s_environment.GetValueOrDefault, problems));
         Assert.Empty(problems);
     }
 
@@ -34,7 +34,7 @@ public class EnvironmentInterpolationTests
     public void Bad_or_unset_references_are_problems(string text, string problem)
     {
         var problems = new List<string>();
-        Assert.Null(EnvironmentInterpolation.Expand(text, _environment.GetValueOrDefault, problems));
+        Assert.Null(EnvironmentInterpolation.Expand(text, s_environment.GetValueOrDefault, problems));
         Assert.Contains(problems, p => p.Contains(problem, StringComparison.Ordinal));
     }
 }
