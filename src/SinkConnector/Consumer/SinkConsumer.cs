@@ -226,7 +226,7 @@ public sealed class SinkConsumer : IDisposable
 
         slice.NextOffset = result.Offset.Value + 1;
         owned.NextOffset = slice.NextOffset;
-        _batch.Count(RowSize.EstimateBytes(result));
+        _batch.Count(slice, RowSize.EstimateBytes(result));
     }
 
     private void Reject(PartitionSlice slice, MappingConfig mapping, ConsumeResult<byte[]?, byte[]?> result, ConversionError error)

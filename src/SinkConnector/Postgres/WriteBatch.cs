@@ -37,13 +37,24 @@ public sealed class WriteBatch
         return slice;
     }
 
-    public void Count(int bytes)
+    /// <summary>Counts one consumed message of <paramref name="slice"/> against the batch limits.</summary>
+    public void Count(PartitionSlice slice, int bytes)
     {
+        slice.Messages++;
+        slice.Bytes += bytes;
         Messages++;
         Bytes += bytes;
     }
 
-    public void Remove(TopicPartition partition) => Partitions.Remove(partition);
+    /// <summary>Drops a partition's share (revoked, lost, fenced); the batch limits count only what is left.</summary>
+    public void Remove(TopicPartition partition)
+    {
+        if (Partitions.Remove(partition, out var slice))
+        {
+            Messages -= slice.Messages;
+            Bytes -= slice.Bytes;
+        }
+    }
 }
 
 public sealed class PartitionSlice(TopicPartition partition, long epoch, long? expectedOffset)
@@ -58,6 +69,10 @@ public sealed class PartitionSlice(TopicPartition partition, long epoch, long? e
 
     /// <summary>Last consumed offset + 1, including skipped and dead-lettered messages (invariant 3).</summary>
     public long NextOffset { get; set; }
+
+    public int Messages { get; set; }
+
+    public long Bytes { get; set; }
 
     public List<(MappingConfig Mapping, object?[] Values)> Rows { get; } = [];
 
