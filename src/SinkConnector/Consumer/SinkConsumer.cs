@@ -45,7 +45,7 @@ public sealed class SinkConsumer : IDisposable
         _config = config;
         _logger = logger;
         _offsets = new OffsetStore(database, config.Connector.Kafka.GroupId, owner ?? DefaultOwner());
-        _writer = new BatchWriter(database, _offsets, config.Mappings);
+        _writer = new BatchWriter(database, _offsets);
         foreach (var mapping in config.Mappings)
         {
             if (mapping.Mode != WriteMode.Insert)

@@ -1,7 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using SinkConnector.Configuration;
 
 namespace SinkConnector.Postgres;
 
@@ -14,7 +13,7 @@ public sealed record WriteResult(IReadOnlyList<PartitionSlice> Committed, IReadO
 /// Step 2 of the protocol: rows of every table, dead letters and the fenced offset updates of one batch go
 /// into ONE EF Core transaction, the rows by binary COPY over the same connection.
 /// </summary>
-public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets, IReadOnlyList<MappingConfig> mappings)
+public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets)
 {
     public async Task<WriteResult> WriteAsync(WriteBatch batch, CancellationToken cancellationToken)
     {
@@ -43,12 +42,10 @@ public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets, IRea
             }
 
             var rows = 0;
-            foreach (var mapping in mappings)
+            // One COPY per mapping; grouping keeps each partition's rows in offset order.
+            foreach (var table in slices.SelectMany(s => s.Rows).GroupBy(r => r.Mapping, r => r.Values))
             {
-                if (slices.Any(s => s.Rows.Exists(r => ReferenceEquals(r.Mapping, mapping))))
-                {
-                    rows += await RowCopier.CopyAsync(connection, mapping, slices, cancellationToken);
-                }
+                rows += await RowCopier.CopyAsync(connection, table.Key, table, cancellationToken);
             }
 
             if (slices.Any(s => s.DeadLetters.Count > 0))

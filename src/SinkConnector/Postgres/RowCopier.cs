@@ -10,37 +10,29 @@ public static class RowCopier
     public static string CopyCommand(MappingConfig mapping) =>
         $"COPY {Sql.Quote(mapping.Table)} ({string.Join(", ", mapping.Columns.Select(c => Sql.Quote(c.Name)))}) FROM STDIN (FORMAT BINARY)";
 
-    /// <summary>Copies the rows of <paramref name="mapping"/> from every slice; returns how many.</summary>
-    public static async Task<int> CopyAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<PartitionSlice> slices, CancellationToken cancellationToken)
+    /// <summary>Copies <paramref name="rows"/> (values in the order of the mapping's columns); returns how many.</summary>
+    public static async Task<int> CopyAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<object?[]> rows, CancellationToken cancellationToken)
     {
         var types = mapping.Columns.Select(c => c.Type.NpgsqlDbType).ToArray();
         var count = 0;
         // The importer joins the connection's open transaction: rows and offsets commit or vanish together.
         await using var importer = await connection.BeginBinaryImportAsync(CopyCommand(mapping), cancellationToken);
-        foreach (var slice in slices)
+        foreach (var values in rows)
         {
-            foreach (var (rowMapping, values) in slice.Rows)
+            await importer.StartRowAsync(cancellationToken);
+            for (var i = 0; i < values.Length; i++)
             {
-                if (!ReferenceEquals(rowMapping, mapping))
+                if (values[i] is null)
                 {
-                    continue;
+                    await importer.WriteNullAsync(cancellationToken);
                 }
-
-                await importer.StartRowAsync(cancellationToken);
-                for (var i = 0; i < values.Length; i++)
+                else
                 {
-                    if (values[i] is null)
-                    {
-                        await importer.WriteNullAsync(cancellationToken);
-                    }
-                    else
-                    {
-                        await importer.WriteAsync(values[i], types[i], cancellationToken);
-                    }
+                    await importer.WriteAsync(values[i], types[i], cancellationToken);
                 }
-
-                count++;
             }
+
+            count++;
         }
 
         await importer.CompleteAsync(cancellationToken);
