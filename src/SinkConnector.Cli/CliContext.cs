@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using SinkConnector.Configuration;
 using SinkConnector.Consumer;
+using SinkConnector.Postgres;
 
 namespace SinkConnector.Cli;
 
@@ -58,6 +59,23 @@ public static class CliContext
             await Console.Error.WriteLineAsync($"sink: unexpected failure: {e}");
             return ExitCodes.Failure;
         }
+    }
+
+    /// <summary>Prints every incompatibility between the mappings and their target tables to stderr; returns how many.</summary>
+    public static async Task<int> ReportTableProblemsAsync(SinkDatabase database, SinkConfig config, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        var problems = 0;
+        foreach (var mapping in config.Mappings)
+        {
+            foreach (var error in await TableInspector.CheckAsync(connection, mapping, cancellationToken))
+            {
+                await Console.Error.WriteLineAsync(error.ToString());
+                problems++;
+            }
+        }
+
+        return problems;
     }
 
     /// <summary>The message chain without stack traces: what an operator needs to fix it.</summary>

@@ -12,7 +12,7 @@ public static class RunCommand
     {
         var config = CliContext.ConfigOption();
         var command = new Command("run", "Run the sink until SIGTERM or SIGINT.") { config };
-        command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, _) =>
+        command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             using var stopping = new CancellationTokenSource();
             // SIGTERM and SIGINT start a graceful shutdown; cancelling the signal keeps the runtime from
@@ -22,6 +22,12 @@ public static class RunCommand
 
             using var loggers = CliContext.CreateLoggerFactory();
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
+            // Fail before joining the group: a mapping that cannot be written would fail every batch.
+            if (await CliContext.ReportTableProblemsAsync(database, sinkConfig, ct) > 0)
+            {
+                return ExitCodes.Usage;
+            }
+
             using var consumer = new SinkConsumer(sinkConfig, database, loggers.CreateLogger("sink"));
             // The consumer loop blocks in librdkafka's poll; it gets a thread of its own.
             await Task.Factory.StartNew(() => consumer.RunAsync(stopping.Token), CancellationToken.None,

@@ -12,17 +12,7 @@ public static class ValidateCommand
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            await using var connection = await database.DataSource.OpenConnectionAsync(ct);
-            var problems = 0;
-            foreach (var mapping in sinkConfig.Mappings)
-            {
-                foreach (var error in await TableInspector.CheckAsync(connection, mapping, ct))
-                {
-                    await Console.Error.WriteLineAsync(error.ToString());
-                    problems++;
-                }
-            }
-
+            var problems = await CliContext.ReportTableProblemsAsync(database, sinkConfig, ct);
             if (problems > 0)
             {
                 return ExitCodes.Usage;

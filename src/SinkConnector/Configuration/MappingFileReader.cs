@@ -49,6 +49,10 @@ internal static class MappingFileReader
         {
             reader.Error("delete_on_tombstone", "is only allowed with mode: upsert (a delete needs the key columns)");
         }
+        else if (deleteOnTombstone && format == MessageFormat.Debezium)
+        {
+            reader.Error("delete_on_tombstone", "does not apply to format: debezium, which deletes on 'd' events and skips the tombstone that follows each");
+        }
 
         if (reader.ErrorCount > errorsBefore)
         {

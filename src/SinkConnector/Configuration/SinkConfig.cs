@@ -72,6 +72,9 @@ public sealed record MappingConfig
     public bool AutoCreate { get; init; }
     public bool AutoEvolve { get; init; }
     public required IReadOnlyList<ColumnMapping> Columns { get; init; }
+
+    /// <summary>Positions of the <see cref="Key"/> columns in <see cref="Columns"/>, and so in converted value arrays.</summary>
+    public int[] KeyIndexes() => [.. Key.Select(k => Columns.ToList().FindIndex(c => c.Name == k))];
 }
 
 /// <summary>A schema-qualified table name. Always quoted when it reaches SQL.</summary>

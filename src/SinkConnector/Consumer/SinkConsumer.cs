@@ -48,12 +48,6 @@ public sealed class SinkConsumer : IDisposable
         _writer = new BatchWriter(database, _offsets);
         foreach (var mapping in config.Mappings)
         {
-            if (mapping.Mode != WriteMode.Insert)
-            {
-                // Writing upserts as inserts would silently duplicate keys: refuse instead.
-                throw new SinkStoppedException($"mapping '{mapping.Name}' ({mapping.File}): mode '{mapping.Mode}' is not supported by this version yet; use mode: insert");
-            }
-
             var converter = new MessageConverter(mapping);
             foreach (var topic in mapping.Topics)
             {
@@ -204,26 +198,18 @@ public sealed class SinkConsumer : IDisposable
 
         var slice = _batch.Slice(partition, owned.Epoch, owned.NextOffset);
         var target = _targets[result.Topic];
-        switch (target.Converter.Classify(result))
+        var values = new object?[target.Mapping.Columns.Count];
+        var error = target.Converter.TryConvertChange(result, values, out var change);
+        if (error is not null)
         {
-            case MessageKind.Row:
-                var values = new object?[target.Mapping.Columns.Count];
-                var error = target.Converter.TryConvert(result, values);
-                if (error is null)
-                {
-                    slice.Rows.Add((target.Mapping, values));
-                }
-                else
-                {
-                    Reject(slice, target.Mapping, result, error);
-                }
-
-                break;
-            default:
-                // Tombstones and deletes write nothing in insert mode, but still advance the offset.
-                break;
+            Reject(slice, target.Mapping, result, error);
+        }
+        else if (change != ChangeKind.Skip)
+        {
+            slice.Rows.Add(new RowChange(target.Mapping, change, values));
         }
 
+        // Skipped and dead-lettered messages advance the offset too (invariant 3).
         slice.NextOffset = result.Offset.Value + 1;
         owned.NextOffset = slice.NextOffset;
         _batch.Count(slice, RowSize.EstimateBytes(result));

@@ -18,6 +18,11 @@ public sealed class MessageConverter
     private readonly ColumnPlan[] _plans;
     private readonly MessageFormat _format;
 
+    // For deletes: where each key column is read when the row image does not have it (a tombstone has no value).
+    private readonly int[] _keyIndexes;
+    private readonly ColumnPlan?[] _keyFallbacks;
+    private readonly ColumnPlan?[] _wholeKeyFallbacks;
+
     public MessageConverter(MappingConfig mapping)
     {
         ArgumentNullException.ThrowIfNull(mapping);
@@ -27,6 +32,25 @@ public sealed class MessageConverter
         for (var i = 0; i < _plans.Length; i++)
         {
             _plans[i] = new ColumnPlan(mapping.Columns[i], mapping.Format);
+        }
+
+        _keyIndexes = mapping.KeyIndexes();
+        _keyFallbacks = new ColumnPlan?[_plans.Length];
+        _wholeKeyFallbacks = new ColumnPlan?[_plans.Length];
+        foreach (var i in _keyIndexes)
+        {
+            var column = mapping.Columns[i];
+            if (column.From.Kind == SourceKind.Value)
+            {
+                // value.id of a row is key.id of its tombstone (and of a Debezium key): same path, other document.
+                var keyPath = column.From with { Kind = SourceKind.Key, Text = "key" + column.From.Text["value".Length..] };
+                _keyFallbacks[i] = new ColumnPlan(column with { From = keyPath }, mapping.Format);
+                // A single key column may also be the whole key: 17, "order-17" or a bare uuid.
+                if (_keyIndexes.Length == 1 && keyPath.Segments.Count > 0)
+                {
+                    _wholeKeyFallbacks[i] = new ColumnPlan(column with { From = keyPath with { Segments = [], Text = "key" } }, mapping.Format);
+                }
+            }
         }
     }
 
@@ -43,6 +67,28 @@ public sealed class MessageConverter
         }
 
         return _format == MessageFormat.Debezium ? Envelope.ClassifyDebezium(value) : MessageKind.Row;
+    }
+
+    /// <summary>
+    /// Decides what <paramref name="message"/> does to the table and converts what that needs: every column for a
+    /// write, the key columns for a delete (the others stay null). Returns null on success, or why it cannot.
+    /// </summary>
+    public ConversionError? TryConvertChange(ConsumeResult<byte[]?, byte[]?> message, object?[] values, out ChangeKind change)
+    {
+        change = Classify(message) switch
+        {
+            MessageKind.Row => ChangeKind.Write,
+            MessageKind.Delete when Mapping.Mode == WriteMode.Upsert => ChangeKind.Delete,
+            // Debezium follows every delete event with a tombstone for log compaction; the 'd' event already deleted.
+            MessageKind.Tombstone when Mapping.DeleteOnTombstone && _format != MessageFormat.Debezium => ChangeKind.Delete,
+            _ => ChangeKind.Skip,
+        };
+        return change switch
+        {
+            ChangeKind.Write => TryConvert(message, values),
+            ChangeKind.Delete => TryConvertKey(message, values),
+            _ => null,
+        };
     }
 
     /// <summary>
@@ -82,6 +128,59 @@ public sealed class MessageConverter
                             plan.Column.Name,
                             $"'{plan.Column.From}' is missing or null, and column '{plan.Column.Name}' is required (not nullable, no default)");
                     }
+                }
+
+                values[i] = value;
+            }
+
+            return null;
+        }
+        finally
+        {
+            parsed.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The key columns of a delete: from the row image when there is one (Debezium's <c>before</c>), else from the
+    /// message key at the same path (<c>value.id</c> reads <c>key.id</c>), or the whole key for a one-column key.
+    /// </summary>
+    private ConversionError? TryConvertKey(ConsumeResult<byte[]?, byte[]?> message, object?[] values)
+    {
+        Array.Clear(values, 0, _plans.Length);
+        var parsed = new ParsedMessage(_format);
+        try
+        {
+            foreach (var i in _keyIndexes)
+            {
+                var plan = _plans[i];
+                if (!TryRead(plan, message, ref parsed, out var value, out var failure))
+                {
+                    return new ConversionError(failure.Kind, plan.Column.Name, $"{plan.Column.From}: {failure.Message}");
+                }
+
+                if (value is null && _keyFallbacks[i] is { } byPath)
+                {
+                    var read = byPath;
+                    var ok = TryRead(byPath, message, ref parsed, out value, out failure);
+                    if (value is null && _wholeKeyFallbacks[i] is { } whole && !(parsed.HasKey && parsed.KeyRoot.ValueKind == JsonValueKind.Object))
+                    {
+                        read = whole;
+                        ok = TryRead(whole, message, ref parsed, out value, out failure);
+                    }
+
+                    if (!ok)
+                    {
+                        return new ConversionError(failure.Kind, plan.Column.Name, $"{read.Column.From}: {failure.Message}");
+                    }
+                }
+
+                if (value is null)
+                {
+                    return new ConversionError(
+                        ConversionErrorKind.MissingField,
+                        plan.Column.Name,
+                        $"a delete needs key column '{plan.Column.Name}', but neither '{plan.Column.From}' nor the message key has it");
                 }
 
                 values[i] = value;
@@ -321,7 +420,7 @@ public sealed class MessageConverter
                 _keyDone = true;
                 if (bytes is not null && TryParse(bytes, "key", out _keyDocument, out _keyFailure))
                 {
-                    KeyRoot = _keyDocument!.RootElement;
+                    KeyRoot = Envelope.UnwrapKey(_format, _keyDocument!.RootElement);
                     HasKey = KeyRoot.ValueKind != JsonValueKind.Null;
                 }
             }
@@ -330,11 +429,11 @@ public sealed class MessageConverter
             return failure.Message is null;
         }
 
-        /// <summary>The root of the key, or of the value before any envelope (whole-value access exists for json and raw only).</summary>
+        /// <summary>The root of the key (unwrapped like <see cref="KeyRoot"/>), or of the value before any envelope (whole-value access exists for json and raw only).</summary>
         public bool EnsureWhole(byte[] bytes, bool isKey, out JsonElement root, out Failure failure)
         {
             var ok = isKey ? EnsureKey(bytes, out failure) : EnsureValue(bytes, out failure);
-            root = ok ? (isKey ? _keyDocument : _valueDocument)!.RootElement : default;
+            root = !ok ? default : isKey ? KeyRoot : _valueDocument!.RootElement;
             return ok;
         }
 

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using SinkConnector.Configuration;
 
 namespace SinkConnector.Postgres;
 
@@ -42,10 +43,13 @@ public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets)
             }
 
             var rows = 0;
-            // One COPY per mapping; grouping keeps each partition's rows in offset order.
-            foreach (var table in slices.SelectMany(s => s.Rows).GroupBy(r => r.Mapping, r => r.Values))
+            var stage = 0;
+            // One COPY (or staged upsert) per mapping; grouping keeps each partition's changes in offset order.
+            foreach (var table in slices.SelectMany(s => s.Rows).GroupBy(r => r.Mapping))
             {
-                rows += await RowCopier.CopyAsync(connection, table.Key, table, cancellationToken);
+                rows += table.Key.Mode == WriteMode.Upsert
+                    ? await UpsertWriter.WriteAsync(connection, table.Key, table, stage++, cancellationToken)
+                    : await RowCopier.CopyAsync(connection, table.Key, table.Select(r => r.Values), cancellationToken);
             }
 
             if (slices.Any(s => s.DeadLetters.Count > 0))

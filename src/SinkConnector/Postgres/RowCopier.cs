@@ -7,28 +7,31 @@ namespace SinkConnector.Postgres;
 /// <summary>Binary COPY of converted rows into a mapping's table: the hot path.</summary>
 public static class RowCopier
 {
-    public static string CopyCommand(MappingConfig mapping) =>
-        $"COPY {Sql.Quote(mapping.Table)} ({string.Join(", ", mapping.Columns.Select(c => Sql.Quote(c.Name)))}) FROM STDIN (FORMAT BINARY)";
+    /// <summary>Copies <paramref name="rows"/> (values in the order of the mapping's columns) into its table; returns how many.</summary>
+    public static Task<int> CopyAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<object?[]> rows, CancellationToken cancellationToken) =>
+        CopyAsync(connection, Sql.Quote(mapping.Table), mapping, [.. Enumerable.Range(0, mapping.Columns.Count)], rows, cancellationToken);
 
-    /// <summary>Copies <paramref name="rows"/> (values in the order of the mapping's columns); returns how many.</summary>
-    public static async Task<int> CopyAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<object?[]> rows, CancellationToken cancellationToken)
+    /// <summary>Copies the <paramref name="columns"/> (indexes into the mapping's columns) of each row into <paramref name="quotedTable"/>.</summary>
+    public static async Task<int> CopyAsync(
+        NpgsqlConnection connection, string quotedTable, MappingConfig mapping, int[] columns, IEnumerable<object?[]> rows, CancellationToken cancellationToken)
     {
-        var types = mapping.Columns.Select(c => c.Type.NpgsqlDbType).ToArray();
+        var types = columns.Select(i => mapping.Columns[i].Type.NpgsqlDbType).ToArray();
+        var names = string.Join(", ", columns.Select(i => Sql.Quote(mapping.Columns[i].Name)));
         var count = 0;
         // The importer joins the connection's open transaction: rows and offsets commit or vanish together.
-        await using var importer = await connection.BeginBinaryImportAsync(CopyCommand(mapping), cancellationToken);
+        await using var importer = await connection.BeginBinaryImportAsync($"COPY {quotedTable} ({names}) FROM STDIN (FORMAT BINARY)", cancellationToken);
         foreach (var values in rows)
         {
             await importer.StartRowAsync(cancellationToken);
-            for (var i = 0; i < values.Length; i++)
+            for (var c = 0; c < columns.Length; c++)
             {
-                if (values[i] is null)
+                if (values[columns[c]] is { } value)
                 {
-                    await importer.WriteNullAsync(cancellationToken);
+                    await importer.WriteAsync(value, types[c], cancellationToken);
                 }
                 else
                 {
-                    await importer.WriteAsync(values[i], types[i], cancellationToken);
+                    await importer.WriteNullAsync(cancellationToken);
                 }
             }
 

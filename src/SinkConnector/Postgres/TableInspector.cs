@@ -63,7 +63,41 @@ public static class TableInspector
                 $"{mapping.Table}.{existing.Name} is NOT NULL without a default but is not mapped; every insert would fail"));
         }
 
+        if (mapping.Mode == WriteMode.Upsert && !await HasConflictTargetAsync(connection, mapping, cancellationToken))
+        {
+            errors.Add(new ConfigError(mapping.File, "key",
+                $"no primary key or unique index on {mapping.Table} is exactly ({string.Join(", ", mapping.Key)}); mode upsert needs one for " +
+                $"ON CONFLICT. Add it (ALTER TABLE {Sql.Quote(mapping.Table)} ADD PRIMARY KEY ({string.Join(", ", mapping.Key.Select(Sql.Quote))})) or change key"));
+        }
+
         return errors;
+    }
+
+    /// <summary>
+    /// ON CONFLICT (key) infers a unique index on exactly those columns, in any order; partial, expression and
+    /// deferrable indexes cannot serve, and neither can one that merely contains the key columns.
+    /// </summary>
+    private static async Task<bool> HasConflictTargetAsync(NpgsqlConnection connection, MappingConfig mapping, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT array_agg(a.attname::text)
+            FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+            WHERE i.indrelid = to_regclass(@table) AND i.indisunique AND i.indisvalid AND i.indimmediate
+              AND i.indpred IS NULL AND i.indexprs IS NULL
+            GROUP BY i.indexrelid
+            """, connection);
+        command.Parameters.AddWithValue("table", Sql.Quote(mapping.Table));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (reader.GetFieldValue<string[]>(0).ToHashSet(StringComparer.Ordinal).SetEquals(mapping.Key))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

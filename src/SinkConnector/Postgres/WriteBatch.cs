@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using SinkConnector.Configuration;
+using SinkConnector.Mapping;
 
 namespace SinkConnector.Postgres;
 
@@ -74,7 +75,11 @@ public sealed class PartitionSlice(TopicPartition partition, long epoch, long? e
 
     public long Bytes { get; set; }
 
-    public List<(MappingConfig Mapping, object?[] Values)> Rows { get; } = [];
+    /// <summary>Row changes in offset order, for any mappings.</summary>
+    public List<RowChange> Rows { get; } = [];
 
     public List<DeadLetter> DeadLetters { get; } = [];
 }
+
+/// <summary>One message's effect on a mapping's table: values of every column for a write, of the key columns for a delete.</summary>
+public readonly record struct RowChange(MappingConfig Mapping, ChangeKind Kind, object?[] Values);

@@ -53,7 +53,7 @@ public sealed class MappingFileTests : IDisposable
             format: DEBEZIUM
             mode: upsert
             key: [id]
-            delete_on_tombstone: TRUE
+            delete_on_tombstone: FALSE
             on_error: fail
             auto_create: true
             auto_evolve: false
@@ -67,7 +67,7 @@ public sealed class MappingFileTests : IDisposable
         Assert.Equal(MessageFormat.Debezium, mapping.Format);
         Assert.Equal(WriteMode.Upsert, mapping.Mode);
         Assert.Equal(["id"], mapping.Key);
-        Assert.True(mapping.DeleteOnTombstone);
+        Assert.False(mapping.DeleteOnTombstone);
         Assert.Equal(ErrorPolicy.Fail, mapping.OnError);
         Assert.True(mapping.AutoCreate);
         Assert.True(mapping.Columns[1].Nullable);
@@ -182,6 +182,14 @@ public sealed class MappingFileTests : IDisposable
         var e = MappingFails(TempConfigDirectory.ValidMapping + "\ndelete_on_tombstone: true\n");
 
         ConfigAssert.HasOnlyError(e, OrdersFile, "delete_on_tombstone", "only allowed with mode: upsert");
+    }
+
+    [Fact]
+    public void Delete_on_tombstone_is_rejected_for_debezium_which_deletes_on_d_events()
+    {
+        var e = MappingFails(TempConfigDirectory.ValidMapping + "\nformat: debezium\nmode: upsert\nkey: [id]\ndelete_on_tombstone: true\n");
+
+        ConfigAssert.HasOnlyError(e, OrdersFile, "delete_on_tombstone", "deletes on 'd' events");
     }
 
     [Fact]

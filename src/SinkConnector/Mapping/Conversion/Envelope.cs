@@ -33,6 +33,18 @@ internal static class Envelope
     }
 
     /// <summary>
+    /// Kafka Connect's JSON converter with schemas enabled wraps keys as {"schema":..,"payload":..} too; for debezium and
+    /// connect-json, <c>key.*</c> reads the payload so that a key field has the same path as in the row image.
+    /// </summary>
+    public static JsonElement UnwrapKey(MessageFormat format, JsonElement root) =>
+        format is MessageFormat.Debezium or MessageFormat.ConnectJson
+        && root.ValueKind == JsonValueKind.Object
+        && root.TryGetProperty("schema"u8, out _)
+        && root.TryGetProperty("payload"u8, out var payload)
+            ? payload
+            : root;
+
+    /// <summary>
     /// With the JSON converter's schemas enabled the event is wrapped as {"schema":..,"payload":{op,before,after,source}};
     /// without, it is the bare {op,before,after,source}. Both are accepted.
     /// </summary>
