@@ -8,6 +8,7 @@ var root = new RootCommand("SinkConnector: copies Kafka topics into PostgreSQL t
     MigrateCommand.Create(),
     ValidateCommand.Create(),
     OffsetsCommand.Create(),
+    TablesCommand.Create(),
 };
 
 var parsed = root.Parse(args);

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using SinkConnector.Configuration;
+using SinkConnector.Postgres;
+
+namespace SinkConnector.Cli.Commands;
+
+public static class TablesCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("tables", "Create missing target schemas, tables and columns from the mappings; column types are never altered.");
+        command.Subcommands.Add(Plan());
+        command.Subcommands.Add(Apply());
+        return command;
+    }
+
+    private static Command Plan()
+    {
+        var config = CliContext.ConfigOption();
+        var command = new Command("plan", "Print the DDL that would create missing target schemas, tables and columns.") { config };
+        command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
+        {
+            await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
+            await using var connection = await database.DataSource.OpenConnectionAsync(ct);
+            return await ReportAsync(await TableManager.PlanAsync(connection, sinkConfig.Mappings, ct));
+        }, cancellationToken));
+        return command;
+    }
+
+    private static Command Apply()
+    {
+        var config = CliContext.ConfigOption();
+        var command = new Command("apply", "Run the DDL of `sink tables plan` in one transaction and print what ran.") { config };
+        command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
+        {
+            await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
+            return await ReportAsync(await TableManager.ApplyAsync(database.DataSource, sinkConfig.Mappings, filter: null, ct));
+        }, cancellationToken));
+        return command;
+    }
+
+    /// <summary>The statements as a runnable script on stdout, problems on stderr; exit 2 when there are problems.</summary>
+    private static async Task<int> ReportAsync(TablePlan plan)
+    {
+        if (plan.Changes.Count == 0)
+        {
+            Console.WriteLine("-- nothing to do: all target tables and columns exist");
+        }
+
+        MappingConfig? current = null;
+        foreach (var change in plan.Changes)
+        {
+            if (!ReferenceEquals(change.Mapping, current))
+            {
+                current = change.Mapping;
+                // Names may contain line breaks (quoted identifiers, file names); one in a comment would end it.
+                Console.WriteLine($"-- mapping {current.Name}: {current.Table}".ReplaceLineEndings(" "));
+            }
+
+            Console.WriteLine(change.Sql + ";");
+        }
+
+        foreach (var problem in plan.Problems)
+        {
+            await Console.Error.WriteLineAsync(problem.ToString());
+        }
+
+        return plan.Problems.Count > 0 ? ExitCodes.Usage : ExitCodes.Success;
+    }
+}
