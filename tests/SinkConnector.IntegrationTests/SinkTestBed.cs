@@ -132,6 +132,65 @@ public sealed class SinkTestBed : IAsyncDisposable
         }
     }
 
+    /// <summary>Replaces (or adds) a mapping file, e.g. <c>events.yaml</c> to map the bed's topic differently.</summary>
+    public Task WriteMappingAsync(string fileName, string yaml) =>
+        File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "mappings", fileName), yaml);
+
+    public Task<string> AddTopicAsync(string prefix, int partitions) => _services.Kafka.CreateTopicAsync(prefix, partitions);
+
+    public Task ProduceAsync(string topic, IEnumerable<(int Partition, Message<byte[]?, byte[]?> Message)> messages) =>
+        _services.Kafka.ProduceAsync(topic, messages);
+
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The stored next offset of every partition of <paramref name="topic"/> that has committed anything.</summary>
+    public async Task<Dictionary<int, long>> StoredOffsetsAsync(string topic) =>
+        (await QueryAsync(
+            $"SELECT partition, next_offset FROM sink.offsets WHERE group_id = '{GroupId}' AND topic = '{topic}' AND next_offset > 0",
+            r => (r.GetInt32(0), r.GetInt64(1))))
+        .ToDictionary(p => p.Item1, p => p.Item2);
+
+    /// <summary>Sum of the stored next offsets: how many messages the sink has committed, for topics starting at offset 0.</summary>
+    public Task<long> CommittedAsync() =>
+        ScalarAsync($"SELECT coalesce(sum(next_offset), 0) FROM sink.offsets WHERE group_id = '{GroupId}'");
+
+    /// <summary>Waits until the sink has committed at least <paramref name="count"/> messages (rows need not grow: upserts, deletes).</summary>
+    public async Task WaitForCommittedAsync(long count, TimeSpan timeout, Func<string>? diagnostics = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        long committed;
+        while ((committed = await CommittedAsync()) < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{committed} of {count} messages committed after {timeout}.\n{diagnostics?.Invoke()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     public async Task<long> ScalarAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(ConnectionString);

@@ -21,14 +21,20 @@ public static class RunCommand
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
             using var loggers = CliContext.CreateLoggerFactory();
+            var logger = loggers.CreateLogger("sink");
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
+            foreach (var change in (await TableManager.ApplyAutomaticAsync(database.DataSource, sinkConfig.Mappings, ct)).Changes)
+            {
+                RunLog.TableChanged(logger, change.Mapping.Name, change.Sql);
+            }
+
             // Fail before joining the group: a mapping that cannot be written would fail every batch.
             if (await CliContext.ReportTableProblemsAsync(database, sinkConfig, ct) > 0)
             {
                 return ExitCodes.Usage;
             }
 
-            using var consumer = new SinkConsumer(sinkConfig, database, loggers.CreateLogger("sink"));
+            using var consumer = new SinkConsumer(sinkConfig, database, logger);
             // The consumer loop blocks in librdkafka's poll; it gets a thread of its own.
             await Task.Factory.StartNew(() => consumer.RunAsync(stopping.Token), CancellationToken.None,
                 TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
@@ -42,4 +48,10 @@ public static class RunCommand
         }, cancellationToken));
         return command;
     }
+}
+
+internal static partial class RunLog
+{
+    [LoggerMessage(2000, LogLevel.Information, "Mapping {Mapping} (auto_create/auto_evolve): {Sql}")]
+    public static partial void TableChanged(ILogger logger, string mapping, string sql);
 }

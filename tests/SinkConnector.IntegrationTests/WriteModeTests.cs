@@ -1,0 +1,120 @@
+using System.Text;
+using Confluent.Kafka;
+using SinkConnector.Testing;
+
+namespace SinkConnector.IntegrationTests;
+
+/// <summary>Upserts, deletes and several mappings through the real <c>sink</c> process, killed mid-way.</summary>
+public class WriteModeTests(TestServices services)
+{
+    private static readonly TimeSpan s_catchUp = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task Upserts_and_tombstones_survive_kills_and_end_with_the_last_value_per_key()
+    {
+        const int partitions = 4, kills = 4, perRun = 5_000;
+        var seed = Random.Shared.Next();
+        await using var bed = await SinkTestBed.CreateAsync(services, "upsert", partitions);
+        await bed.ExecuteAsync(AccountChanges.TableSql);
+        await bed.WriteMappingAsync("events.yaml", AccountChanges.Mapping(bed.Topic));
+        // 300 accounts over 20,000 changes: every batch of 500 updates some keys several times.
+        var changes = new AccountChanges(partitions, accounts: 300, seed);
+        var random = new Random(seed);
+        for (var kill = 0; kill < kills; kill++)
+        {
+            await bed.ProduceAsync(bed.Topic, changes.Next(perRun));
+            var before = await bed.CommittedAsync();
+            using var sink = bed.StartSink();
+            await bed.WaitForCommittedAsync(before + 1, s_catchUp, () => sink.Output);
+            await Task.Delay(random.Next(0, 400), TestContext.Current.CancellationToken);
+            sink.Signal(SinkProcess.SIGKILL);
+            await sink.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+            // Whatever the kill interrupted, the table is exactly the changes below the stored offsets.
+            Assert.Equal(changes.Expected(await bed.StoredOffsetsAsync(bed.Topic)), await AccountChanges.ActualAsync(bed));
+        }
+
+        await RunToCompletionAsync(bed, changes.Produced);
+        var expected = changes.Expected();
+        Assert.True(expected.Count < 300, $"seed {seed}: some accounts should end deleted");
+        Assert.Equal(expected, await AccountChanges.ActualAsync(bed));
+    }
+
+    [Fact]
+    public async Task Several_mappings_commit_together_so_a_kill_never_leaves_one_table_ahead()
+    {
+        const int partitions = 3, kills = 4, perRun = 3_000;
+        var seed = Random.Shared.Next();
+        await using var bed = await SinkTestBed.CreateAsync(services, "multi", partitions);
+        var accountsTopic = await bed.AddTopicAsync("multi-accounts", partitions);
+        await bed.ExecuteAsync(AccountChanges.TableSql);
+        await bed.WriteMappingAsync("accounts.yaml", AccountChanges.Mapping(accountsTopic));
+        var changes = new AccountChanges(partitions, accounts: 200, seed);
+        var random = new Random(seed);
+        var events = 0;
+        for (var kill = 0; kill < kills; kill++)
+        {
+            await bed.ProduceAsync(perRun, partitions, firstId: events);
+            events += perRun;
+            await bed.ProduceAsync(accountsTopic, changes.Next(perRun));
+            var before = await bed.CommittedAsync();
+            using var sink = bed.StartSink();
+            await bed.WaitForCommittedAsync(before + 1, s_catchUp, () => sink.Output);
+            await Task.Delay(random.Next(0, 400), TestContext.Current.CancellationToken);
+            sink.Signal(SinkProcess.SIGKILL);
+            await sink.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+            // Both tables agree with the offsets stored with them: neither got ahead of its offsets, nor of the other.
+            Assert.Equal(await bed.StoredOffsetsAsync(bed.Topic), await EventsPerPartitionAsync(bed));
+            Assert.Equal(changes.Expected(await bed.StoredOffsetsAsync(accountsTopic)), await AccountChanges.ActualAsync(bed));
+        }
+
+        await RunToCompletionAsync(bed, events + changes.Produced);
+        Assert.Equal(events, await bed.ScalarAsync("SELECT count(DISTINCT id) FROM public.events"));
+        Assert.Equal(events, await bed.RowCountAsync());
+        Assert.Equal(changes.Expected(), await AccountChanges.ActualAsync(bed));
+        // Rows of both tables were written by the same transactions (xmin is the writing transaction's id).
+        Assert.True(await bed.ScalarAsync("SELECT count(*) FROM (SELECT xmin::text FROM public.events INTERSECT SELECT xmin::text FROM public.accounts) shared") > 0);
+    }
+
+    [Fact]
+    public async Task Upsert_without_a_unique_index_on_exactly_the_key_is_refused_at_startup()
+    {
+        await using var bed = await SinkTestBed.CreateAsync(services, "nokey", partitions: 1);
+        await bed.ExecuteAsync("CREATE TABLE public.accounts (id bigint NOT NULL, balance numeric(14,2), version bigint, src_offset bigint, UNIQUE (id, version))");
+        await bed.WriteMappingAsync("events.yaml", AccountChanges.Mapping(bed.Topic));
+        var file = Path.Combine(bed.ConfigDirectory, "mappings", "events.yaml");
+
+        foreach (var command in new[] { "validate", "run" })
+        {
+            var (exit, output) = await SinkProcess.RunToEndAsync([command, "--config", bed.ConfigDirectory], bed.Environment);
+            Assert.True(exit == 2, output);
+            Assert.Contains($"{file}: key: no primary key or unique index on public.accounts is exactly (id)", output, StringComparison.Ordinal);
+        }
+
+        await bed.ExecuteAsync("CREATE UNIQUE INDEX ON public.accounts (id)");
+        var (ok, okOutput) = await SinkProcess.RunToEndAsync(["validate", "--config", bed.ConfigDirectory], bed.Environment);
+        Assert.True(ok == 0, okOutput);
+    }
+
+    /// <summary>Starts a sink, waits until it has committed <paramref name="total"/> messages, stops it with SIGTERM.</summary>
+    internal static async Task RunToCompletionAsync(SinkTestBed bed, long total)
+    {
+        using var last = bed.StartSink();
+        await bed.WaitForCommittedAsync(total, s_catchUp, () => last.Output);
+        await KilledProcessTests.WaitForOutputAsync(last, "Claimed", s_catchUp);
+        last.Signal(SinkProcess.SIGTERM);
+        await last.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(last.ExitCode == 0, last.Output);
+    }
+
+    /// <summary>Per partition, how far the events table goes: it must be rows 0..n-1 with n the stored next offset.</summary>
+    private static async Task<Dictionary<int, long>> EventsPerPartitionAsync(SinkTestBed bed)
+    {
+        var rows = await bed.QueryAsync(
+            "SELECT src_partition, count(*), count(DISTINCT src_offset), max(src_offset) + 1 FROM public.events GROUP BY src_partition",
+            r => (Partition: r.GetInt32(0), Rows: r.GetInt64(1), Distinct: r.GetInt64(2), End: r.GetInt64(3)));
+        Assert.All(rows, r => Assert.True(r.Rows == r.Distinct && r.Rows == r.End, $"partition {r.Partition}: {r}"));
+        return rows.ToDictionary(r => r.Partition, r => r.Rows);
+    }
+}
