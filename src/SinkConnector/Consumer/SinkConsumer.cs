@@ -206,7 +206,7 @@ public sealed class SinkConsumer : IDisposable
         }
         else if (change != ChangeKind.Skip)
         {
-            slice.Rows.Add(new RowChange(target.Mapping, change, values));
+            slice.Rows.Add(new RowChange(target.Mapping, change, values, result));
         }
 
         // Skipped and dead-lettered messages advance the offset too (invariant 3).

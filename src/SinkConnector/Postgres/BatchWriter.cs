@@ -1,14 +1,14 @@
 using Confluent.Kafka;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using SinkConnector.Configuration;
 
 namespace SinkConnector.Postgres;
 
 /// <summary>What one batch commit did.</summary>
 /// <param name="Committed">Partitions whose rows and next offset are now in the database.</param>
 /// <param name="Fenced">Partitions whose claim was no longer current: nothing of theirs was written.</param>
-public sealed record WriteResult(IReadOnlyList<PartitionSlice> Committed, IReadOnlyList<TopicPartition> Fenced, int Rows);
+/// <param name="DeadLetters">Conversion failures and rows Postgres rejected, committed with the batch.</param>
+public sealed record WriteResult(IReadOnlyList<PartitionSlice> Committed, IReadOnlyList<TopicPartition> Fenced, int Rows, IReadOnlyList<DeadLetter> DeadLetters);
 
 /// <summary>
 /// Step 2 of the protocol: rows of every table, dead letters and the fenced offset updates of one batch go
@@ -19,6 +19,7 @@ public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets)
     public async Task<WriteResult> WriteAsync(WriteBatch batch, CancellationToken cancellationToken)
     {
         var fenced = new List<TopicPartition>();
+        var isolateBadRows = false;
         while (!batch.IsEmpty)
         {
             await using var db = database.CreateContext();
@@ -43,24 +44,34 @@ public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets)
             }
 
             var rows = 0;
-            var stage = 0;
-            // One COPY (or staged upsert) per mapping; grouping keeps each partition's changes in offset order.
-            foreach (var table in slices.SelectMany(s => s.Rows).GroupBy(r => r.Mapping))
+            var deadLetters = slices.SelectMany(s => s.DeadLetters).ToList();
+            try
             {
-                rows += table.Key.Mode == WriteMode.Upsert
-                    ? await UpsertWriter.WriteAsync(connection, table.Key, table, stage++, cancellationToken)
-                    : await RowCopier.CopyAsync(connection, table.Key, table.Select(r => r.Values), cancellationToken);
+                // One COPY (or staged upsert) per mapping; grouping keeps each partition's changes in offset order.
+                foreach (var table in slices.SelectMany(s => s.Rows).GroupBy(r => r.Mapping))
+                {
+                    var written = await ChangeWriter.WriteAsync(connection, table.Key, table.ToList(), isolateBadRows, cancellationToken);
+                    rows += written.Rows;
+                    deadLetters.AddRange(written.Rejected.Select(DeadLetters.From));
+                }
+            }
+            catch (Exception e) when (!isolateBadRows && ChangeWriter.IsDataError(e))
+            {
+                // A row Postgres refuses would fail this batch forever: do it again, isolating the bad rows.
+                await transaction.RollbackAsync(cancellationToken);
+                isolateBadRows = true;
+                continue;
             }
 
-            if (slices.Any(s => s.DeadLetters.Count > 0))
+            if (deadLetters.Count > 0)
             {
-                await RowCopier.CopyDeadLettersAsync(connection, database.Schema, slices.SelectMany(s => s.DeadLetters), cancellationToken);
+                await RowCopier.CopyDeadLettersAsync(connection, database.Schema, deadLetters, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
-            return new WriteResult(slices, fenced, rows);
+            return new WriteResult(slices, fenced, rows, deadLetters);
         }
 
-        return new WriteResult([], fenced, 0);
+        return new WriteResult([], fenced, 0, []);
     }
 }

@@ -8,6 +8,17 @@ namespace SinkConnector.Postgres;
 /// <summary>Builds dead-letter rows from Kafka messages, keeping the raw bytes so nothing is lost.</summary>
 public static class DeadLetters
 {
+    /// <summary>The error kind of a row Postgres refused at write time (beside the conversion error kinds).</summary>
+    public const string RejectedKind = "Rejected";
+
+    public static DeadLetter From(RejectedChange rejected)
+    {
+        ArgumentNullException.ThrowIfNull(rejected);
+        var error = rejected.Error;
+        var where = error.ConstraintName is { } constraint ? $" (constraint {constraint})" : error.ColumnName is { } column ? $" (column {column})" : "";
+        return From(rejected.Change.Mapping, rejected.Change.Message, RejectedKind, $"SQLSTATE {error.SqlState}: {error.MessageText}{where}");
+    }
+
     public static DeadLetter From(MappingConfig mapping, ConsumeResult<byte[]?, byte[]?> result, string kind, string message) => new()
     {
         Mapping = mapping.Name,

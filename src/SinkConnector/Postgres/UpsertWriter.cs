@@ -12,13 +12,17 @@ namespace SinkConnector.Postgres;
 /// </summary>
 public static class UpsertWriter
 {
+    // Staging tables live until commit, and one transaction may stage several times (mappings, bad-row isolation).
+    private static long s_stage;
+
     /// <returns>How many rows were written or deleted after de-duplication.</returns>
-    /// <param name="stage">Distinguishes the staging tables of several upsert mappings in one transaction.</param>
-    public static async Task<int> WriteAsync(
-        NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, int stage, CancellationToken cancellationToken)
+    public static async Task<int> WriteAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, CancellationToken cancellationToken)
     {
         var keys = mapping.KeyIndexes();
-        var (writes, deletes) = FinalChanges(keys, changes);
+        var final = FinalChanges(keys, changes);
+        var writes = final.Where(c => c.Kind == ChangeKind.Write).Select(c => c.Values).ToList();
+        var deletes = final.Where(c => c.Kind == ChangeKind.Delete).Select(c => c.Values).ToList();
+        var stage = Interlocked.Increment(ref s_stage);
         // Each key is in at most one list, so the order of the two statements does not matter.
         if (deletes.Count > 0)
         {
@@ -41,10 +45,10 @@ public static class UpsertWriter
     }
 
     /// <summary>
-    /// The final state per key, in the order changes were given (partition order): ON CONFLICT DO UPDATE fails when one
+    /// The last change per key, in the order changes were given (partition order): ON CONFLICT DO UPDATE fails when one
     /// statement touches a row twice, and a write then a delete of one key must end deleted, and vice versa.
     /// </summary>
-    public static (List<object?[]> Writes, List<object?[]> Deletes) FinalChanges(int[] keys, IEnumerable<RowChange> changes)
+    public static List<RowChange> FinalChanges(int[] keys, IEnumerable<RowChange> changes)
     {
         ArgumentNullException.ThrowIfNull(changes);
         var last = new Dictionary<object?[], RowChange>(new KeyComparer(keys));
@@ -53,14 +57,7 @@ public static class UpsertWriter
             last[change.Values] = change;
         }
 
-        var writes = new List<object?[]>(last.Count);
-        var deletes = new List<object?[]>();
-        foreach (var change in last.Values)
-        {
-            (change.Kind == ChangeKind.Delete ? deletes : writes).Add(change.Values);
-        }
-
-        return (writes, deletes);
+        return [.. last.Values];
     }
 
     // CREATE TABLE AS copies the target's column types (with typmods) but no constraints or defaults: the staging

@@ -81,5 +81,8 @@ public sealed class PartitionSlice(TopicPartition partition, long epoch, long? e
     public List<DeadLetter> DeadLetters { get; } = [];
 }
 
-/// <summary>One message's effect on a mapping's table: values of every column for a write, of the key columns for a delete.</summary>
-public readonly record struct RowChange(MappingConfig Mapping, ChangeKind Kind, object?[] Values);
+/// <summary>
+/// One message's effect on a mapping's table: values of every column for a write, of the key columns for a delete.
+/// The message is kept so that a change Postgres rejects can still become a dead letter with its raw bytes.
+/// </summary>
+public readonly record struct RowChange(MappingConfig Mapping, ChangeKind Kind, object?[] Values, ConsumeResult<byte[]?, byte[]?> Message);

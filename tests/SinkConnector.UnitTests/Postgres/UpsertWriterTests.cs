@@ -16,20 +16,24 @@ public class UpsertWriterTests
         Key = ["tenant", "id"],
     };
 
-    private static RowChange Write(string tenant, decimal id, string status) => new(s_mapping, ChangeKind.Write, [tenant, id, status]);
+    private static RowChange Write(string tenant, decimal id, string status) => new(s_mapping, ChangeKind.Write, [tenant, id, status], Message("{}"));
 
-    private static RowChange Delete(string tenant, decimal id) => new(s_mapping, ChangeKind.Delete, [tenant, id, null]);
+    private static RowChange Delete(string tenant, decimal id) => new(s_mapping, ChangeKind.Delete, [tenant, id, null], Message(null));
+
+    private static (List<object?[]> Writes, List<object?[]> Deletes) Final(MappingConfig mapping, params RowChange[] changes)
+    {
+        var final = UpsertWriter.FinalChanges(mapping.KeyIndexes(), changes);
+        return ([.. final.Where(c => c.Kind == ChangeKind.Write).Select(c => c.Values)], [.. final.Where(c => c.Kind == ChangeKind.Delete).Select(c => c.Values)]);
+    }
 
     [Fact]
     public void The_last_change_per_key_wins_and_every_key_appears_once()
     {
-        var (writes, deletes) = UpsertWriter.FinalChanges(s_mapping.KeyIndexes(),
-        [
+        var (writes, deletes) = Final(s_mapping,
             Write("a", 1, "new"), Write("a", 2, "new"), Write("a", 1, "paid"), Write("b", 1, "new"),
             Delete("a", 2), Write("a", 1, "shipped"),
             Delete("b", 1), Write("b", 1, "again"),
-            Write("c", 1, "gone"), Delete("c", 1),
-        ]);
+            Write("c", 1, "gone"), Delete("c", 1));
 
         Assert.Equal([["a", 1m, "shipped"], ["b", 1m, "again"]], writes.OrderBy(w => w[0]).ToList());
         Assert.Equal([["a", 2m, null], ["c", 1m, null]], deletes.OrderBy(d => d[0]).ToList());
@@ -39,7 +43,7 @@ public class UpsertWriterTests
     public void Keys_compare_by_value_like_postgres_does()
     {
         // numeric 1.0 = 1.00 in Postgres: two rows for them would make ON CONFLICT touch one row twice.
-        var (writes, _) = UpsertWriter.FinalChanges(s_mapping.KeyIndexes(), [Write("a", 1.0m, "x"), Write("a", 1.00m, "y")]);
+        var (writes, _) = Final(s_mapping, Write("a", 1.0m, "x"), Write("a", 1.00m, "y"));
 
         Assert.Equal("y", Assert.Single(writes)[2]);
     }
@@ -48,8 +52,8 @@ public class UpsertWriterTests
     public void Bytea_keys_compare_by_content()
     {
         var mapping = MappingOf(Column("k", "key", "bytea"), Column("v", "value.v", "text")) with { Mode = WriteMode.Upsert, Key = ["k"] };
-        var (writes, _) = UpsertWriter.FinalChanges(mapping.KeyIndexes(),
-            [new(mapping, ChangeKind.Write, [new byte[] { 1, 2 }, "x"]), new(mapping, ChangeKind.Write, [new byte[] { 1, 2 }, "y"])]);
+        var (writes, _) = Final(mapping,
+            new(mapping, ChangeKind.Write, [new byte[] { 1, 2 }, "x"], Message("{}")), new(mapping, ChangeKind.Write, [new byte[] { 1, 2 }, "y"], Message("{}")));
 
         Assert.Equal("y", Assert.Single(writes)[1]);
     }

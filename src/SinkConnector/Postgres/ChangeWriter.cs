@@ -1,0 +1,83 @@
+using Npgsql;
+using SinkConnector.Configuration;
+
+namespace SinkConnector.Postgres;
+
+/// <summary>A change Postgres refused (SQLSTATE class 22 data exception or 23 integrity violation).</summary>
+public sealed record RejectedChange(RowChange Change, PostgresException Error);
+
+/// <summary>What writing one mapping's changes did: rows written (after upsert de-duplication) and changes refused.</summary>
+public sealed record ChangeWriteResult(int Rows, IReadOnlyList<RejectedChange> Rejected);
+
+/// <summary>
+/// Writes one mapping's changes inside the connection's open transaction: binary COPY for mode insert, the staged
+/// merge of <see cref="UpsertWriter"/> for mode upsert. Optionally isolates the rows Postgres rejects.
+/// </summary>
+public static class ChangeWriter
+{
+    /// <summary>
+    /// Without <paramref name="isolateBadRows"/>, a rejected row fails the statement and with it the transaction:
+    /// the hot path pays nothing for bad rows it does not have. With it, the changes are written under savepoints
+    /// and a rejected set is split in halves until the bad changes stand alone: those are returned (to be dead-
+    /// lettered), everything else is written. One bad change costs about 2·log2(n) extra statements.
+    /// </summary>
+    public static async Task<ChangeWriteResult> WriteAsync(
+        NpgsqlConnection connection, MappingConfig mapping, IReadOnlyList<RowChange> changes, bool isolateBadRows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        if (!isolateBadRows)
+        {
+            return new ChangeWriteResult(await WriteAllAsync(connection, mapping, changes, cancellationToken), []);
+        }
+
+        // Upserts are reduced to the last change per key first, so the halves never hold one key twice.
+        var final = mapping.Mode == WriteMode.Upsert ? UpsertWriter.FinalChanges(mapping.KeyIndexes(), changes) : changes;
+        var rejected = new List<RejectedChange>();
+        var rows = await IsolateAsync(connection, mapping, final, rejected, cancellationToken);
+        return new ChangeWriteResult(rows, rejected);
+    }
+
+    /// <summary>A rejected value or constraint: the same rows would fail again, so retrying cannot help, isolating can.</summary>
+    public static bool IsDataError(Exception e) => e is PostgresException { SqlState: [('2'), ('2' or '3'), ..] };
+
+    private static Task<int> WriteAllAsync(NpgsqlConnection connection, MappingConfig mapping, IReadOnlyList<RowChange> changes, CancellationToken cancellationToken) =>
+        mapping.Mode == WriteMode.Upsert
+            ? UpsertWriter.WriteAsync(connection, mapping, changes, cancellationToken)
+            : RowCopier.CopyAsync(connection, mapping, changes.Select(c => c.Values), cancellationToken);
+
+    private static async Task<int> IsolateAsync(
+        NpgsqlConnection connection, MappingConfig mapping, IReadOnlyList<RowChange> changes, List<RejectedChange> rejected, CancellationToken cancellationToken)
+    {
+        if (changes.Count == 0)
+        {
+            return 0;
+        }
+
+        await ExecuteAsync(connection, "SAVEPOINT sink_isolate", cancellationToken);
+        try
+        {
+            var rows = await WriteAllAsync(connection, mapping, changes, cancellationToken);
+            await ExecuteAsync(connection, "RELEASE SAVEPOINT sink_isolate", cancellationToken);
+            return rows;
+        }
+        catch (PostgresException e) when (IsDataError(e))
+        {
+            await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT sink_isolate; RELEASE SAVEPOINT sink_isolate", cancellationToken);
+            if (changes.Count == 1)
+            {
+                rejected.Add(new RejectedChange(changes[0], e));
+                return 0;
+            }
+        }
+
+        var half = changes.Count / 2;
+        return await IsolateAsync(connection, mapping, changes.Take(half).ToList(), rejected, cancellationToken)
+            + await IsolateAsync(connection, mapping, changes.Skip(half).ToList(), rejected, cancellationToken);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
