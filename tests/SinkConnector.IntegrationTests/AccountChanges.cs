@@ -16,14 +16,14 @@ internal sealed class AccountChanges(int partitions, int accounts, int seed)
     private readonly List<(long Id, long? Version)>[] _log = [.. Enumerable.Range(0, partitions).Select(_ => new List<(long, long?)>())];
     private long _sequence;
 
-    public static string Mapping(string topic) =>
+    public static string Mapping(string topic, string onError = "fail") =>
         $$"""
         topic: {{topic}}
         table: public.accounts
         mode: upsert
         key: [id]
         delete_on_tombstone: true
-        on_error: fail
+        on_error: {{onError}}
         columns:
           id:         { from: value.id, type: bigint }
           balance:    { from: value.balance, type: "numeric(14,2)" }

@@ -33,13 +33,17 @@ public sealed class SinkTestBed : IAsyncDisposable
 
     public string GroupId => "it-" + Topic;
 
-    public static async Task<SinkTestBed> CreateAsync(TestServices services, string name, int partitions, string batch = "max_rows: 500\n  max_latency: 50ms")
+    /// <param name="postgres">A server of the test's own (to stop or restart it); the shared one by default.</param>
+    /// <param name="kafkaProperties">librdkafka settings beyond <see cref="KafkaTestCluster.ClientProperties"/>.</param>
+    public static async Task<SinkTestBed> CreateAsync(
+        TestServices services, string name, int partitions, string batch = "max_rows: 500\n  max_latency: 50ms",
+        PostgresServer? postgres = null, IReadOnlyDictionary<string, string>? kafkaProperties = null)
     {
-        var connectionString = await services.Postgres.CreateDatabaseAsync(name);
+        var connectionString = await (postgres ?? services.Postgres).CreateDatabaseAsync(name);
         var topic = await services.Kafka.CreateTopicAsync(name.Replace('_', '-'), partitions);
         var directory = Directory.CreateTempSubdirectory("sink-it-").FullName;
         var bed = new SinkTestBed(services, connectionString, topic, directory);
-        await bed.WriteConfigAsync(batch);
+        await bed.WriteConfigAsync(batch, kafkaProperties ?? new Dictionary<string, string>());
         await using (var connection = new NpgsqlConnection(connectionString))
         {
             await connection.OpenAsync();
@@ -57,9 +61,9 @@ public sealed class SinkTestBed : IAsyncDisposable
         return bed;
     }
 
-    private async Task WriteConfigAsync(string batch)
+    private async Task WriteConfigAsync(string batch, IReadOnlyDictionary<string, string> kafkaProperties)
     {
-        var properties = string.Join("\n", KafkaTestCluster.ClientProperties.Select(p => $"    {p.Key}: \"{p.Value}\""));
+        var properties = string.Join("\n", KafkaTestCluster.ClientProperties.Concat(kafkaProperties).Select(p => $"    {p.Key}: \"{p.Value}\""));
         await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "sink.yaml"),
             $"""
             name: {GroupId}

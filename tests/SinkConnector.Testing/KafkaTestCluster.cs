@@ -65,6 +65,8 @@ public sealed class KafkaTestCluster : IDisposable
             Acks = Acks.All,
             EnableIdempotence = true,
             LingerMs = 5,
+            // Room for the oversized-message tests (the default is 1,000,000 bytes).
+            MessageMaxBytes = 8_000_000,
         }).Build();
 
     /// <summary>Produces the messages to explicit partitions and waits until all are acknowledged.</summary>

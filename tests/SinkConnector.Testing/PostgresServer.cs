@@ -85,8 +85,26 @@ public sealed class PostgresServer : IAsyncDisposable
 
     /// <summary>Restarts the server (fast shutdown: open connections are terminated).</summary>
     public Task RestartAsync(CancellationToken cancellationToken = default) =>
-        IsExternal ? throw new InvalidOperationException("cannot restart an external server")
-            : PgCtlAsync(["restart", "-w", "-t", "60", "-m", "fast", "-l", $"{_dataDir}/server.log", "-o", ServerOptions(Port, _dataDir!)], cancellationToken);
+        ControlAsync(["restart", "-w", "-t", "60", "-m", "fast", "-l", $"{_dataDir}/server.log", "-o", ServerOptions(Port, _dataDir!)], cancellationToken);
+
+    /// <summary>Stops the server (fast shutdown) until <see cref="StartAgainAsync"/>: an outage.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) =>
+        ControlAsync(["stop", "-w", "-t", "60", "-m", "fast"], cancellationToken);
+
+    public Task StartAgainAsync(CancellationToken cancellationToken = default) =>
+        ControlAsync(["start", "-w", "-t", "60", "-l", $"{_dataDir}/server.log", "-o", ServerOptions(Port, _dataDir!)], cancellationToken);
+
+    private async Task ControlAsync(string[] args, CancellationToken cancellationToken)
+    {
+        if (IsExternal)
+        {
+            throw new InvalidOperationException($"cannot {args[0]} an external server");
+        }
+
+        await PgCtlAsync(args, cancellationToken);
+        // The test's own pooled connections died with the server; the code under test has to cope, the test need not.
+        NpgsqlConnection.ClearAllPools();
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -47,4 +47,19 @@ internal static partial class Log
 
     [LoggerMessage(1013, LogLevel.Warning, "Shutdown grace exceeded; the uncommitted batch is abandoned and will be re-consumed")]
     public static partial void GraceExceeded(ILogger logger);
+
+    [LoggerMessage(1014, LogLevel.Warning, "Cannot claim {Partitions} now ({Reason}); they stay paused and the claim is retried")]
+    public static partial void ClaimDeferred(ILogger logger, string partitions, string reason);
+
+    [LoggerMessage(1015, LogLevel.Warning, "Claiming {Count} partition(s) failed, retrying in {DelayMs} ms: {Reason}")]
+    public static partial void ClaimRetry(ILogger logger, int count, long delayMs, string reason);
+
+    [LoggerMessage(1016, LogLevel.Warning, "Claim check failed, retrying later: {Reason}")]
+    public static partial void ClaimCheckFailed(ILogger logger, string reason);
+
+    [LoggerMessage(1017, LogLevel.Warning, "Previous batch not committed yet: pausing {Count} partition(s) and polling until Postgres catches up")]
+    public static partial void Backpressure(ILogger logger, int count);
+
+    [LoggerMessage(1018, LogLevel.Information, "Batch committed again: fetching resumed")]
+    public static partial void BackpressureEnded(ILogger logger);
 }

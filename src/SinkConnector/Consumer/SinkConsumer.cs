@@ -16,7 +16,9 @@ namespace SinkConnector.Consumer;
 /// 4. revoke: finish the in-flight commit, drop the rest; lost: drop everything, never commit;
 /// 5. Kafka commits only after the database commit, best effort;
 /// 6. shutdown: stop fetching, commit the current batch, leave the group within the grace period.
-/// One thread polls and converts; one batch at a time commits in the background meanwhile.
+/// One thread polls and converts; one batch at a time commits in the background meanwhile, retrying transient
+/// failures itself. While Postgres is slow or away the loop pauses its partitions but keeps polling, so the
+/// consumer stays in its group however long the outage lasts; claims that fail are retried the same way.
 /// All fields are touched only by the polling thread (rebalance callbacks run inside Consume on it).
 /// </summary>
 public sealed class SinkConsumer : IDisposable
@@ -25,6 +27,10 @@ public sealed class SinkConsumer : IDisposable
 
     // An idle partition never commits, so it would never notice an operator reset; its claim is checked instead.
     private static readonly TimeSpan s_claimCheckInterval = TimeSpan.FromSeconds(3);
+
+    // How long a due batch waits for the previous commit before the loop pauses fetching and polls meanwhile.
+    // Long enough that an ordinary slow commit does not pause (a pause drops librdkafka's prefetched messages).
+    private static readonly TimeSpan s_backpressureWait = TimeSpan.FromSeconds(1);
 
     private readonly SinkConfig _config;
     private readonly OffsetStore _offsets;
@@ -35,10 +41,18 @@ public sealed class SinkConsumer : IDisposable
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
     private readonly List<TopicPartition> _assignedSincePoll = [];
 
+    // Assigned partitions without a current claim, paused: true = assigned by the group (claim it), false = fenced
+    // (re-claim only if the newer claim is this process's own, else leave it to the group).
+    private readonly Dictionary<TopicPartition, bool> _unclaimed = [];
+    private readonly CancellationTokenSource _abandonWrites = new();
+
     private WriteBatch _batch = new();
     private InFlight? _inFlight;
+    private bool _backpressure;
     private Error? _fatal;
     private DateTime _lastClaimCheck = DateTime.UtcNow;
+    private DateTime _nextClaimRetry;
+    private int _claimFailures;
 
     public SinkConsumer(SinkConfig config, SinkDatabase database, ILogger logger, string? owner = null)
     {
@@ -105,18 +119,27 @@ public sealed class SinkConsumer : IDisposable
                 Accept(result);
             }
 
+            if (_inFlight?.Task.IsCompleted == true)
+            {
+                await FinishInFlightAsync(stopping);
+            }
+
             if (BatchIsDue())
             {
+                if (_inFlight is { } running && !await CompletesWithinAsync(running.Task, s_backpressureWait, stopping))
+                {
+                    // Postgres is slow or away: stop fetching, but keep polling to stay in the group.
+                    SetBackpressure(true);
+                    continue;
+                }
+
                 await FinishInFlightAsync(stopping);
                 StartWrite();
+                SetBackpressure(false);
             }
-            else if (_inFlight?.Task.IsCompleted == true)
+            else if (_inFlight is null)
             {
-                await FinishInFlightAsync(stopping);
-            }
-            else if (_inFlight is null && DateTime.UtcNow - _lastClaimCheck > s_claimCheckInterval)
-            {
-                await CheckClaimsAsync(stopping);
+                await MaintainClaimsAsync(stopping);
             }
         }
     }
@@ -128,7 +151,7 @@ public sealed class SinkConsumer : IDisposable
             throw new KafkaException(_fatal);
         }
 
-        ResumeReassigned();
+        PauseOrResumeAssigned();
         try
         {
             return _consumer.Consume(PollTimeout());
@@ -160,29 +183,80 @@ public sealed class SinkConsumer : IDisposable
             return [];
         }
 
-        // The offsets returned here are where fetching starts, so the claim has to be complete before returning.
-        var claims = _offsets.Claim(partitions);
         _assignedSincePoll.AddRange(partitions);
+        IReadOnlyList<PartitionClaim> claims;
+        try
+        {
+            // The offsets returned here are where fetching starts, so the claim has to be complete before returning.
+            claims = _offsets.Claim(partitions);
+        }
+        catch (Exception e) when (IsTransient(e))
+        {
+            // Without a claim there is no offset to start from: park the partitions (paused, at the log end, and
+            // every message of theirs ignored) until the loop manages to claim them.
+            Log.ClaimDeferred(_logger, string.Join(", ", partitions), e.Message);
+            foreach (var partition in partitions)
+            {
+                _unclaimed[partition] = true;
+            }
+
+            return partitions.Select(p => new TopicPartitionOffset(p, Offset.End)).ToList();
+        }
+
         // Materialized: Confluent.Kafka enumerates the result more than once.
         return claims.Select(Own).ToList();
     }
 
     private TopicPartitionOffset Own(PartitionClaim claim)
     {
+        _unclaimed.Remove(claim.Partition);
         _owned[claim.Partition] = new OwnedPartition(claim.Epoch, claim.NextOffset);
         var start = claim.NextOffset is { } next ? new Offset(next) : ConsumerSettings.InitialOffset(_config.Connector);
         Log.Claimed(_logger, claim.Partition, claim.Epoch, start.ToString());
         return new TopicPartitionOffset(claim.Partition, start);
     }
 
-    /// <summary>A partition paused after a foreign fence and assigned again must fetch again.</summary>
-    private void ResumeReassigned()
+    /// <summary>
+    /// Partitions assigned since the last poll fetch unless they are unclaimed or the loop is holding back; one paused
+    /// after a foreign fence and assigned again must be resumed explicitly.
+    /// </summary>
+    private void PauseOrResumeAssigned()
     {
-        if (_assignedSincePoll.Count > 0)
+        if (_assignedSincePoll.Count == 0)
         {
-            _consumer.Resume(_assignedSincePoll);
-            _assignedSincePoll.Clear();
+            return;
         }
+
+        var hold = _assignedSincePoll.Where(p => _backpressure || _unclaimed.ContainsKey(p)).ToList();
+        _consumer.Pause(hold);
+        _consumer.Resume(_assignedSincePoll.Except(hold).ToList());
+        _assignedSincePoll.Clear();
+    }
+
+    private void SetBackpressure(bool on)
+    {
+        if (_backpressure != on)
+        {
+            _backpressure = on;
+            var owned = _owned.Keys.ToList();
+            if (on)
+            {
+                _consumer.Pause(owned);
+                Log.Backpressure(_logger, owned.Count);
+            }
+            else
+            {
+                // A pause drops prefetched messages; a resume fetches again from the last one consumed.
+                _consumer.Resume(owned);
+                Log.BackpressureEnded(_logger);
+            }
+        }
+    }
+
+    private static async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout, CancellationToken stopping)
+    {
+        await Task.WhenAny(task, Task.Delay(timeout, stopping)).ConfigureAwait(false);
+        return task.IsCompleted;
     }
 
     // ---- Step 2 and 3: batch ------------------------------------------------------------------------
@@ -239,10 +313,32 @@ public sealed class SinkConsumer : IDisposable
     {
         var batch = _batch;
         _batch = new WriteBatch();
-        _inFlight = new InFlight(Task.Run(() => _writer.WriteAsync(batch, CancellationToken.None)), batch, Stopwatch.StartNew());
+        _inFlight = new InFlight(Task.Run(() => WriteWithRetriesAsync(batch, _abandonWrites.Token)), batch, Stopwatch.StartNew());
     }
 
-    /// <summary>Waits for the in-flight batch, retries it on transient failures, then handles fences and the Kafka commit.</summary>
+    /// <summary>
+    /// Writes the batch, retrying transient failures with exponential backoff and jitter until it commits or the
+    /// sink gives up on it at shutdown. Retrying is safe even when a failed attempt did commit (the reply was lost):
+    /// the offsets no longer match, the retry is fenced, and the partitions are re-claimed from what is stored.
+    /// </summary>
+    private async Task<WriteResult> WriteWithRetriesAsync(WriteBatch batch, CancellationToken abandon)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await _writer.WriteAsync(batch, CancellationToken.None);
+            }
+            catch (Exception e) when (IsTransient(e) && !abandon.IsCancellationRequested)
+            {
+                var delay = Backoff(attempt);
+                Log.WriteRetry(_logger, (long)delay.TotalMilliseconds, attempt, e.Message);
+                await Task.Delay(delay, abandon);
+            }
+        }
+    }
+
+    /// <summary>Takes the in-flight batch's result: fences, dead letters rejected at write time, the Kafka commit.</summary>
     private async Task FinishInFlightAsync(CancellationToken stopping)
     {
         if (_inFlight is not { } inFlight)
@@ -250,44 +346,37 @@ public sealed class SinkConsumer : IDisposable
             return;
         }
 
-        WriteResult result;
-        for (var attempt = 1; ; attempt++)
+        var result = await inFlight.Task;
+        _inFlight = null;
+        foreach (var rejected in result.DeadLetters.Where(d => d.ErrorKind == DeadLetters.RejectedKind))
         {
-            try
-            {
-                result = await inFlight.Task;
-                break;
-            }
-            catch (Exception e) when (IsTransient(e))
-            {
-                // The commit may or may not have happened. Retrying is safe either way: if it did, the offsets
-                // no longer match and the retry is fenced, then re-claimed from what the database holds.
-                var delay = Backoff(attempt);
-                Log.WriteRetry(_logger, (long)delay.TotalMilliseconds, attempt, e.Message);
-                await Task.Delay(delay, stopping);
-                _inFlight = inFlight = inFlight with { Task = Task.Run(() => _writer.WriteAsync(inFlight.Batch, CancellationToken.None)) };
-            }
+            Log.DeadLettered(_logger, new TopicPartition(rejected.Topic, rejected.Partition), rejected.Offset, rejected.Mapping, rejected.ErrorMessage);
         }
 
-        _inFlight = null;
         Log.BatchCommitted(_logger, inFlight.Batch.Messages, result.Rows, result.Committed.Count, inFlight.Elapsed.ElapsedMilliseconds);
         await HandleFencedAsync(result.Fenced, stopping);
         CommitToKafka(result.Committed);
     }
 
-    private static bool IsTransient(Exception e) =>
-        e is NpgsqlException { IsTransient: true } or TimeoutException
-        || e is PostgresException { SqlState: "40001" or "40P01" or "57P01" or "53300" };
+    /// <summary>Failures that pass: the same statement can succeed later, so the batch is retried, never dropped.</summary>
+    public static bool IsTransient(Exception e) => e switch
+    {
+        PostgresException p => p.IsTransient || p.SqlState is "40001" or "40P01" or "57P01" or "57P02" or "57P03" or "53300" or "57014"
+            || p.SqlState.StartsWith("08", StringComparison.Ordinal),
+        NpgsqlException n => n.IsTransient || n.InnerException is IOException or System.Net.Sockets.SocketException or TimeoutException,
+        TimeoutException => true,
+        _ => e.InnerException is { } inner && IsTransient(inner),
+    };
 
     private static TimeSpan Backoff(int attempt) =>
-        TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, attempt - 1)) * (0.5 + Random.Shared.NextDouble() / 2));
+        TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(attempt, 20) - 1)) * (0.5 + Random.Shared.NextDouble() / 2));
 
     // ---- Fencing ------------------------------------------------------------------------------------
 
     /// <summary>
     /// A fenced partition stops being consumed. If the newer claim is this process's own (an operator reset),
     /// it is claimed again and consumption restarts where the database now says; otherwise another consumer
-    /// owns it and the group will take it away from us.
+    /// owns it and it stays paused until the group takes it away from us (or assigns it again).
     /// </summary>
     private async Task HandleFencedAsync(IReadOnlyList<TopicPartition> fenced, CancellationToken stopping)
     {
@@ -297,38 +386,89 @@ public sealed class SinkConsumer : IDisposable
             return;
         }
 
+        _consumer.Pause(ours);
         foreach (var partition in ours)
         {
             Log.Fenced(_logger, partition);
             _owned.Remove(partition);
             _batch.Remove(partition);
+            _unclaimed[partition] = false;
         }
 
-        var reclaimed = await _offsets.ReclaimOwnAsync(ours, stopping);
-        foreach (var claim in reclaimed)
+        await RetryClaimsAsync(stopping);
+    }
+
+    /// <summary>The idle-time duties: claims that failed before are retried; current claims are checked.</summary>
+    private async Task MaintainClaimsAsync(CancellationToken stopping)
+    {
+        if (_unclaimed.Count > 0 && DateTime.UtcNow >= _nextClaimRetry)
         {
+            await RetryClaimsAsync(stopping);
+        }
+        else if (DateTime.UtcNow - _lastClaimCheck > s_claimCheckInterval)
+        {
+            await CheckClaimsAsync(stopping);
+        }
+    }
+
+    private async Task RetryClaimsAsync(CancellationToken stopping)
+    {
+        var assigned = _unclaimed.Where(u => u.Value).Select(u => u.Key).ToList();
+        var fenced = _unclaimed.Where(u => !u.Value).Select(u => u.Key).ToList();
+        List<PartitionClaim> claims;
+        try
+        {
+            claims = [.. assigned.Count > 0 ? await _offsets.ClaimAsync(assigned, stopping) : []];
+            claims.AddRange(fenced.Count > 0 ? await _offsets.ReclaimOwnAsync(fenced, stopping) : []);
+        }
+        catch (Exception e) when (IsTransient(e))
+        {
+            _claimFailures++;
+            var delay = Backoff(_claimFailures);
+            _nextClaimRetry = DateTime.UtcNow + delay;
+            Log.ClaimRetry(_logger, _unclaimed.Count, (long)delay.TotalMilliseconds, e.Message);
+            return;
+        }
+
+        _claimFailures = 0;
+        foreach (var claim in claims)
+        {
+            // Seek while paused, then fetch: nothing fetched from the old position can reach the batch.
             _consumer.Seek(Own(claim));
+            if (!_backpressure)
+            {
+                _consumer.Resume([claim.Partition]);
+            }
         }
 
-        var foreign = ours.Except(reclaimed.Select(c => c.Partition)).ToList();
-        if (foreign.Count > 0)
+        foreach (var partition in fenced.Except(claims.Select(c => c.Partition)))
         {
-            _consumer.Pause(foreign);
-            foreach (var partition in foreign)
-            {
-                Log.PausedForeignClaim(_logger, partition);
-            }
+            _unclaimed.Remove(partition);
+            Log.PausedForeignClaim(_logger, partition);
         }
     }
 
     private async Task CheckClaimsAsync(CancellationToken stopping)
     {
         _lastClaimCheck = DateTime.UtcNow;
-        if (_owned.Count > 0)
+        if (_owned.Count == 0)
         {
-            var claims = _owned.Select(o => (o.Key, o.Value.Epoch)).ToList();
-            await HandleFencedAsync(await _offsets.FindFencedAsync(claims, stopping), stopping);
+            return;
         }
+
+        IReadOnlyList<TopicPartition> fenced;
+        try
+        {
+            fenced = await _offsets.FindFencedAsync([.. _owned.Select(o => (o.Key, o.Value.Epoch))], stopping);
+        }
+        catch (Exception e) when (IsTransient(e))
+        {
+            // Checked again next time; a commit in between would find a fence by itself.
+            Log.ClaimCheckFailed(_logger, e.Message);
+            return;
+        }
+
+        await HandleFencedAsync(fenced, stopping);
     }
 
     // ---- Step 4: revoke and lost --------------------------------------------------------------------
@@ -364,6 +504,7 @@ public sealed class SinkConsumer : IDisposable
         foreach (var partition in partitions)
         {
             _owned.Remove(partition.TopicPartition);
+            _unclaimed.Remove(partition.TopicPartition);
             _batch.Remove(partition.TopicPartition);
         }
     }
@@ -407,6 +548,7 @@ public sealed class SinkConsumer : IDisposable
         catch (OperationCanceledException)
         {
             // Whatever did not commit is still in Kafka and is re-consumed from the stored offsets.
+            await _abandonWrites.CancelAsync();
             Log.GraceExceeded(_logger);
         }
 
@@ -434,5 +576,10 @@ public sealed class SinkConsumer : IDisposable
 
     private static string DefaultOwner() => $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
-    public void Dispose() => _consumer.Dispose();
+    public void Dispose()
+    {
+        _abandonWrites.Cancel();
+        _abandonWrites.Dispose();
+        _consumer.Dispose();
+    }
 }

@@ -37,6 +37,21 @@ public sealed class OffsetStore(SinkDatabase database, string groupId, string ow
         return claims;
     }
 
+    /// <summary>Step 1 outside the rebalance callback: a claim that failed there (Postgres away) is retried from the loop.</summary>
+    public async Task<IReadOnlyList<PartitionClaim>> ClaimAsync(IReadOnlyCollection<TopicPartition> partitions, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        await using var command = ClaimCommand(connection, partitions);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var claims = new List<PartitionClaim>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claims.Add(ToClaim(reader));
+        }
+
+        return claims;
+    }
+
     /// <summary>
     /// After a fence: re-claims the partitions whose last claim is still this process's own (an operator reset
     /// bumped the epoch); returns only those. Partitions claimed by another process are not touched: they

@@ -1,0 +1,113 @@
+using Npgsql;
+using SinkConnector.Testing;
+
+namespace SinkConnector.IntegrationTests;
+
+/// <summary>
+/// Postgres restarted, its backends killed, and gone for longer than max.poll.interval.ms, under a running sink.
+/// Each test has a server of its own, because these faults would hit every other test's database too.
+/// </summary>
+public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
+{
+    private static readonly TimeSpan s_catchUp = TimeSpan.FromMinutes(3);
+    private PostgresServer _postgres = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SINK_TEST_POSTGRES")))
+        {
+            Assert.Skip("stops and restarts Postgres: needs the server the tests start themselves");
+        }
+
+        _postgres = await PostgresServer.StartAsync(TestContext.Current.CancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Restarts_and_terminated_backends_mid_stream_lose_and_duplicate_nothing_and_the_sink_never_exits()
+    {
+        const int partitions = 4, chunk = 5_000, chunks = 6;
+        await using var bed = await SinkTestBed.CreateAsync(services, "restart", partitions, postgres: _postgres);
+        using var sink = bed.StartSink();
+        var produced = 0;
+        for (var i = 0; i < chunks; i++)
+        {
+            await bed.ProduceAsync(chunk, partitions, firstId: produced);
+            produced += chunk;
+            // Mid-stream: part of this chunk is committed, the rest is being consumed and written.
+            await bed.WaitForRowsAsync(produced - chunk / 2, s_catchUp, () => sink.Output);
+            if (i is 1 or 3)
+            {
+                await _postgres.RestartAsync(TestContext.Current.CancellationToken);
+            }
+            else if (i is 2 or 4)
+            {
+                for (var kill = 0; kill < 5; kill++)
+                {
+                    await TerminateSinkBackendsAsync(bed);
+                    await Task.Delay(100, TestContext.Current.CancellationToken);
+                }
+            }
+
+            Assert.False(sink.HasExited, sink.Output);
+        }
+
+        await bed.WaitForRowsAsync(produced, s_catchUp, () => sink.Output);
+        Assert.False(sink.HasExited, sink.Output);
+        sink.Signal(SinkProcess.SIGTERM);
+        await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sink.ExitCode == 0, sink.Output);
+        await bed.AssertExactlyOnceAsync(produced);
+        // The faults did hit the sink: it retried.
+        Assert.Contains("retrying", sink.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Postgres_down_longer_than_max_poll_interval_keeps_the_group_and_resumes()
+    {
+        const int partitions = 3, before = 3_000, during = 3_000;
+        // librdkafka requires max.poll.interval.ms >= session.timeout.ms (6 s in tests); the outage lasts twice as long.
+        var outage = TimeSpan.FromSeconds(20);
+        await using var bed = await SinkTestBed.CreateAsync(services, "outage", partitions, postgres: _postgres,
+            kafkaProperties: new Dictionary<string, string> { ["max.poll.interval.ms"] = "10000" });
+        using var sink = bed.StartSink();
+        await bed.ProduceAsync(before, partitions);
+        await bed.WaitForRowsAsync(before, s_catchUp, () => sink.Output);
+        var outputBefore = sink.Output.Length;
+
+        await _postgres.StopAsync(TestContext.Current.CancellationToken);
+        await bed.ProduceAsync(during, partitions, firstId: before);
+        await Task.Delay(outage, TestContext.Current.CancellationToken);
+        Assert.False(sink.HasExited, sink.Output);
+        await _postgres.StartAgainAsync(TestContext.Current.CancellationToken);
+
+        await bed.WaitForRowsAsync(before + during, s_catchUp, () => sink.Output);
+        sink.Signal(SinkProcess.SIGTERM);
+        await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sink.ExitCode == 0, sink.Output);
+        await bed.AssertExactlyOnceAsync(before + during);
+
+        var duringOutage = sink.Output[outputBefore..];
+        Assert.Contains("pausing", duringOutage, StringComparison.Ordinal);
+        // No rebalance: the consumer kept polling, so the group never dropped it.
+        Assert.DoesNotContain("Revoked", duringOutage[..duringOutage.IndexOf("Stopping", StringComparison.Ordinal)], StringComparison.Ordinal);
+        Assert.DoesNotContain("Lost", duringOutage, StringComparison.Ordinal);
+    }
+
+    private static async Task TerminateSinkBackendsAsync(SinkTestBed bed)
+    {
+        await using var connection = new NpgsqlConnection(bed.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            connection);
+        await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
+    }
+}
