@@ -36,15 +36,8 @@ public class FormatTests(TestServices services)
         stream.Changes(count: 1_500, ids: 160);
         await bed.ProduceAsync(bed.Topic, stream.Messages);
 
-        using (var doomed = bed.StartSink())
-        {
-            await bed.WaitForCommittedAsync(1, s_catchUp, () => doomed.Output);
-            await Task.Delay(new Random(seed).Next(0, 300), TestContext.Current.CancellationToken);
-            doomed.Signal(SinkProcess.SIGKILL);
-            await doomed.WaitForExitAsync(TimeSpan.FromSeconds(10));
-        }
-
-        await WriteModeTests.RunToCompletionAsync(bed, stream.Messages.Count);
+        await bed.RunAndKillAsync(new Random(seed));
+        await bed.RunToCompletionAsync(stream.Messages.Count);
         var actual = await bed.QueryAsync(
             "SELECT id, name, email, lsn FROM inventory.customers ORDER BY id",
             r => (r.GetInt64(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt64(3)));

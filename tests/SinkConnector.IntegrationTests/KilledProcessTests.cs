@@ -19,24 +19,10 @@ public class KilledProcessTests(TestServices services)
             // Fresh messages before each run, so every kill lands while there is work in flight.
             await bed.ProduceAsync(total / kills, partitions, firstId: produced);
             produced += total / kills;
-            var before = await bed.RowCountAsync();
-            using var sink = bed.StartSink();
-            await bed.WaitForRowsAsync(before + 1, s_catchUp, () => sink.Output);
-            await Task.Delay(random.Next(0, 400), TestContext.Current.CancellationToken);
-            sink.Signal(SinkProcess.SIGKILL);
-            await sink.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            await bed.RunAndKillAsync(random);
         }
 
-        using (var last = bed.StartSink())
-        {
-            await bed.WaitForRowsAsync(total, s_catchUp, () => last.Output);
-            // The rows may all be in before this process even started: stop it only once it runs.
-            await WaitForOutputAsync(last, "Claimed", s_catchUp);
-            last.Signal(SinkProcess.SIGTERM);
-            await last.WaitForExitAsync(TimeSpan.FromSeconds(30));
-            Assert.True(last.ExitCode == 0, last.Output);
-        }
-
+        await bed.RunToCompletionAsync(total);
         await bed.AssertExactlyOnceAsync(total);
     }
 
@@ -104,7 +90,7 @@ public class KilledProcessTests(TestServices services)
         // A batch that only closes on shutdown: nothing is written unless SIGTERM commits it.
         await using var bed = await SinkTestBed.CreateAsync(services, "sigterm", partitions, batch: "max_rows: 1000000\n  max_latency: 10m");
         using var sink = bed.StartSink();
-        await WaitForOutputAsync(sink, "Claimed", TimeSpan.FromSeconds(60));
+        await sink.WaitForOutputAsync("Claimed", TimeSpan.FromSeconds(60));
         await bed.ProduceAsync(count, partitions);
         await Task.Delay(2000, TestContext.Current.CancellationToken);
         Assert.Equal(0, await bed.RowCountAsync());
@@ -117,19 +103,5 @@ public class KilledProcessTests(TestServices services)
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(20), $"took {stopwatch.Elapsed}");
         Assert.Contains("Stopped cleanly", sink.Output, StringComparison.Ordinal);
         await bed.AssertExactlyOnceAsync(count);
-    }
-
-    internal static async Task WaitForOutputAsync(SinkProcess sink, string text, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!sink.Output.Contains(text, StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > deadline || sink.HasExited)
-            {
-                throw new TimeoutException($"no '{text}' in sink output:\n{sink.Output}");
-            }
-
-            await Task.Delay(100, TestContext.Current.CancellationToken);
-        }
     }
 }

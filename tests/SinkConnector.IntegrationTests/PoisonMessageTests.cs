@@ -75,16 +75,11 @@ public class PoisonMessageTests(TestServices services)
         {
             await bed.ProduceAsync(bed.Topic, messages.Skip(produced).Take(chunk).Select(m => (m.Partition, m.Message)));
             produced += chunk;
-            var before = await bed.CommittedAsync();
-            using var sink = bed.StartSink();
-            await bed.WaitForCommittedAsync(before + 1, s_catchUp, () => sink.Output);
-            await Task.Delay(random.Next(0, 400), TestContext.Current.CancellationToken);
-            sink.Signal(SinkProcess.SIGKILL);
-            await sink.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            await bed.RunAndKillAsync(random);
         }
 
         await bed.ProduceAsync(bed.Topic, messages.Skip(produced).Select(m => (m.Partition, m.Message)));
-        await WriteModeTests.RunToCompletionAsync(bed, messages.Count + 1);
+        await bed.RunToCompletionAsync(messages.Count + 1);
 
         Assert.Equal(good, await bed.RowCountAsync());
         Assert.Equal(good, await bed.ScalarAsync("SELECT count(DISTINCT id) FROM public.events"));

@@ -15,6 +15,8 @@ namespace SinkConnector.IntegrationTests;
 /// </summary>
 public sealed class SinkTestBed : IAsyncDisposable
 {
+    private static readonly TimeSpan s_catchUp = TimeSpan.FromMinutes(3);
+
     private readonly TestServices _services;
 
     private SinkTestBed(TestServices services, string connectionString, string topic, string configDirectory)
@@ -193,6 +195,32 @@ public sealed class SinkTestBed : IAsyncDisposable
 
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>
+    /// Starts a sink, waits until it has committed something, and SIGKILLs it a random moment later, so the kill
+    /// lands while batches are being consumed and committed.
+    /// </summary>
+    public async Task RunAndKillAsync(Random random)
+    {
+        var before = await CommittedAsync();
+        using var sink = StartSink();
+        await WaitForCommittedAsync(before + 1, s_catchUp, () => sink.Output);
+        await Task.Delay(random.Next(0, 400));
+        sink.Signal(SinkProcess.SIGKILL);
+        await sink.WaitForExitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Starts a sink, waits until it has committed <paramref name="total"/> messages, stops it with SIGTERM: exit 0.</summary>
+    public async Task RunToCompletionAsync(long total)
+    {
+        using var last = StartSink();
+        await WaitForCommittedAsync(total, s_catchUp, () => last.Output);
+        // Everything may have been committed before this process even started: stop it only once it runs.
+        await last.WaitForOutputAsync("Claimed", s_catchUp);
+        last.Signal(SinkProcess.SIGTERM);
+        await last.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(last.ExitCode == 0, last.Output);
     }
 
     public async Task<long> ScalarAsync(string sql)

@@ -23,18 +23,13 @@ public class WriteModeTests(TestServices services)
         for (var kill = 0; kill < kills; kill++)
         {
             await bed.ProduceAsync(bed.Topic, changes.Next(perRun));
-            var before = await bed.CommittedAsync();
-            using var sink = bed.StartSink();
-            await bed.WaitForCommittedAsync(before + 1, s_catchUp, () => sink.Output);
-            await Task.Delay(random.Next(0, 400), TestContext.Current.CancellationToken);
-            sink.Signal(SinkProcess.SIGKILL);
-            await sink.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            await bed.RunAndKillAsync(random);
 
             // Whatever the kill interrupted, the table is exactly the changes below the stored offsets.
             Assert.Equal(changes.Expected(await bed.StoredOffsetsAsync(bed.Topic)), await AccountChanges.ActualAsync(bed));
         }
 
-        await RunToCompletionAsync(bed, changes.Produced);
+        await bed.RunToCompletionAsync(changes.Produced);
         var expected = changes.Expected();
         Assert.True(expected.Count < 300, $"seed {seed}: some accounts should end deleted");
         Assert.Equal(expected, await AccountChanges.ActualAsync(bed));
@@ -57,19 +52,14 @@ public class WriteModeTests(TestServices services)
             await bed.ProduceAsync(perRun, partitions, firstId: events);
             events += perRun;
             await bed.ProduceAsync(accountsTopic, changes.Next(perRun));
-            var before = await bed.CommittedAsync();
-            using var sink = bed.StartSink();
-            await bed.WaitForCommittedAsync(before + 1, s_catchUp, () => sink.Output);
-            await Task.Delay(random.Next(0, 400), TestContext.Current.CancellationToken);
-            sink.Signal(SinkProcess.SIGKILL);
-            await sink.WaitForExitAsync(TimeSpan.FromSeconds(10));
+            await bed.RunAndKillAsync(random);
 
             // Both tables agree with the offsets stored with them: neither got ahead of its offsets, nor of the other.
             Assert.Equal(await bed.StoredOffsetsAsync(bed.Topic), await EventsPerPartitionAsync(bed));
             Assert.Equal(changes.Expected(await bed.StoredOffsetsAsync(accountsTopic)), await AccountChanges.ActualAsync(bed));
         }
 
-        await RunToCompletionAsync(bed, events + changes.Produced);
+        await bed.RunToCompletionAsync(events + changes.Produced);
         Assert.Equal(events, await bed.ScalarAsync("SELECT count(DISTINCT id) FROM public.events"));
         Assert.Equal(events, await bed.RowCountAsync());
         Assert.Equal(changes.Expected(), await AccountChanges.ActualAsync(bed));
@@ -95,17 +85,6 @@ public class WriteModeTests(TestServices services)
         await bed.ExecuteAsync("CREATE UNIQUE INDEX ON public.accounts (id)");
         var (ok, okOutput) = await SinkProcess.RunToEndAsync(["validate", "--config", bed.ConfigDirectory], bed.Environment);
         Assert.True(ok == 0, okOutput);
-    }
-
-    /// <summary>Starts a sink, waits until it has committed <paramref name="total"/> messages, stops it with SIGTERM.</summary>
-    internal static async Task RunToCompletionAsync(SinkTestBed bed, long total)
-    {
-        using var last = bed.StartSink();
-        await bed.WaitForCommittedAsync(total, s_catchUp, () => last.Output);
-        await KilledProcessTests.WaitForOutputAsync(last, "Claimed", s_catchUp);
-        last.Signal(SinkProcess.SIGTERM);
-        await last.WaitForExitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(last.ExitCode == 0, last.Output);
     }
 
     /// <summary>Per partition, how far the events table goes: it must be rows 0..n-1 with n the stored next offset.</summary>

@@ -85,6 +85,21 @@ public sealed class SinkProcess : IDisposable
     public const int SIGSTOP = 19;
     public const int SIGCONT = 18;
 
+    /// <summary>Waits until the output contains <paramref name="text"/>; fails early if the process exits first.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline || HasExited)
+            {
+                throw new TimeoutException($"no '{text}' in sink output:\n{Output}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     public async Task WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
