@@ -90,12 +90,30 @@ public static class CliContext
         return string.Join(" -> ", messages.Distinct());
     }
 
-    public static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder => builder
-        .AddSimpleConsole(o =>
+    /// <summary>
+    /// Console logging: one line per event, or one JSON object per line with <c>SINK_LOG_FORMAT=json</c> (for log
+    /// shippers: the message template's values are separate fields). <c>SINK_LOG_LEVEL</c> sets the level.
+    /// </summary>
+    public static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder =>
+    {
+        if (string.Equals(Environment.GetEnvironmentVariable("SINK_LOG_FORMAT"), "json", StringComparison.OrdinalIgnoreCase))
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-            o.UseUtcTimestamp = true;
-        })
-        .SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("SINK_LOG_LEVEL"), true, out var level) ? level : LogLevel.Information));
+            builder.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            builder.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+
+        builder.SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("SINK_LOG_LEVEL"), true, out var level) ? level : LogLevel.Information);
+    });
 }

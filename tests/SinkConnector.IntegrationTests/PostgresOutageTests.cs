@@ -101,6 +101,45 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
         Assert.DoesNotContain("Lost", duringOutage, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Readyz_fails_while_Postgres_is_down_and_recovers_while_healthz_stays_ok()
+    {
+        await using var bed = await SinkTestBed.CreateAsync(services, "ready", partitions: 2, postgres: _postgres);
+        var http = await bed.EnableHttpAsync();
+        using var sink = bed.StartSink();
+        await bed.ProduceAsync(500, partitions: 2);
+        await bed.WaitForRowsAsync(500, s_catchUp, () => sink.Output);
+        await WaitForStatusAsync(http, "readyz", System.Net.HttpStatusCode.OK, sink);
+
+        await _postgres.StopAsync(TestContext.Current.CancellationToken);
+        await bed.ProduceAsync(500, partitions: 2, firstId: 500);
+        await WaitForStatusAsync(http, "readyz", System.Net.HttpStatusCode.ServiceUnavailable, sink);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await ObservabilityTests.GetAsync(http, "healthz")).Status);
+
+        await _postgres.StartAgainAsync(TestContext.Current.CancellationToken);
+        await WaitForStatusAsync(http, "readyz", System.Net.HttpStatusCode.OK, sink);
+        await bed.WaitForRowsAsync(1_000, s_catchUp, () => sink.Output);
+        sink.Signal(SinkProcess.SIGTERM);
+        await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sink.ExitCode == 0, sink.Output);
+        await bed.AssertExactlyOnceAsync(1_000);
+    }
+
+    private static async Task WaitForStatusAsync(Uri http, string path, System.Net.HttpStatusCode status, SinkProcess sink)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        (System.Net.HttpStatusCode Status, string Body) last;
+        while ((last = await ObservabilityTests.GetAsync(http, path)).Status != status)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"/{path} stayed {last.Status} ({last.Body}), expected {status}\n{sink.Output}");
+            }
+
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+    }
+
     private static async Task TerminateSinkBackendsAsync(SinkTestBed bed)
     {
         await using var connection = new NpgsqlConnection(bed.ConnectionString);

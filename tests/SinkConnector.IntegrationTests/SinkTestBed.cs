@@ -138,6 +138,17 @@ public sealed class SinkTestBed : IAsyncDisposable
         }
     }
 
+    /// <summary>Turns on the HTTP endpoints (<c>http.listen</c>) on a free loopback port; returns their base address.</summary>
+    public async Task<Uri> EnableHttpAsync()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        await File.AppendAllTextAsync(Path.Combine(ConfigDirectory, "sink.yaml"), $"\nhttp:\n  listen: 127.0.0.1:{port}\n");
+        return new Uri($"http://127.0.0.1:{port}/");
+    }
+
     /// <summary>Replaces (or adds) a mapping file, e.g. <c>events.yaml</c> to map the bed's topic differently.</summary>
     public Task WriteMappingAsync(string fileName, string yaml) =>
         File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "mappings", fileName), yaml);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using SinkConnector.Consumer;
+using SinkConnector.Observability;
 using SinkConnector.Postgres;
 
 namespace SinkConnector.Cli.Commands;
@@ -34,7 +35,15 @@ public static class RunCommand
                 return ExitCodes.Usage;
             }
 
-            using var consumer = new SinkConsumer(sinkConfig, database, logger);
+            using var metrics = new SinkMetrics();
+            var health = new SinkHealth();
+            using var otlp = Telemetry.StartOtlpExport();
+            using var prometheus = sinkConfig.Connector.Http is null ? null : new PrometheusExporter();
+            await using var http = sinkConfig.Connector.Http is { } settings
+                ? await HttpEndpoints.StartAsync(settings, health, prometheus!, ct)
+                : null;
+
+            using var consumer = new SinkConsumer(sinkConfig, database, logger, metrics: metrics, health: health);
             // The consumer loop blocks in librdkafka's poll; it gets a thread of its own.
             await Task.Factory.StartNew(() => consumer.RunAsync(stopping.Token), CancellationToken.None,
                 TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();

@@ -62,4 +62,7 @@ internal static partial class Log
 
     [LoggerMessage(1018, LogLevel.Information, "Batch committed again: fetching resumed")]
     public static partial void BackpressureEnded(ILogger logger);
+
+    [LoggerMessage(1019, LogLevel.Information, "Progress: {RowsPerSecond} rows/s, lag {Lag} messages, catch-up ETA {Eta}, {Partitions} partition(s)")]
+    public static partial void Progress(ILogger logger, long rowsPerSecond, long lag, string eta, int partitions);
 }

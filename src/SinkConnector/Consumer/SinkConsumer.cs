@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping;
+using SinkConnector.Observability;
 using SinkConnector.Postgres;
 
 namespace SinkConnector.Consumer;
@@ -32,10 +33,15 @@ public sealed class SinkConsumer : IDisposable
     // Long enough that an ordinary slow commit does not pause (a pause drops librdkafka's prefetched messages).
     private static readonly TimeSpan s_backpressureWait = TimeSpan.FromSeconds(1);
 
+    private static readonly TimeSpan s_watermarkInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(10);
+
     private readonly SinkConfig _config;
     private readonly OffsetStore _offsets;
     private readonly BatchWriter _writer;
     private readonly ILogger _logger;
+    private readonly SinkMetrics _metrics;
+    private readonly SinkHealth _health;
     private readonly Dictionary<string, TopicTarget> _targets = [];
     private readonly Dictionary<TopicPartition, OwnedPartition> _owned = [];
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
@@ -53,11 +59,16 @@ public sealed class SinkConsumer : IDisposable
     private DateTime _lastClaimCheck = DateTime.UtcNow;
     private DateTime _nextClaimRetry;
     private int _claimFailures;
+    private DateTime _lastWatermarks;
+    private DateTime _lastProgress = DateTime.UtcNow;
+    private long _rowsSinceProgress;
 
-    public SinkConsumer(SinkConfig config, SinkDatabase database, ILogger logger, string? owner = null)
+    public SinkConsumer(SinkConfig config, SinkDatabase database, ILogger logger, string? owner = null, SinkMetrics? metrics = null, SinkHealth? health = null)
     {
         _config = config;
         _logger = logger;
+        _metrics = metrics ?? new SinkMetrics();
+        _health = health ?? new SinkHealth();
         _offsets = new OffsetStore(database, config.Connector.Kafka.GroupId, owner ?? DefaultOwner());
         _writer = new BatchWriter(database, _offsets);
         foreach (var mapping in config.Mappings)
@@ -141,6 +152,8 @@ public sealed class SinkConsumer : IDisposable
             {
                 await MaintainClaimsAsync(stopping);
             }
+
+            ReportProgress();
         }
     }
 
@@ -152,6 +165,7 @@ public sealed class SinkConsumer : IDisposable
         }
 
         PauseOrResumeAssigned();
+        _health.Polled();
         try
         {
             return _consumer.Consume(PollTimeout());
@@ -178,20 +192,25 @@ public sealed class SinkConsumer : IDisposable
 
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
     {
+        _health.Joined();
         if (partitions.Count == 0)
         {
             return [];
         }
 
+        _metrics.Rebalanced("assigned");
         _assignedSincePoll.AddRange(partitions);
         IReadOnlyList<PartitionClaim> claims;
         try
         {
             // The offsets returned here are where fetching starts, so the claim has to be complete before returning.
             claims = _offsets.Claim(partitions);
+            _health.DatabaseAnswered();
         }
         catch (Exception e) when (IsTransient(e))
         {
+            _health.DatabaseFailed();
+            _metrics.Retried("claim");
             // Without a claim there is no offset to start from: park the partitions (paused, at the log end, and
             // every message of theirs ignored) until the loop manages to claim them.
             Log.ClaimDeferred(_logger, string.Join(", ", partitions), e.Message);
@@ -211,6 +230,7 @@ public sealed class SinkConsumer : IDisposable
     {
         _unclaimed.Remove(claim.Partition);
         _owned[claim.Partition] = new OwnedPartition(claim.Epoch, claim.NextOffset);
+        _metrics.Claimed(claim.Partition, claim.NextOffset);
         var start = claim.NextOffset is { } next ? new Offset(next) : ConsumerSettings.InitialOffset(_config.Connector);
         Log.Claimed(_logger, claim.Partition, claim.Epoch, start.ToString());
         return new TopicPartitionOffset(claim.Partition, start);
@@ -299,6 +319,7 @@ public sealed class SinkConsumer : IDisposable
         }
 
         Log.DeadLettered(_logger, result.TopicPartition, result.Offset.Value, mapping.Name, error.ToString());
+        _metrics.DeadLettered(mapping.Name, error.Kind.ToString());
         slice.DeadLetters.Add(DeadLetters.From(mapping, result, error.Kind.ToString(), error.Message));
     }
 
@@ -313,6 +334,11 @@ public sealed class SinkConsumer : IDisposable
     {
         var batch = _batch;
         _batch = new WriteBatch();
+        foreach (var slice in batch.Partitions.Values)
+        {
+            _metrics.Consumed(slice.Partition.Topic, slice.Messages);
+        }
+
         _inFlight = new InFlight(Task.Run(() => WriteWithRetriesAsync(batch, _abandonWrites.Token)), batch, Stopwatch.StartNew());
     }
 
@@ -327,10 +353,14 @@ public sealed class SinkConsumer : IDisposable
         {
             try
             {
-                return await _writer.WriteAsync(batch, CancellationToken.None);
+                var result = await _writer.WriteAsync(batch, CancellationToken.None);
+                _health.DatabaseAnswered();
+                return result;
             }
             catch (Exception e) when (IsTransient(e) && !abandon.IsCancellationRequested)
             {
+                _health.DatabaseFailed();
+                _metrics.Retried("write");
                 var delay = Backoff(attempt);
                 Log.WriteRetry(_logger, (long)delay.TotalMilliseconds, attempt, e.Message);
                 await Task.Delay(delay, abandon);
@@ -351,6 +381,18 @@ public sealed class SinkConsumer : IDisposable
         foreach (var rejected in result.DeadLetters.Where(d => d.ErrorKind == DeadLetters.RejectedKind))
         {
             Log.DeadLettered(_logger, new TopicPartition(rejected.Topic, rejected.Partition), rejected.Offset, rejected.Mapping, rejected.ErrorMessage);
+            _metrics.DeadLettered(rejected.Mapping, rejected.ErrorKind);
+        }
+
+        if (result.Committed.Count > 0)
+        {
+            _metrics.BatchCommitted(inFlight.Elapsed.Elapsed);
+            _metrics.RowsWritten(result.Rows);
+            _rowsSinceProgress += result.Rows;
+            foreach (var slice in result.Committed)
+            {
+                _metrics.Committed(slice.Partition, slice.NextOffset);
+            }
         }
 
         Log.BatchCommitted(_logger, inFlight.Batch.Messages, result.Rows, result.Committed.Count, inFlight.Elapsed.ElapsedMilliseconds);
@@ -390,6 +432,7 @@ public sealed class SinkConsumer : IDisposable
         foreach (var partition in ours)
         {
             Log.Fenced(_logger, partition);
+            _metrics.Fenced(partition);
             _owned.Remove(partition);
             _batch.Remove(partition);
             _unclaimed[partition] = false;
@@ -423,6 +466,8 @@ public sealed class SinkConsumer : IDisposable
         }
         catch (Exception e) when (IsTransient(e))
         {
+            _health.DatabaseFailed();
+            _metrics.Retried("claim");
             _claimFailures++;
             var delay = Backoff(_claimFailures);
             _nextClaimRetry = DateTime.UtcNow + delay;
@@ -431,6 +476,7 @@ public sealed class SinkConsumer : IDisposable
         }
 
         _claimFailures = 0;
+        _health.DatabaseAnswered();
         foreach (var claim in claims)
         {
             // Seek while paused, then fetch: nothing fetched from the old position can reach the batch.
@@ -463,6 +509,7 @@ public sealed class SinkConsumer : IDisposable
         }
         catch (Exception e) when (IsTransient(e))
         {
+            _health.DatabaseFailed();
             // Checked again next time; a commit in between would find a fence by itself.
             Log.ClaimCheckFailed(_logger, e.Message);
             return;
@@ -488,6 +535,7 @@ public sealed class SinkConsumer : IDisposable
         }
 
         Release(partitions);
+        _metrics.Rebalanced("revoked");
         Log.Revoked(_logger, string.Join(", ", partitions.Select(p => p.TopicPartition)));
     }
 
@@ -496,6 +544,7 @@ public sealed class SinkConsumer : IDisposable
         // Another consumer may already own these: never commit for them again. A commit already sent is
         // harmless: it either lands before the new owner's claim, or is fenced by it.
         Release(partitions);
+        _metrics.Rebalanced("lost");
         Log.Lost(_logger, string.Join(", ", partitions.Select(p => p.TopicPartition)));
     }
 
@@ -506,6 +555,7 @@ public sealed class SinkConsumer : IDisposable
             _owned.Remove(partition.TopicPartition);
             _unclaimed.Remove(partition.TopicPartition);
             _batch.Remove(partition.TopicPartition);
+            _metrics.Released(partition.TopicPartition);
         }
     }
 
@@ -528,6 +578,46 @@ public sealed class SinkConsumer : IDisposable
         {
             Log.KafkaCommitFailed(_logger, e.Error.ToString());
         }
+    }
+
+    // ---- Observability -------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Refreshes the lag gauges from librdkafka's cached high watermarks (no broker round trip), and logs a
+    /// progress line while there is work: rows/s, lag and the time to catch up at that rate.
+    /// </summary>
+    private void ReportProgress()
+    {
+        var now = DateTime.UtcNow;
+        if (now - _lastWatermarks >= s_watermarkInterval)
+        {
+            _lastWatermarks = now;
+            foreach (var partition in _owned.Keys)
+            {
+                var high = _consumer.GetWatermarkOffsets(partition).High;
+                if (high != Offset.Unset)
+                {
+                    _metrics.Watermark(partition, high.Value);
+                }
+            }
+        }
+
+        var elapsed = now - _lastProgress;
+        if (elapsed < s_progressInterval)
+        {
+            return;
+        }
+
+        var lag = _metrics.TotalLag();
+        if (_rowsSinceProgress > 0 || lag > 0)
+        {
+            var rate = _rowsSinceProgress / elapsed.TotalSeconds;
+            var eta = rate > 0 ? TimeSpan.FromSeconds(Math.Min(lag / rate, TimeSpan.MaxValue.TotalSeconds / 2)).ToString(@"d\.hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture) : "unknown";
+            Log.Progress(_logger, (long)rate, lag, eta, _owned.Count);
+        }
+
+        _lastProgress = now;
+        _rowsSinceProgress = 0;
     }
 
     // ---- Step 6: shutdown ---------------------------------------------------------------------------
@@ -553,6 +643,7 @@ public sealed class SinkConsumer : IDisposable
         }
 
         _consumer.Close();
+        _health.Left();
         Log.Stopped(_logger);
     }
 
