@@ -9,6 +9,7 @@ var root = new RootCommand("SinkConnector: copies Kafka topics into PostgreSQL t
     ValidateCommand.Create(),
     OffsetsCommand.Create(),
     TablesCommand.Create(),
+    StatusCommand.Create(),
     DlqCommand.Create(),
 };
 
