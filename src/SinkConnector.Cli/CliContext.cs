@@ -47,7 +47,7 @@ public static class CliContext
         {
             return ExitCodes.Failure;
         }
-        catch (Exception e) when (e is SinkStoppedException or ConfigException or Npgsql.NpgsqlException or Confluent.Kafka.KafkaException)
+        catch (Exception e) when (IsExpected(e))
         {
             // Expected failures: the message says what to fix.
             await Console.Error.WriteLineAsync($"sink: {Describe(e)}");
@@ -77,6 +77,14 @@ public static class CliContext
 
         return problems;
     }
+
+    /// <summary>
+    /// Failures an operator can fix from the message: also when wrapped, as EF Core wraps a refused connection in an
+    /// InvalidOperationException ("likely due to a transient failure").
+    /// </summary>
+    private static bool IsExpected(Exception e) =>
+        e is SinkStoppedException or ConfigException or Npgsql.NpgsqlException or Confluent.Kafka.KafkaException
+        || e.InnerException is { } inner && IsExpected(inner);
 
     /// <summary>The message chain without stack traces: what an operator needs to fix it.</summary>
     private static string Describe(Exception e)

@@ -16,7 +16,12 @@ public sealed class TopicInspector : IDisposable
         var config = ConsumerSettings.Build(settings);
         // Its own group: asking questions must never join (and rebalance) the sink's group.
         config.GroupId = settings.Kafka.GroupId + ".inspect";
-        _consumer = new ConsumerBuilder<byte[], byte[]>(config).Build();
+        // Operator commands report a failure once, as an exception with the reason; librdkafka's own log and
+        // error lines ("all brokers down" every few milliseconds) would bury it.
+        _consumer = new ConsumerBuilder<byte[], byte[]>(config)
+            .SetLogHandler((_, _) => { })
+            .SetErrorHandler((_, _) => { })
+            .Build();
         _admin = new DependentAdminClientBuilder(_consumer.Handle).Build();
     }
 
