@@ -42,7 +42,10 @@ public sealed class SinkProcess : IDisposable
     /// <summary>The sink.dll built next to the test assembly (the CLI project is referenced for that).</summary>
     public static string SinkDll => Path.Combine(AppContext.BaseDirectory, "sink.dll");
 
-    public static SinkProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="dllPath">Another build of sink.dll (a publish folder); <see cref="SinkDll"/> by default.</param>
+    /// <param name="inheritEnvironment">False: the process sees only <paramref name="environment"/>, as in a container.</param>
+    public static SinkProcess Start(
+        IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, string? dllPath = null, bool inheritEnvironment = true)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -50,7 +53,12 @@ public sealed class SinkProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(SinkDll);
+        info.ArgumentList.Add(dllPath ?? SinkDll);
+        if (!inheritEnvironment)
+        {
+            info.Environment.Clear();
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -65,9 +73,10 @@ public sealed class SinkProcess : IDisposable
     }
 
     /// <summary>Runs a sink command to completion and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunToEndAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    public static async Task<(int ExitCode, string Output)> RunToEndAsync(
+        IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null, string? dllPath = null)
     {
-        using var process = Start(args, environment);
+        using var process = Start(args, environment, dllPath);
         await process.WaitForExitAsync(timeout ?? TimeSpan.FromMinutes(2));
         return (process.ExitCode, process.Output);
     }
