@@ -125,6 +125,27 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
         await bed.AssertExactlyOnceAsync(1_000);
     }
 
+    [Fact]
+    public async Task A_sink_started_while_Postgres_is_down_waits_for_it_live_but_not_ready()
+    {
+        await using var bed = await SinkTestBed.CreateAsync(services, "startdown", partitions: 2, postgres: _postgres);
+        var http = await bed.EnableHttpAsync();
+        await _postgres.StopAsync(TestContext.Current.CancellationToken);
+        using var sink = bed.StartSink();
+        await sink.WaitForOutputAsync("Postgres not reachable at startup", TimeSpan.FromSeconds(60));
+        await WaitForStatusAsync(http, "healthz", System.Net.HttpStatusCode.OK, sink);
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, (await ObservabilityTests.GetAsync(http, "readyz")).Status);
+
+        await _postgres.StartAgainAsync(TestContext.Current.CancellationToken);
+        await bed.ProduceAsync(400, partitions: 2);
+        await bed.WaitForRowsAsync(400, s_catchUp, () => sink.Output);
+        await WaitForStatusAsync(http, "readyz", System.Net.HttpStatusCode.OK, sink);
+        sink.Signal(SinkProcess.SIGTERM);
+        await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sink.ExitCode == 0, sink.Output);
+        await bed.AssertExactlyOnceAsync(400);
+    }
+
     private static async Task WaitForStatusAsync(Uri http, string path, System.Net.HttpStatusCode status, SinkProcess sink)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using SinkConnector.Configuration;
 using SinkConnector.Consumer;
 using SinkConnector.Observability;
 using SinkConnector.Postgres;
@@ -24,24 +25,42 @@ public static class RunCommand
             using var loggers = CliContext.CreateLoggerFactory();
             var logger = loggers.CreateLogger("sink");
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            foreach (var change in (await TableManager.ApplyAutomaticAsync(database.DataSource, sinkConfig.Mappings, ct)).Changes)
-            {
-                RunLog.TableChanged(logger, change.Mapping.Name, change.Sql);
-            }
-
-            // Fail before joining the group: a mapping that cannot be written would fail every batch.
-            if (await CliContext.ReportTableProblemsAsync(database, sinkConfig, ct) > 0)
-            {
-                return ExitCodes.Usage;
-            }
-
             using var metrics = new SinkMetrics();
             var health = new SinkHealth();
             using var otlp = Telemetry.StartOtlpExport();
             using var prometheus = sinkConfig.Connector.Http is null ? null : new PrometheusExporter();
+            // Served from the start: a liveness probe must not kill a sink that is waiting for Postgres.
             await using var http = sinkConfig.Connector.Http is { } settings
                 ? await HttpEndpoints.StartAsync(settings, health, prometheus!, ct)
                 : null;
+
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    // Fail before joining the group: a mapping that cannot be written would fail every batch.
+                    if (await PrepareTablesAsync(database, sinkConfig, logger, ct) > 0)
+                    {
+                        return ExitCodes.Usage;
+                    }
+
+                    break;
+                }
+                catch (Exception e) when (SinkConsumer.IsTransient(e))
+                {
+                    // Postgres still starting (compose, a database failover): wait rather than crash-loop.
+                    var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, attempt - 1)));
+                    RunLog.WaitingForPostgres(logger, (long)delay.TotalSeconds, e.Message);
+                    try
+                    {
+                        await Task.Delay(delay, stopping.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return ExitCodes.Success;
+                    }
+                }
+            }
 
             using var consumer = new SinkConsumer(sinkConfig, database, logger, metrics: metrics, health: health);
             // The consumer loop blocks in librdkafka's poll; it gets a thread of its own.
@@ -57,10 +76,24 @@ public static class RunCommand
         }, cancellationToken));
         return command;
     }
+
+    /// <summary>auto_create / auto_evolve, then the compatibility check; returns the number of problems printed.</summary>
+    private static async Task<int> PrepareTablesAsync(SinkDatabase database, SinkConfig config, ILogger logger, CancellationToken cancellationToken)
+    {
+        foreach (var change in (await TableManager.ApplyAutomaticAsync(database.DataSource, config.Mappings, cancellationToken)).Changes)
+        {
+            RunLog.TableChanged(logger, change.Mapping.Name, change.Sql);
+        }
+
+        return await CliContext.ReportTableProblemsAsync(database, config, cancellationToken);
+    }
 }
 
 internal static partial class RunLog
 {
+    [LoggerMessage(2001, LogLevel.Warning, "Postgres not reachable at startup, retrying in {DelaySeconds} s: {Reason}")]
+    public static partial void WaitingForPostgres(ILogger logger, long delaySeconds, string reason);
+
     [LoggerMessage(2000, LogLevel.Information, "Mapping {Mapping} (auto_create/auto_evolve): {Sql}")]
     public static partial void TableChanged(ILogger logger, string mapping, string sql);
 }
