@@ -1,0 +1,299 @@
+/*
+ * Promela model of the exactly-once protocol of DESIGN.md section 4 (claim / commit / fence),
+ * as implemented by SinkConsumer.cs, OffsetStore.cs and BatchWriter.cs. See README.md beside this
+ * file for the mapping of every step to the C# code and for what is abstracted away.
+ *
+ * One partition with N messages (offsets 0..N-1), NC consumer processes, an adversarial consumer
+ * group, crashes, lost commit replies, operator resets. Every database statement is one atomic
+ * step: Postgres is the single serialization point (row lock on the offsets row).
+ *
+ * Compile-time switches (spin -a -DNAME ...):
+ *   NO_EPOCH_CHECK   mutant: the commit does not check epoch = my_epoch
+ *   NO_OFFSET_CHECK  mutant: the commit does not check next_offset = expected
+ *   TABLE_ONLY       check only the table (no duplicate, no gap), not who commits
+ *   PROGRESS         also check that a quiescent system has committed the whole log
+ *   FIX_STALL        candidate fix for the stall PROGRESS finds (see README.md)
+ *   NC, N, REBALANCES, CRASHES, LOST_REPLIES, RESETS   sizes and fault budgets
+ */
+
+#ifndef NC
+#define NC 2            /* consumers (processes of the group) */
+#endif
+#ifndef N
+#define N 3             /* messages in the partition */
+#endif
+#ifndef BMAX
+#define BMAX 2          /* messages per batch at most (batch.max_rows) */
+#endif
+#ifndef REBALANCES
+#define REBALANCES 1    /* voluntary moves of the partition by the group */
+#endif
+#ifndef CRASHES
+#define CRASHES 1       /* process crashes (all memory lost, restart as a new owner) */
+#endif
+#ifndef LOST_REPLIES
+#define LOST_REPLIES 1  /* commits that land but whose reply is lost (the write is retried) */
+#endif
+#ifndef RESETS
+#define RESETS 0        /* operator `sink offsets reset` */
+#endif
+
+#define NONE 255        /* SQL NULL next_offset / no group owner */
+
+/* ---- the database: <schema>.offsets row of the partition, and the sink table ---------------- */
+byte db_epoch = 0;      /* 0: no row yet */
+byte db_next = NONE;    /* next_offset; NONE = NULL (claimed, never committed) */
+byte db_owner = 0;      /* owner column; 0 = NULL (row made by a reset) */
+byte cnt[N];            /* rows in the sink table per offset, in the current reset generation */
+
+/* ---- the consumer group (Kafka's view) ----------------------------------------------------- */
+byte gowner = NONE;     /* the member the group assigned the partition to */
+bool asg[NC];           /* assignment not yet delivered (OnAssigned runs at the member's next poll) */
+bool rev[NC];           /* revocation / loss not yet delivered (OnRevoked / OnLost) */
+
+/* ---- each consumer process's memory ------------------------------------------------------- */
+mtype = { FREE, CLAIMING, FENCED, OWNED, FOREIGN };
+/* FREE: partition not assigned to it; CLAIMING: assigned, _unclaimed[p] = true;
+   FENCED: _unclaimed[p] = false (re-claim own); OWNED: in _owned; FOREIGN: assigned but paused
+   and forgotten after a fence by another owner (neither _owned nor _unclaimed). */
+mtype st[NC];
+byte inc[NC];           /* incarnation: a restarted process has a new owner id */
+byte ep[NC];            /* OwnedPartition.Epoch */
+byte onext[NC];         /* OwnedPartition.NextOffset (NONE = null: fetch from earliest) */
+bool bact[NC];          /* current WriteBatch has a slice for the partition */
+byte bep[NC];           /* PartitionSlice.Epoch */
+byte bexp[NC];          /* PartitionSlice.ExpectedOffset */
+byte bend[NC];          /* PartitionSlice.NextOffset (last consumed + 1) */
+mtype = { NOFLIGHT, PENDING, DONE_OK, DONE_FENCED };
+mtype fst[NC];          /* the in-flight write task (_inFlight) */
+byte fep[NC];
+byte fexp[NC];
+byte fend[NC];
+
+/* ---- fault budgets ------------------------------------------------------------------------ */
+byte rb = REBALANCES;
+byte cr = CRASHES;
+byte lr = LOST_REPLIES;
+byte rs = RESETS;
+
+byte k;                 /* scratch, always 0 between steps */
+
+#define OWNER(c)  ((c) + 1 + NC * inc[c])
+#define FIRST(x)  ((x) == NONE -> 0 : (x))      /* where fetching starts: null = earliest = 0 */
+
+#ifdef NO_EPOCH_CHECK
+#define EPOCH_MATCHES(c)  true
+#else
+#define EPOCH_MATCHES(c)  (db_epoch == fep[c])
+#endif
+#ifdef NO_OFFSET_CHECK
+#define OFFSET_MATCHES(c) true
+#else
+#define OFFSET_MATCHES(c) (db_next == fexp[c])   /* IS NOT DISTINCT FROM: NULL matches NULL */
+#endif
+
+/* Table invariant: in the current generation every offset below next_offset has exactly one row,
+   every offset at or above it none. No duplicate, no gap, and at the end every row exactly once. */
+inline check_table() {
+  k = 0;
+  do
+  :: k < N -> assert(cnt[k] == ((db_next != NONE && k < db_next) -> 1 : 0)); k++
+  :: else -> break
+  od;
+  k = 0
+}
+
+/* trail output only (printf is not executed during verification) */
+inline print_offset(x) {
+  if
+  :: x == NONE -> printf("null\n")
+  :: else -> printf("%d\n", x)
+  fi
+}
+
+inline drop_batch(c) { bact[c] = 0; bep[c] = 0; bexp[c] = 0; bend[c] = 0 }
+inline drop_flight(c) { fst[c] = NOFLIGHT; fep[c] = 0; fexp[c] = 0; fend[c] = 0 }
+inline forget_claim(c) { ep[c] = 0; onext[c] = 0 }
+
+/* OnRevoked / OnLost -> Release: drop the claim, the unclaimed mark and the batch share.
+   The in-flight write task is not stopped: it may still commit (or be fenced) later. */
+inline release(c) { st[c] = FREE; forget_claim(c); drop_batch(c) }
+
+proctype Consumer(byte c)
+{
+end:
+  do
+  /* Poll(): rebalance callbacks run inside Consume on the polling thread */
+  :: atomic { rev[c] -> rev[c] = 0; printf("MSC: c%d revoked/lost\n", c); release(c) }
+  :: atomic { !rev[c] && asg[c] -> asg[c] = 0; assert(st[c] == FREE);
+       printf("MSC: c%d assigned\n", c); st[c] = CLAIMING }
+
+  /* Step 1, claim (OnAssigned -> OffsetStore.Claim, or RetryClaimsAsync -> ClaimAsync when it was
+     deferred): INSERT .. ON CONFLICT DO UPDATE SET epoch = epoch + 1, owner = me RETURNING next_offset */
+  :: atomic { st[c] == CLAIMING ->
+       if
+       :: db_epoch == 0 -> db_epoch = 1; db_next = NONE
+       :: else -> db_epoch++
+       fi;
+       db_owner = OWNER(c);
+       ep[c] = db_epoch; onext[c] = db_next; st[c] = OWNED;
+       printf("MSC: c%d claims: epoch %d, next_offset ", c, db_epoch); print_offset(db_next) }
+
+  /* Step 2/3, Accept: the next message (from the seek position, in order) joins the batch */
+  :: atomic { st[c] == OWNED && FIRST(onext[c]) < N && !(bact[c] && bend[c] - FIRST(bexp[c]) >= BMAX) ->
+       if
+       :: !bact[c] -> bact[c] = 1; bep[c] = ep[c]; bexp[c] = onext[c]
+       :: else -> skip
+       fi;
+       bend[c] = FIRST(onext[c]) + 1; onext[c] = bend[c];
+       printf("MSC: c%d consumes offset %d: batch epoch %d, expected ", c, bend[c] - 1, bep[c]);
+       print_offset(bexp[c]) }
+
+  /* StartWrite: a due batch becomes the in-flight write once the previous one is finished */
+  :: atomic { bact[c] && fst[c] == NOFLIGHT ->
+       fst[c] = PENDING; fep[c] = bep[c]; fexp[c] = bexp[c]; fend[c] = bend[c]; drop_batch(c);
+       printf("MSC: c%d starts write of offsets [%d,%d): batch epoch %d, expected ", c, FIRST(fexp[c]), fend[c], fep[c]);
+       print_offset(fexp[c]) }
+
+  /* The write task (WriteWithRetriesAsync -> BatchWriter.WriteAsync), concurrent with the loop: one
+     transaction = OffsetStore.AdvanceAsync (UPDATE .. WHERE epoch = my_epoch AND next_offset = expected)
+     then the rows, then COMMIT. Zero rows updated = fenced: rollback. */
+  :: atomic { fst[c] == PENDING ->
+       if
+       :: EPOCH_MATCHES(c) && OFFSET_MATCHES(c) ->
+            printf("MSC: c%d commits offsets [%d,%d), batch epoch %d; db had epoch %d, next_offset ",
+                   c, FIRST(fexp[c]), fend[c], fep[c], db_epoch);
+            print_offset(db_next);
+#ifndef TABLE_ONLY
+            assert(fep[c] == db_epoch);          /* a fenced owner never commits */
+#endif
+            k = FIRST(fexp[c]);
+            do
+            :: k < fend[c] -> cnt[k]++; assert(cnt[k] <= 1); k++   /* no duplicate row */
+            :: else -> break
+            od;
+            db_next = fend[c];
+            check_table();
+            if
+            :: fst[c] = DONE_OK
+            :: lr > 0 -> lr--;                   /* committed, but the reply is lost: retried */
+               printf("MSC: c%d: the commit's reply is lost, the write is retried\n", c)
+            fi
+       :: else -> fst[c] = DONE_FENCED;
+            printf("MSC: c%d write fenced, rolled back (db epoch %d, batch epoch %d)\n", c, db_epoch, fep[c])
+       fi }
+
+  /* FinishInFlightAsync: committed -> nothing to do (Kafka commit is best effort) */
+  :: atomic { fst[c] == DONE_OK -> drop_flight(c) }
+  /* FinishInFlightAsync -> HandleFencedAsync: if the partition is in _owned (whatever claim that is),
+     pause it, drop the claim and the batch share, mark it unclaimed-fenced */
+  :: atomic { fst[c] == DONE_FENCED -> drop_flight(c);
+       if
+       :: st[c] == OWNED -> st[c] = FENCED; forget_claim(c); drop_batch(c);
+          printf("MSC: c%d handles fence\n", c)
+       :: else -> skip
+       fi }
+
+  /* MaintainClaimsAsync -> CheckClaimsAsync (idle, no write in flight): FindFencedAsync finds the stored
+     epoch moved -> HandleFencedAsync */
+  :: atomic { st[c] == OWNED && fst[c] == NOFLIGHT && db_epoch != ep[c] ->
+       st[c] = FENCED; forget_claim(c); drop_batch(c);
+       printf("MSC: c%d claim check: fenced\n", c) }
+
+  /* RetryClaimsAsync -> ReclaimOwnAsync: UPDATE .. SET epoch = epoch + 1 WHERE owner = me RETURNING
+     next_offset; no row returned -> the partition stays paused and is forgotten */
+  :: atomic { st[c] == FENCED ->
+       if
+       :: db_owner == OWNER(c) -> db_epoch++; ep[c] = db_epoch; onext[c] = db_next; st[c] = OWNED;
+          printf("MSC: c%d re-claims its own: epoch %d, next_offset ", c, db_epoch); print_offset(db_next)
+       :: else -> st[c] = FOREIGN;
+          printf("MSC: c%d re-claim refused (row owner id %d, mine %d): partition paused and forgotten\n", c, db_owner, OWNER(c))
+       fi }
+#ifdef FIX_STALL
+  /* Candidate fix (not in the C# code): a partition paused after a foreign fence that is still
+     assigned to this member once any revocation would have arrived (no revocation pending) is
+     claimed again, unconditionally, as if newly assigned. */
+  :: atomic { st[c] == FOREIGN && !rev[c] -> st[c] = CLAIMING;
+       printf("MSC: c%d still assigned after a foreign fence: claims again\n", c) }
+#endif
+  od
+}
+
+/* The consumer group, the operator and the faults. The group may deliver a revocation late or never
+   before the new owner is assigned (the old owner was expelled: session timeout, process pause,
+   network partition from Kafka) -- the old owner then acts as a zombie until it polls. */
+proctype World()
+{
+  byte t;
+end:
+  do
+  /* initial assignment, or reassignment after the owner crashed (session timeout) */
+  :: atomic { gowner == NONE ->
+       select (t : 0 .. NC - 1); gowner = t; asg[t] = 1;
+       printf("MSC: group assigns the partition to c%d\n", t); t = 0 }
+  /* a rebalance moves the partition (possibly to the same member: lost, then assigned again) */
+  :: atomic { rb > 0 && gowner != NONE -> rb--;
+       if
+       :: asg[gowner] -> asg[gowner] = 0   /* never delivered */
+       :: else -> rev[gowner] = 1
+       fi;
+       select (t : 0 .. NC - 1);
+       printf("MSC: group moves the partition from c%d to c%d\n", gowner, t);
+       gowner = t; asg[t] = 1; t = 0 }
+  /* a process crashes: memory gone, an uncommitted transaction rolled back, restarted as a new owner */
+  :: atomic { cr > 0 -> cr--; select (t : 0 .. NC - 1);
+       printf("MSC: c%d crashes\n", t);
+       st[t] = FREE; forget_claim(t); drop_batch(t); drop_flight(t);
+       asg[t] = 0; rev[t] = 0; inc[t]++;
+       if
+       :: gowner == t -> gowner = NONE
+       :: else -> skip
+       fi;
+       t = 0 }
+  /* operator: sink offsets reset (OffsetStore.ResetAsync): next_offset := r, epoch + 1, owner kept.
+     Rows from r on are to be written again: a new generation of the table counters. */
+  :: atomic { rs > 0 -> rs--; select (t : 0 .. N);
+       if
+       :: db_epoch == 0 -> db_epoch = 1; db_owner = 0
+       :: else -> db_epoch++
+       fi;
+       db_next = t;
+       k = 0;
+       do
+       :: k < N -> cnt[k] = (k < t -> 1 : 0); k++
+       :: else -> break
+       od;
+       k = 0;
+       printf("MSC: operator resets next_offset to %d, epoch %d\n", t, db_epoch);
+       t = 0 }
+  /* faults may also stop happening */
+  :: atomic { rb > 0 -> rb = 0 }
+  :: atomic { cr > 0 -> cr = 0 }
+  :: atomic { rs > 0 -> rs = 0 }
+  od
+}
+
+/* End state: nothing can move any more (every fault spent, every event delivered, every write done). */
+active proctype End()
+{
+  timeout ->
+    check_table();
+#ifdef PROGRESS
+    /* the group's owner is alive and has consumed and committed the whole log */
+    assert(db_next == N)
+#endif
+}
+
+init
+{
+  byte i;
+  atomic {
+    i = 0;
+    do
+    :: i < NC -> st[i] = FREE; fst[i] = NOFLIGHT; run Consumer(i); i++
+    :: else -> break
+    od;
+    i = 0;
+    run World()
+  }
+}
