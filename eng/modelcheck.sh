@@ -36,8 +36,8 @@ runs=(
   "mutant: no epoch check|error|-DNO_EPOCH_CHECK"
   "mutant: no next_offset check|error|-DNO_OFFSET_CHECK"
   "no epoch check, table only|pass|-DNO_EPOCH_CHECK -DTABLE_ONLY -DRESETS=1"
-  "progress (known stall)|error|-DPROGRESS"
-  "progress with FIX_STALL|pass|-DPROGRESS -DFIX_STALL -DRESETS=1"
+  "progress|pass|-DPROGRESS -DRESETS=1"
+  "mutant: no stale-claim re-claim|error|-DPROGRESS -DNO_STALL_FIX"
 )
 
 work=$(mktemp -d)

@@ -12,7 +12,7 @@
  *   NO_OFFSET_CHECK  mutant: the commit does not check next_offset = expected
  *   TABLE_ONLY       check only the table (no duplicate, no gap), not who commits
  *   PROGRESS         also check that a quiescent system has committed the whole log
- *   FIX_STALL        candidate fix for the stall PROGRESS finds (see README.md)
+ *   NO_STALL_FIX     mutant: no re-claim of a partition still assigned after a stale foreign claim (PROGRESS stalls)
  *   NC, N, REBALANCES, CRASHES, LOST_REPLIES, RESETS   sizes and fault budgets
  */
 
@@ -209,9 +209,9 @@ end:
        :: else -> st[c] = FOREIGN;
           printf("MSC: c%d re-claim refused (row owner id %d, mine %d): partition paused and forgotten\n", c, db_owner, OWNER(c))
        fi }
-#ifdef FIX_STALL
-  /* Candidate fix (not in the C# code): a partition paused after a foreign fence that is still
-     assigned to this member once any revocation would have arrived (no revocation pending) is
+#ifndef NO_STALL_FIX
+  /* SinkConsumer.MaintainClaimsAsync (_foreign): a partition paused after a foreign fence that is still
+     assigned to this member once any revocation would have arrived (a session timeout later) is
      claimed again, unconditionally, as if newly assigned. */
   :: atomic { st[c] == FOREIGN && !rev[c] -> st[c] = CLAIMING;
        printf("MSC: c%d still assigned after a foreign fence: claims again\n", c) }

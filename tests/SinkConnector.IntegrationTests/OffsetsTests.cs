@@ -83,4 +83,29 @@ public class OffsetsTests(TestServices services)
         await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
         Assert.True(sink.ExitCode == 0, sink.Output);
     }
+
+    [Fact]
+    public async Task A_stale_foreign_claim_does_not_stall_a_partition_the_group_still_assigns_here()
+    {
+        // Found by the model check (eng/model, FIX_STALL): a consumer expelled while its claim was on the way lands
+        // that claim after the new owner's. The new owner is fenced by a foreign claim, but the group never moves
+        // the partition: without re-claiming it, the partition would stay paused forever.
+        const int partitions = 2, count = 1_000;
+        await using var bed = await SinkTestBed.CreateAsync(services, "stale", partitions);
+        await bed.ProduceAsync(count, partitions);
+        using var sink = bed.StartSink();
+        await bed.WaitForRowsAsync(count, s_catchUp, () => sink.Output);
+
+        await bed.ExecuteAsync(
+            $"UPDATE sink.offsets SET epoch = epoch + 1, owner = 'expelled-consumer' WHERE group_id = '{bed.GroupId}' AND partition = 0");
+        await sink.WaitForOutputAsync("is claimed by another process", s_catchUp);
+        await bed.ProduceAsync(count, partitions, firstId: count);
+
+        await bed.WaitForRowsAsync(2 * count, s_catchUp, () => sink.Output);
+        Assert.Contains("claim was stale; claiming it again", sink.Output, StringComparison.Ordinal);
+        sink.Signal(SinkProcess.SIGTERM);
+        await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sink.ExitCode == 0, sink.Output);
+        await bed.AssertExactlyOnceAsync(2 * count);
+    }
 }

@@ -65,4 +65,7 @@ internal static partial class Log
 
     [LoggerMessage(1019, LogLevel.Information, "Progress: {RowsPerSecond} rows/s, lag {Lag} messages, catch-up ETA {Eta}, {Partitions} partition(s)")]
     public static partial void Progress(ILogger logger, long rowsPerSecond, long lag, string eta, int partitions);
+
+    [LoggerMessage(1020, LogLevel.Warning, "{Partition} is still assigned here {Seconds} s after a foreign claim fenced it: that claim was stale; claiming it again")]
+    public static partial void StaleForeignClaim(ILogger logger, TopicPartition partition, long seconds);
 }

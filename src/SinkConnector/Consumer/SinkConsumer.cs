@@ -50,6 +50,12 @@ public sealed class SinkConsumer : IDisposable
     // Assigned partitions without a current claim, paused: true = assigned by the group (claim it), false = fenced
     // (re-claim only if the newer claim is this process's own, else leave it to the group).
     private readonly Dictionary<TopicPartition, bool> _unclaimed = [];
+
+    // Partitions paused after a foreign fence, since when. Normally the group revokes them soon; if it has not
+    // after a session timeout, the foreign claim was a stale one (a claim that reached Postgres after its owner
+    // had been expelled) and the group still means them for us: they are claimed again (eng/model, FIX_STALL).
+    private readonly Dictionary<TopicPartition, DateTime> _foreign = [];
+    private readonly TimeSpan _foreignClaimTimeout;
     private readonly CancellationTokenSource _abandonWrites = new();
 
     private WriteBatch _batch = new();
@@ -80,7 +86,9 @@ public sealed class SinkConsumer : IDisposable
             }
         }
 
-        _consumer = new ConsumerBuilder<byte[]?, byte[]?>(ConsumerSettings.Build(config.Connector))
+        var consumerConfig = ConsumerSettings.Build(config.Connector);
+        _foreignClaimTimeout = TimeSpan.FromMilliseconds(consumerConfig.SessionTimeoutMs ?? 45_000) + TimeSpan.FromSeconds(5);
+        _consumer = new ConsumerBuilder<byte[]?, byte[]?>(consumerConfig)
             .SetPartitionsAssignedHandler(OnAssigned)
             .SetPartitionsRevokedHandler(OnRevoked)
             .SetPartitionsLostHandler(OnLost)
@@ -229,6 +237,7 @@ public sealed class SinkConsumer : IDisposable
     private TopicPartitionOffset Own(PartitionClaim claim)
     {
         _unclaimed.Remove(claim.Partition);
+        _foreign.Remove(claim.Partition);
         _owned[claim.Partition] = new OwnedPartition(claim.Epoch, claim.NextOffset);
         _metrics.Claimed(claim.Partition, claim.NextOffset);
         var start = claim.NextOffset is { } next ? new Offset(next) : ConsumerSettings.InitialOffset(_config.Connector);
@@ -444,6 +453,14 @@ public sealed class SinkConsumer : IDisposable
     /// <summary>The idle-time duties: claims that failed before are retried; current claims are checked.</summary>
     private async Task MaintainClaimsAsync(CancellationToken stopping)
     {
+        foreach (var (partition, since) in _foreign.Where(f => DateTime.UtcNow - f.Value > _foreignClaimTimeout).ToList())
+        {
+            // Still assigned to us a session timeout later (a revoke or loss would have released it): claim it.
+            _foreign.Remove(partition);
+            _unclaimed[partition] = true;
+            Log.StaleForeignClaim(_logger, partition, (long)(DateTime.UtcNow - since).TotalSeconds);
+        }
+
         if (_unclaimed.Count > 0 && DateTime.UtcNow >= _nextClaimRetry)
         {
             await RetryClaimsAsync(stopping);
@@ -490,6 +507,7 @@ public sealed class SinkConsumer : IDisposable
         foreach (var partition in fenced.Except(claims.Select(c => c.Partition)))
         {
             _unclaimed.Remove(partition);
+            _foreign[partition] = DateTime.UtcNow;
             Log.PausedForeignClaim(_logger, partition);
         }
     }
@@ -554,6 +572,7 @@ public sealed class SinkConsumer : IDisposable
         {
             _owned.Remove(partition.TopicPartition);
             _unclaimed.Remove(partition.TopicPartition);
+            _foreign.Remove(partition.TopicPartition);
             _batch.Remove(partition.TopicPartition);
             _metrics.Released(partition.TopicPartition);
         }

@@ -55,7 +55,8 @@ public sealed class OffsetStore(SinkDatabase database, string groupId, string ow
     /// <summary>
     /// After a fence: re-claims the partitions whose last claim is still this process's own (an operator reset
     /// bumped the epoch); returns only those. Partitions claimed by another process are not touched: they
-    /// belong to a newer group generation and the rebalance will take them from this consumer.
+    /// normally belong to a newer group generation and the rebalance takes them from this consumer (the consumer
+    /// claims them anyway if that does not happen within a session timeout: the other claim was a stale one).
     /// </summary>
     public async Task<IReadOnlyList<PartitionClaim>> ReclaimOwnAsync(IReadOnlyCollection<TopicPartition> partitions, CancellationToken cancellationToken)
     {
