@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Confluent.Kafka;
 
 namespace SinkConnector.Testing;
 
@@ -47,6 +48,58 @@ public sealed class MockKafkaCluster : IDisposable
     /// <summary>The next <paramref name="errors"/>.Length requests with this API key fail with these error codes.</summary>
     public void PushRequestErrors(KafkaApiKey apiKey, params int[] errors) =>
         Native.rd_kafka_mock_push_request_errors_array(_cluster, (short)apiKey, (UIntPtr)errors.Length, errors);
+
+    /// <summary>The next <paramref name="errors"/>.Length requests with this API key, to any broker, fail with these error codes.</summary>
+    public void PushRequestErrors(KafkaApiKey apiKey, params ErrorCode[] errors) =>
+        PushRequestErrors(apiKey, errors.Select(e => (int)e).ToArray());
+
+    /// <summary>
+    /// The next requests with this API key to broker <paramref name="brokerId"/> fail with these errors, each answered
+    /// after its delay. <see cref="ErrorCode.Local_Transport"/> closes the connection instead of answering.
+    /// Broker errors take precedence over cluster-wide ones (<see cref="PushRequestErrors(KafkaApiKey, int[])"/>).
+    /// </summary>
+    public void PushBrokerRequestErrors(int brokerId, KafkaApiKey apiKey, params (ErrorCode Error, int RttMs)[] errors)
+    {
+        // The C function is variadic; pushing one (error, rtt) pair per call keeps the P/Invoke signature fixed
+        // (every argument in a register on x64 and arm64). Each call appends to the broker's stack in order.
+        foreach (var (error, rttMs) in errors)
+        {
+            Check(Native.rd_kafka_mock_broker_push_request_error_rtts(_cluster, brokerId, (short)apiKey, 1, (int)error, rttMs),
+                $"push {apiKey} error on broker {brokerId}");
+        }
+    }
+
+    /// <summary>How many injected errors for this API key broker <paramref name="brokerId"/> has not yet returned.</summary>
+    public int BrokerErrorStackCount(int brokerId, KafkaApiKey apiKey)
+    {
+        Check(Native.rd_kafka_mock_broker_error_stack_cnt(_cluster, brokerId, (short)apiKey, out var count), $"error stack of broker {brokerId}");
+        return (int)count;
+    }
+
+    /// <summary>The next requests with this API key naming this partition get these partition-level errors, one per request.</summary>
+    public void PushPartitionRequestErrors(string topic, int partition, KafkaApiKey apiKey, params ErrorCode[] errors)
+    {
+        foreach (var error in errors)
+        {
+            Check(Native.rd_kafka_mock_partition_push_request_errors(_cluster, topic, partition, (short)apiKey, 1, (int)error),
+                $"push {apiKey} error on {topic} [{partition}]");
+        }
+    }
+
+    /// <summary>Drops the cluster-wide errors still queued for this API key.</summary>
+    public void ClearRequestErrors(KafkaApiKey apiKey) => Native.rd_kafka_mock_clear_request_errors(_cluster, (short)apiKey);
+
+    /// <summary>Moves the partition's leadership (as a preferred-leader election or a broker failover would).</summary>
+    public void SetPartitionLeader(string topic, int partition, int brokerId) =>
+        Check(Native.rd_kafka_mock_partition_set_leader(_cluster, topic, partition, brokerId), $"leader of {topic} [{partition}]");
+
+    /// <summary>Pins the group coordinator of <paramref name="groupId"/> (otherwise chosen by hashing the group id).</summary>
+    public void SetGroupCoordinator(string groupId, int brokerId) =>
+        Check(Native.rd_kafka_mock_coordinator_set(_cluster, "group", groupId, brokerId), $"coordinator of {groupId}");
+
+    /// <summary>Delays every response of broker <paramref name="brokerId"/> by <paramref name="rttMs"/> (0 restores).</summary>
+    public void SetBrokerRtt(int brokerId, int rttMs) =>
+        Check(Native.rd_kafka_mock_broker_set_rtt(_cluster, brokerId, rttMs), $"rtt of broker {brokerId}");
 
     public void SetBrokerDown(int brokerId) => Check(Native.rd_kafka_mock_broker_set_down(_cluster, brokerId), $"broker {brokerId} down");
 
@@ -105,6 +158,27 @@ public sealed class MockKafkaCluster : IDisposable
 
         [DllImport(Lib)]
         public static extern void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, UIntPtr count, int[] errors);
+
+        [DllImport(Lib)]
+        public static extern int rd_kafka_mock_broker_push_request_error_rtts(IntPtr cluster, int brokerId, short apiKey, UIntPtr count, int error, int rttMs);
+
+        [DllImport(Lib)]
+        public static extern int rd_kafka_mock_broker_error_stack_cnt(IntPtr cluster, int brokerId, short apiKey, out UIntPtr count);
+
+        [DllImport(Lib)]
+        public static extern int rd_kafka_mock_partition_push_request_errors(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partition, short apiKey, UIntPtr count, int error);
+
+        [DllImport(Lib)]
+        public static extern void rd_kafka_mock_clear_request_errors(IntPtr cluster, short apiKey);
+
+        [DllImport(Lib)]
+        public static extern int rd_kafka_mock_partition_set_leader(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partition, int brokerId);
+
+        [DllImport(Lib)]
+        public static extern int rd_kafka_mock_coordinator_set(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string keyType, [MarshalAs(UnmanagedType.LPUTF8Str)] string key, int brokerId);
+
+        [DllImport(Lib)]
+        public static extern int rd_kafka_mock_broker_set_rtt(IntPtr cluster, int brokerId, int rttMs);
 
         [DllImport(Lib)]
         public static extern int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
