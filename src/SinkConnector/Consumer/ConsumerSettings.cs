@@ -18,9 +18,11 @@ public static class ConsumerSettings
             EnableAutoOffsetStore = false,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
             IsolationLevel = IsolationLevel.ReadCommitted,
-            AutoOffsetReset = settings.Kafka.AutoOffsetReset == Configuration.AutoOffsetReset.Latest
-                ? Confluent.Kafka.AutoOffsetReset.Latest
-                : Confluent.Kafka.AutoOffsetReset.Earliest,
+            // kafka.auto_offset_reset applies only where Postgres has no offset, and the sink seeks there itself
+            // (InitialOffset). librdkafka's own reset acts when a broker answers "offset out of range" for a
+            // stored offset (a truncated log, an unclean leader election): jumping to the end would skip every
+            // message in between, so it always goes back to the start and the sink drops what it already wrote.
+            AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Earliest,
         };
 
         // Properties the protocol relies on win over user-supplied ones.

@@ -60,6 +60,8 @@ public sealed class SinkConsumer : IDisposable
 
     private WriteBatch _batch = new();
     private InFlight? _inFlight;
+    private Task? _kafkaCommit;
+    private readonly Dictionary<TopicPartition, long> _kafkaCommitsDue = [];
     private bool _backpressure;
     private Error? _fatal;
     private DateTime _lastClaimCheck = DateTime.UtcNow;
@@ -573,6 +575,7 @@ public sealed class SinkConsumer : IDisposable
             _owned.Remove(partition.TopicPartition);
             _unclaimed.Remove(partition.TopicPartition);
             _foreign.Remove(partition.TopicPartition);
+            _kafkaCommitsDue.Remove(partition.TopicPartition);
             _batch.Remove(partition.TopicPartition);
             _metrics.Released(partition.TopicPartition);
         }
@@ -582,21 +585,35 @@ public sealed class SinkConsumer : IDisposable
 
     private void CommitToKafka(IReadOnlyList<PartitionSlice> committed)
     {
-        var offsets = committed.Where(s => _owned.ContainsKey(s.Partition))
-            .Select(s => new TopicPartitionOffset(s.Partition, new Offset(s.NextOffset))).ToList();
-        if (offsets.Count == 0)
+        foreach (var slice in committed.Where(s => _owned.ContainsKey(s.Partition)))
+        {
+            _kafkaCommitsDue[slice.Partition] = slice.NextOffset;
+        }
+
+        // Commit blocks until the group coordinator answers (up to the session timeout while it is away), so it
+        // runs beside the loop, one at a time; what is due meanwhile goes with the next one.
+        if (_kafkaCommitsDue.Count == 0 || _kafkaCommit?.IsCompleted == false)
         {
             return;
         }
 
-        try
+        var offsets = _kafkaCommitsDue.Select(d => new TopicPartitionOffset(d.Key, new Offset(d.Value))).ToList();
+        _kafkaCommitsDue.Clear();
+        _kafkaCommit = Task.Run(() =>
         {
-            _consumer.Commit(offsets);
-        }
-        catch (KafkaException e)
-        {
-            Log.KafkaCommitFailed(_logger, e.Error.ToString());
-        }
+            try
+            {
+                _consumer.Commit(offsets);
+            }
+            catch (KafkaException e)
+            {
+                Log.KafkaCommitFailed(_logger, e.Error.ToString());
+            }
+            catch (ObjectDisposedException)
+            {
+                // Shut down meanwhile: nothing to do, Postgres has the offsets.
+            }
+        });
     }
 
     // ---- Observability -------------------------------------------------------------------------------
@@ -661,6 +678,8 @@ public sealed class SinkConsumer : IDisposable
             Log.GraceExceeded(_logger);
         }
 
+        // A Kafka commit still waiting for the coordinator must not outlive the consumer it uses.
+        await (_kafkaCommit ?? Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _consumer.Close();
         _health.Left();
         Log.Stopped(_logger);
