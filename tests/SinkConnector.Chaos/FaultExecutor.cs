@@ -1,0 +1,92 @@
+using SinkConnector.Testing;
+
+namespace SinkConnector.Chaos;
+
+/// <summary>
+/// Plays the fault schedule on the run clock: each action at its planned time, or as soon as the previous one is
+/// done. A SIGTERM (wait for a clean exit, start again) runs in the background so the schedule keeps its pace.
+/// Every action is printed with the actual and the planned time.
+/// </summary>
+internal sealed class FaultExecutor(
+    IReadOnlyList<FaultAction> plan, SinkFleet fleet, PostgresServer postgres, ChaosDatabase database, MockKafkaCluster kafka, Report report)
+{
+    private readonly List<Task> _background = [];
+    private readonly Dictionary<FaultKind, int> _injected = [];
+
+    /// <summary>How many faults of each kind were injected (undo actions not counted).</summary>
+    public IReadOnlyDictionary<FaultKind, int> Injected => _injected;
+
+    public async Task RunAsync()
+    {
+        foreach (var action in plan)
+        {
+            var wait = action.At - report.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            report.Line($"{(action.IsFault ? "FAULT" : "undo ")}  {action.Description}   (planned t+{action.At.TotalSeconds:0.0}s)");
+            try
+            {
+                await ExecuteAsync(action);
+                if (action.IsFault)
+                {
+                    _injected[action.Kind] = _injected.GetValueOrDefault(action.Kind) + 1;
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or Npgsql.NpgsqlException or TimeoutException)
+            {
+                // The harness could not inject this fault (pg_ctl failed, ...): the run proves less than it claims.
+                report.Problem($"could not execute '{action.Description}': {e.Message}");
+            }
+        }
+
+        await Task.WhenAll(_background);
+    }
+
+    private async Task ExecuteAsync(FaultAction action)
+    {
+        switch (action.Kind)
+        {
+            case FaultKind.SigKill:
+                await fleet.KillAsync(action.Target);
+                break;
+            case FaultKind.StartSink:
+                fleet.Start(action.Target);
+                break;
+            case FaultKind.SigStop:
+                fleet.Freeze(action.Target);
+                break;
+            case FaultKind.SigCont:
+                fleet.Thaw(action.Target);
+                break;
+            case FaultKind.SigTerm:
+                _background.Add(fleet.TerminateAsync(action.Target, restart: true));
+                break;
+            case FaultKind.PgRestart:
+                await postgres.RestartAsync();
+                break;
+            case FaultKind.PgStop:
+                await postgres.StopAsync();
+                break;
+            case FaultKind.PgStart:
+                await postgres.StartAgainAsync();
+                break;
+            case FaultKind.PgTerminateBackends:
+                report.Line($"       {await database.TerminateOtherBackendsAsync()} backend(s) terminated");
+                break;
+            case FaultKind.KafkaRequestErrors:
+                kafka.PushRequestErrors(action.Api, action.Errors!.Select(e => (int)e).ToArray());
+                break;
+            case FaultKind.BrokerDown:
+                kafka.SetBrokerDown(action.Target);
+                break;
+            case FaultKind.BrokerUp:
+                kafka.SetBrokerUp(action.Target);
+                break;
+            default:
+                throw new InvalidOperationException($"unknown fault {action.Kind}");
+        }
+    }
+}

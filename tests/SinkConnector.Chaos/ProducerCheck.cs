@@ -1,0 +1,52 @@
+namespace SinkConnector.Chaos;
+
+/// <summary>
+/// The harness's own check, before the sink is judged: every planned message was acknowledged and is in the log, in
+/// planned order per partition, and nothing was trimmed. Records Kafka holds twice (a producer retry the mock broker
+/// appended again) are reported, not failed: the sink is checked against the log as it is.
+/// </summary>
+internal static class ProducerCheck
+{
+    public static CheckResult Run(
+        IReadOnlyList<PlannedMessage> messages, SteadyProducer producer, IReadOnlyList<LogRecord> log, IReadOnlyDictionary<(string Topic, int Partition), long> lowWatermarks)
+    {
+        var problems = new List<string>();
+        if (producer.Failures > 0)
+        {
+            problems.Add($"{producer.Failures} delivery failures; first: {producer.FirstFailure}");
+        }
+
+        var copies = log.GroupBy(r => r.Message.Sequence).ToDictionary(g => g.Key, g => g.Select(r => r.Offset).ToList());
+        problems.AddRange(messages.Where(m => !copies.ContainsKey(m.Sequence)).Take(10)
+            .Select(m => $"message {m.Sequence} ({m.Topic}[{m.Partition}], acknowledged at {producer.Offsets[m.Sequence]}) is not in the log"));
+        problems.AddRange(lowWatermarks.Where(w => w.Value > 0)
+            .Select(w => $"{w.Key.Topic}[{w.Key.Partition}] starts at offset {w.Value}: retention trimmed it (produce less)"));
+        problems.AddRange(log.GroupBy(r => (r.Message.Topic, r.Partition))
+            .Where(p => !IsNonDecreasing(p.OrderBy(r => r.Offset).Select(r => r.Message.Sequence)))
+            .Select(p => $"{p.Key.Topic}[{p.Key.Partition}]: records out of planned order"));
+
+        var twice = copies.Where(c => c.Value.Count > 1).OrderBy(c => c.Key).ToList();
+        var notes = twice.Take(5)
+            .Select(c => $"note: message {c.Key} is in the log {c.Value.Count} times ({messages[c.Key].Topic}[{messages[c.Key].Partition}] at {string.Join(", ", c.Value)}); "
+                + "Kafka-side, expected state includes every copy");
+        var summary = $"{producer.Offsets.Count(o => o >= 0)} of {messages.Count} acknowledged, {log.Count} records in the log"
+            + (twice.Count > 0 ? $" ({twice.Count} written twice by producer retries)" : "") + ", planned order kept, nothing trimmed";
+        return new CheckResult("producer (harness)", problems.Count == 0, summary, [.. problems.Take(20), .. notes]);
+    }
+
+    private static bool IsNonDecreasing(IEnumerable<int> sequences)
+    {
+        var last = int.MinValue;
+        foreach (var sequence in sequences)
+        {
+            if (sequence < last)
+            {
+                return false;
+            }
+
+            last = sequence;
+        }
+
+        return true;
+    }
+}
