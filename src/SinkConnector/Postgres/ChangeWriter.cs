@@ -30,10 +30,17 @@ public static class ChangeWriter
             return new ChangeWriteResult(await WriteAllAsync(connection, mapping, changes, cancellationToken), []);
         }
 
-        // Upserts are reduced to the last change per key first, so the halves never hold one key twice.
-        var final = mapping.Mode == WriteMode.Upsert ? UpsertWriter.FinalChanges(mapping.KeyIndexes(), changes) : changes;
+        // Upserts go in layers (every key's first change, then every key's second, ...) so that each change is
+        // applied or rejected on its own, in order: reducing to the last change per key first would lose the
+        // earlier changes of a key whose last change is rejected. A layer never holds one key twice.
+        var layers = mapping.Mode == WriteMode.Upsert ? UpsertWriter.Layers(mapping.KeyIndexes(), changes) : [changes];
         var rejected = new List<RejectedChange>();
-        var rows = await IsolateAsync(connection, mapping, final, rejected, cancellationToken);
+        var rows = 0;
+        foreach (var layer in layers)
+        {
+            rows += await IsolateAsync(connection, mapping, layer, rejected, cancellationToken);
+        }
+
         return new ChangeWriteResult(rows, rejected);
     }
 

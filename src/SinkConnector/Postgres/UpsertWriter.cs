@@ -60,6 +60,27 @@ public static class UpsertWriter
         return [.. last.Values];
     }
 
+    /// <summary>The changes split into layers: the n-th layer holds the n-th change of every key, in the given order.</summary>
+    public static List<IReadOnlyList<RowChange>> Layers(int[] keys, IEnumerable<RowChange> changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var seen = new Dictionary<object?[], int>(new KeyComparer(keys));
+        var layers = new List<List<RowChange>>();
+        foreach (var change in changes)
+        {
+            var layer = seen.GetValueOrDefault(change.Values);
+            seen[change.Values] = layer + 1;
+            if (layer == layers.Count)
+            {
+                layers.Add([]);
+            }
+
+            layers[layer].Add(change);
+        }
+
+        return [.. layers];
+    }
+
     // CREATE TABLE AS copies the target's column types (with typmods) but no constraints or defaults: the staging
     // table accepts exactly what COPY into the target would, and unmapped NOT NULL columns do not get in the way.
     public static string CreateStagingSql(MappingConfig mapping, int[] columns, string staging) =>

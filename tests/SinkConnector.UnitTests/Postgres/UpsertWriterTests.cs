@@ -40,6 +40,17 @@ public class UpsertWriterTests
     }
 
     [Fact]
+    public void Layers_hold_each_key_once_and_keep_every_change_in_order()
+    {
+        var layers = UpsertWriter.Layers(s_mapping.KeyIndexes(),
+            [Write("a", 1, "v1"), Write("a", 1, "v2"), Write("b", 1, "v1"), Delete("a", 1), Write("a", 1, "v3")]);
+
+        Assert.Equal(
+            [["a v1", "b v1"], ["a v2"], ["a "], ["a v3"]],
+            layers.Select(l => l.Select(c => $"{c.Values[0]} {c.Values[2]}").ToList()).ToList());
+    }
+
+    [Fact]
     public void Keys_compare_by_value_like_postgres_does()
     {
         // numeric 1.0 = 1.00 in Postgres: two rows for them would make ON CONFLICT touch one row twice.
