@@ -68,4 +68,7 @@ internal static partial class Log
 
     [LoggerMessage(1020, LogLevel.Warning, "{Partition} is still assigned here {Seconds} s after a foreign claim fenced it: that claim was stale; claiming it again")]
     public static partial void StaleForeignClaim(ILogger logger, TopicPartition partition, long seconds);
+
+    [LoggerMessage(1021, LogLevel.Warning, "{Partition}: first message after the claim is at {Offset}, not at the claimed {Expected}; seeking to the claimed offset")]
+    public static partial void GapAfterClaim(ILogger logger, TopicPartition partition, long expected, long offset);
 }
