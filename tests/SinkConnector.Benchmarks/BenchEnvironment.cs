@@ -1,0 +1,200 @@
+using Confluent.Kafka;
+using SinkConnector.Configuration;
+using SinkConnector.Consumer;
+using SinkConnector.Testing;
+
+namespace SinkConnector.Benchmarks;
+
+/// <summary>
+/// What every scenario shares: one throwaway PostgreSQL server and database, librdkafka's mock Kafka cluster (in this
+/// process), one topic per workload size, and the sink configuration every Kafka consumer takes its settings from.
+/// </summary>
+public sealed class BenchEnvironment : IAsyncDisposable
+{
+    // The mock cluster answers a fetch at once only with a short wait (see the README's test section); nothing else
+    // is tuned: session timeouts and fetch sizes stay at librdkafka's defaults.
+    private static readonly IReadOnlyDictionary<string, string> s_kafkaProperties = new Dictionary<string, string>
+    {
+        ["fetch.wait.max.ms"] = "5",
+    };
+
+    private readonly Dictionary<int, string> _topics = [];
+    private readonly string _root;
+    private readonly string _runId = DateTime.UtcNow.ToString("HHmmss", System.Globalization.CultureInfo.InvariantCulture);
+
+    private BenchEnvironment(BenchOptions options, PostgresServer postgres, BenchDatabase database, KafkaTestCluster kafka, string root)
+    {
+        Options = options;
+        Postgres = postgres;
+        Database = database;
+        Kafka = kafka;
+        _root = root;
+        Connector = LoadConfig(WriteSinkConfig("bench-template", "bench-template", upsert: false)).Connector;
+    }
+
+    public BenchOptions Options { get; }
+
+    /// <summary>librdkafka settings of every consumer: the mock cluster's short fetch wait plus any --kafka-property.</summary>
+    public IReadOnlyDictionary<string, string> KafkaProperties =>
+        s_kafkaProperties.Concat(Options.KafkaProperties).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+
+    public PostgresServer Postgres { get; }
+
+    public BenchDatabase Database { get; }
+
+    public KafkaTestCluster Kafka { get; }
+
+    /// <summary>The sink's connector settings (sink.yaml as the sink scenarios use it); the in-process consumers use its Kafka settings.</summary>
+    public ConnectorSettings Connector { get; }
+
+    public static async Task<BenchEnvironment> StartAsync(BenchOptions options)
+    {
+        var postgres = await PostgresServer.StartAsync();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => postgres.StopNow();
+        var database = new BenchDatabase(await postgres.CreateDatabaseAsync("bench"));
+        await database.CreateTablesAsync();
+        await database.FindServerProcessAsync();
+        var kafka = KafkaTestCluster.Start();
+        var root = Directory.CreateTempSubdirectory("sink-bench-").FullName;
+        var env = new BenchEnvironment(options, postgres, database, kafka, root);
+
+        // The connector's own tables (sink.offsets, sink.dead_letters), the way operators create them.
+        var (exit, output) = await SinkProcess.RunToEndAsync(["migrate", "--config", Path.Combine(root, "bench-template")], env.SinkEnvironment(debug: false));
+        if (exit != 0)
+        {
+            throw new InvalidOperationException($"sink migrate exited {exit}:\n{output}");
+        }
+
+        return env;
+    }
+
+    public string Topic(OrderWorkload workload) => _topics[workload.Events.Count];
+
+    public string GroupId(string scenario, OrderWorkload workload, int repetition) => $"bench-{_runId}-{scenario}-{workload.Events.Count}-r{repetition}";
+
+    /// <summary>Creates the workload's topic and produces all of it, checking that the broker kept every message.</summary>
+    public async Task ProduceAsync(OrderWorkload workload)
+    {
+        var topic = await Kafka.CreateTopicAsync($"orders-{workload.Events.Count}", workload.Partitions);
+        using (var producer = Kafka.CreateProducer())
+        {
+            var failures = 0;
+            foreach (var (partition, message) in workload.Messages())
+            {
+                while (true)
+                {
+                    try
+                    {
+                        producer.Produce(new TopicPartition(topic, partition), message, report =>
+                        {
+                            if (report.Error.IsError)
+                            {
+                                Interlocked.Increment(ref failures);
+                            }
+                        });
+                        break;
+                    }
+                    catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+                    {
+                        producer.Poll(TimeSpan.FromMilliseconds(50));
+                    }
+                }
+            }
+
+            await Task.Run(() => producer.Flush(TimeSpan.FromMinutes(5)));
+            if (failures > 0)
+            {
+                throw new InvalidOperationException($"{failures} messages were not acknowledged by Kafka");
+            }
+        }
+
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(ConsumerSettings.Build(Connector)).Build();
+        long stored = 0;
+        for (var p = 0; p < workload.Partitions; p++)
+        {
+            var offsets = consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(30));
+            if (offsets.Low.Value != 0)
+            {
+                throw new InvalidOperationException($"{topic} [{p}] starts at offset {offsets.Low.Value}: the mock cluster's retention dropped messages; use fewer");
+            }
+
+            stored += offsets.High.Value;
+        }
+
+        if (stored != workload.Events.Count)
+        {
+            throw new InvalidOperationException($"{topic} holds {stored} messages, expected {workload.Events.Count}");
+        }
+
+        _topics[workload.Events.Count] = topic;
+    }
+
+    /// <summary>A config directory for one sink run: its own group id (so it starts from a full backlog), the mode's table.</summary>
+    public string WriteSinkConfig(string groupId, string topic, bool upsert)
+    {
+        var directory = Path.Combine(_root, groupId);
+        Directory.CreateDirectory(Path.Combine(directory, "mappings"));
+        var properties = string.Join("\n", KafkaProperties.Select(p => $"    {p.Key}: \"{p.Value}\""));
+        File.WriteAllText(Path.Combine(directory, "sink.yaml"),
+            $"""
+            name: {groupId}
+            kafka:
+              bootstrap_servers: ${"{"}KAFKA_BOOTSTRAP{"}"}
+              auto_offset_reset: earliest
+              properties:
+            {properties}
+            postgres:
+              connection_string: ${"{"}SINK_POSTGRES{"}"}
+              schema: sink
+            batch:
+              max_rows: {Options.BatchRows}
+              max_bytes: 16MiB
+              max_latency: 200ms
+            shutdown_grace: 30s
+
+            """);
+        File.WriteAllText(Path.Combine(directory, "mappings", "orders.yaml"),
+            $$"""
+            topic: {{topic}}
+            table: {{BenchDatabase.Table(upsert)}}
+            format: json
+            mode: {{(upsert ? "upsert" : "insert")}}
+            {{(upsert ? "key: [id]" : "")}}
+            on_error: fail
+            columns:
+              id:          { from: value.id,          type: bigint }
+              customer_id: { from: value.customer.id, type: uuid }
+              amount:      { from: value.amount,      type: "numeric(12,2)" }
+              currency:    { from: value.currency,    type: text }
+              status:      { from: value.status,      type: text }
+              created_at:  { from: value.created_at,  type: timestamptz }
+              note:        { from: value.note,        type: text }
+
+            """);
+        return directory;
+    }
+
+    public SinkConfig LoadConfig(string directory)
+    {
+        var environment = SinkEnvironment(debug: false);
+        return ConfigLoader.Load(directory, name => environment.TryGetValue(name, out var value) ? value : null);
+    }
+
+    /// <summary>What the sink's config refers to; Debug logging adds the per-batch "Committed batch" lines.</summary>
+    public IReadOnlyDictionary<string, string> SinkEnvironment(bool debug) => new Dictionary<string, string>(Options.SinkEnvironment)
+    {
+        ["KAFKA_BOOTSTRAP"] = Kafka.BootstrapServers,
+        ["SINK_POSTGRES"] = Database.ConnectionString,
+        ["SINK_LOG_LEVEL"] = debug ? "Debug" : "Information",
+    };
+
+    /// <summary>CPU seconds used so far by this process (mock brokers, in-process clients) and by the Postgres server.</summary>
+    public (double Bench, double Postgres) CpuNow() => (ProcessStats.CpuSeconds(Environment.ProcessId), Database.ServerCpuSeconds());
+
+    public async ValueTask DisposeAsync()
+    {
+        Kafka.Dispose();
+        await Postgres.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+}

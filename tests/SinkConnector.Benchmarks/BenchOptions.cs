@@ -1,0 +1,110 @@
+using System.Globalization;
+
+namespace SinkConnector.Benchmarks;
+
+/// <summary>Command-line settings of one benchmark run; see <see cref="Usage"/>.</summary>
+public sealed record BenchOptions
+{
+    public const string Usage =
+        """
+        usage: eng/bench.sh [--quick] [--perf] [options]
+
+          --quick          smoke run: 48,000 messages (and 24,000), 1 repetition
+          --messages N     the large workload (default 480,000); the small one is N/2
+          --overlap F      share of messages that update an earlier order id (default 0.5)
+          --reps N         repetitions per scenario and size; the table shows the median (default 3)
+          --batch N        rows per batch/transaction for every scenario (default 10,000 = sink default max_rows)
+          --partitions N   topic partitions (default 24)
+          --ef-share F     the EF Core consumers (c) stop after this share of each topic (default 0.25): at about
+                           7,000 rows/s they would take most of the run; their rate does not depend on the backlog
+          --scenarios L    comma-separated subset of: copy, copy-upsert, consume, ef, ef-upsert, multirow,
+                           multirow-upsert, sink, sink-upsert (default: all)
+          --no-profile     skip the in-process profile (conversion alone, COPY variants, allocations)
+          --out DIR        where results/<date>.md and .svg go (default: results/ beside the project)
+          --logs DIR       keep each sink run's output (Debug level) in DIR
+          --sink-env K=V   an environment variable for the sink process only (repeatable), e.g. DOTNET_TieredPGO=0
+          --kafka-property K=V  a librdkafka setting for every consumer (sink.yaml kafka.properties; repeatable)
+          --perf           also record the sink's CPU with perf (one extra run per mode) and break it down
+        """;
+
+    public int Messages { get; init; } = 480_000;
+
+    public double Overlap { get; init; } = 0.5;
+
+    public int Repetitions { get; init; } = 3;
+
+    public int BatchRows { get; init; } = 10_000;
+
+    public int Partitions { get; init; } = 24;
+
+    public double EfShare { get; init; } = 0.25;
+
+    public bool Quick { get; init; }
+
+    public bool Profile { get; init; } = true;
+
+    public IReadOnlySet<string> Scenarios { get; init; } = Benchmarks.Scenario.All.ToHashSet();
+
+    public string? OutputDirectory { get; init; }
+
+    public string? LogDirectory { get; init; }
+
+    public IReadOnlyDictionary<string, string> SinkEnvironment { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyDictionary<string, string> KafkaProperties { get; init; } = new Dictionary<string, string>();
+
+    public bool Perf { get; init; }
+
+    /// <summary>The two workload sizes: half, then the full size, to show time grows linearly and memory stays flat.</summary>
+    public IReadOnlyList<int> Sizes => [Messages / 2, Messages];
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            options = args[i] switch
+            {
+                "--quick" => options with { Quick = true, Messages = 48_000, Repetitions = 1 },
+                "--messages" => options with { Messages = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--overlap" => options with { Overlap = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--reps" => options with { Repetitions = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--batch" => options with { BatchRows = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--partitions" => options with { Partitions = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--ef-share" => options with { EfShare = double.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--scenarios" => options with { Scenarios = ParseScenarios(Next()) },
+                "--no-profile" => options with { Profile = false },
+                "--out" => options with { OutputDirectory = Next() },
+                "--logs" => options with { LogDirectory = Next() },
+                "--sink-env" => options with { SinkEnvironment = WithVariable(options.SinkEnvironment, Next()) },
+                "--kafka-property" => options with { KafkaProperties = WithVariable(options.KafkaProperties, Next()) },
+                "--perf" => options with { Perf = true },
+                _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
+            };
+        }
+
+        if (options.Messages < 2 * options.Partitions || options.Overlap is < 0 or >= 1 || options.Repetitions < 1 || options.BatchRows < 1
+            || options.EfShare is <= 0 or > 1)
+        {
+            throw new ArgumentException("--messages must be at least 2 per partition, --overlap in [0, 1), --ef-share in (0, 1], --reps and --batch at least 1");
+        }
+
+        return options;
+    }
+
+    private static Dictionary<string, string> WithVariable(IReadOnlyDictionary<string, string> variables, string assignment)
+    {
+        var parts = assignment.Split('=', 2);
+        return parts.Length == 2 && parts[0].Length > 0
+            ? new Dictionary<string, string>(variables) { [parts[0]] = parts[1] }
+            : throw new ArgumentException($"--sink-env and --kafka-property need NAME=VALUE, got '{assignment}'");
+    }
+
+    private static HashSet<string> ParseScenarios(string list)
+    {
+        var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        var unknown = names.Except(Benchmarks.Scenario.All).ToList();
+        return unknown.Count == 0 ? names : throw new ArgumentException($"unknown scenario(s): {string.Join(", ", unknown)}");
+    }
+}

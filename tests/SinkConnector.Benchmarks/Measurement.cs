@@ -1,0 +1,41 @@
+namespace SinkConnector.Benchmarks;
+
+/// <summary>
+/// One run of one scenario. <see cref="Elapsed"/> is the throughput window: for Kafka consumers from the partition
+/// assignment (the sink's first "Claimed" log line) until the last batch committed; for the in-memory ceilings from
+/// the first COPY until the last commit.
+/// </summary>
+public sealed record Measurement(string Scenario, int Messages, int Repetition, TimeSpan Elapsed)
+{
+    /// <summary>The workload (topic size) the run belongs to; more than <see cref="Messages"/> when it stopped early (<c>--ef-share</c>).</summary>
+    public int WorkloadSize { get; init; } = Messages;
+
+    /// <summary>Process start until the first claim (sink only): .NET start, config, table checks, joining the group.</summary>
+    public TimeSpan? Startup { get; init; }
+
+    /// <summary>Per batch: from starting its write to its commit (the sink: its "Committed batch ... in N ms" lines).</summary>
+    public IReadOnlyList<double> CommitMilliseconds { get; init; } = [];
+
+    /// <summary>VmHWM of the sink process just before SIGTERM (sink scenarios only).</summary>
+    public long? PeakRssBytes { get; init; }
+
+    /// <summary>Messages consumed per partition, when the scenario stopped before the end of the topic (<c>--ef-share</c>).</summary>
+    public IReadOnlyDictionary<int, long>? Consumed { get; init; }
+
+    /// <summary>VmRSS of the sink process at its first claim: started, configured, connected, nothing consumed yet.</summary>
+    public long? RssAtClaimBytes { get; init; }
+
+    /// <summary>CPU seconds in the throughput window: the sink process (null for in-process scenarios).</summary>
+    public double? SinkCpu { get; init; }
+
+    /// <summary>The sink's CPU seconds in the window by thread name (librdkafka's rdk:*, .NET's thread pool, GC...).</summary>
+    public IReadOnlyDictionary<string, double>? SinkThreadCpu { get; init; }
+
+    /// <summary>CPU seconds in the window: this process (mock Kafka brokers, and the client of in-process scenarios).</summary>
+    public double BenchCpu { get; init; }
+
+    /// <summary>CPU seconds in the window: the Postgres server and all its backends.</summary>
+    public double PostgresCpu { get; init; }
+
+    public double RowsPerSecond => Messages / Elapsed.TotalSeconds;
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using SinkConnector.Benchmarks;
+
+// eng/bench.sh: SinkConnector against its ceilings and the alternatives, same machine, same data, one run.
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.WriteLine(BenchOptions.Usage);
+    return 0;
+}
+
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (Exception e) when (e is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine($"bench: {e.Message}\n{BenchOptions.Usage}");
+    return 2;
+}
+
+var wall = Stopwatch.StartNew();
+var machine = MachineInfo.Capture();
+Console.WriteLine($"==> {options.Messages:N0} messages ({options.Sizes[0]:N0} and {options.Sizes[1]:N0}), {options.Partitions} partitions, " +
+                  $"{options.Overlap:P0} updates, batches of {options.BatchRows:N0}, {options.Repetitions} repetition(s); {machine.Summary}");
+
+await using var env = await BenchEnvironment.StartAsync(options);
+try
+{
+    var full = OrderWorkload.Generate(options.Messages, options.Overlap, options.Partitions);
+    var workloads = options.Sizes.Select(size => size == full.Events.Count ? full : full.Take(size)).ToList();
+    foreach (var workload in workloads)
+    {
+        var produce = Stopwatch.StartNew();
+        await env.ProduceAsync(workload);
+        Console.WriteLine($"==> produced {workload.Events.Count:N0} messages to {env.Topic(workload)} in {produce.Elapsed.TotalSeconds:F1} s " +
+                          $"(value {workload.AverageValueBytes:F0} bytes on average)");
+    }
+
+    var measurements = await Runner.RunAllAsync(env, workloads);
+    var profile = options.Profile ? await Profiler.RunAsync(env, full) : null;
+    machine = machine.Finish();
+    var report = new Report(options, machine, full, measurements, profile, wall.Elapsed);
+    Console.WriteLine();
+    Console.WriteLine(report.Markdown());
+    var (markdownPath, chartPath) = report.Save();
+    Console.WriteLine($"==> wrote {markdownPath} and {chartPath} ({wall.Elapsed.TotalMinutes:F1} min)");
+    return 0;
+}
+catch (Exception e) when (e is not OutOfMemoryException)
+{
+    // Caught, not thrown on: `await using` then stops the Postgres server and the mock cluster before the process ends.
+    Console.Error.WriteLine($"bench: failed: {e}");
+    return 1;
+}

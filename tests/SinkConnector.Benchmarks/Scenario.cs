@@ -1,0 +1,47 @@
+namespace SinkConnector.Benchmarks;
+
+/// <summary>Names (for <c>--scenarios</c>) and labels of the scenarios, in the order they run and are reported.</summary>
+public static class Scenario
+{
+    public const string Copy = "copy";
+    public const string CopyUpsert = "copy-upsert";
+    public const string Consume = "consume";
+    public const string Ef = "ef";
+    public const string EfUpsert = "ef-upsert";
+    public const string MultiRow = "multirow";
+    public const string MultiRowUpsert = "multirow-upsert";
+    public const string Sink = "sink";
+    public const string SinkUpsert = "sink-upsert";
+
+    public static IReadOnlyList<string> All { get; } = [Copy, CopyUpsert, Consume, Ef, EfUpsert, MultiRow, MultiRowUpsert, Sink, SinkUpsert];
+
+    public static string Label(string name) => name switch
+    {
+        Copy => "(a) Postgres ceiling: binary COPY, rows in memory",
+        CopyUpsert => "(a') Postgres upsert ceiling: staged COPY + ON CONFLICT, rows in memory",
+        Consume => "(b) Kafka ceiling: consume only",
+        Ef => "(c) EF Core consumer, insert (AddRange + offsets, SaveChanges)",
+        EfUpsert => "(c) EF Core consumer, upsert (load by ids, update or add)",
+        MultiRow => "(d) multi-row INSERT ... VALUES writer",
+        MultiRowUpsert => "(d) multi-row INSERT ... ON CONFLICT writer",
+        Sink => "SinkConnector `sink run`, mode insert",
+        SinkUpsert => "SinkConnector `sink run`, mode upsert",
+        _ => name,
+    };
+
+    public static string Short(string name) => name switch
+    {
+        Copy => "(a) COPY ceiling",
+        CopyUpsert => "(a') upsert ceiling",
+        Consume => "(b) consume only",
+        Ef => "(c) EF Core insert",
+        EfUpsert => "(c) EF Core upsert",
+        MultiRow => "(d) multi-row INSERT",
+        MultiRowUpsert => "(d) multi-row ON CONFLICT",
+        Sink => "sink insert",
+        SinkUpsert => "sink upsert",
+        _ => name,
+    };
+
+    public static bool IsUpsert(string name) => name is CopyUpsert or EfUpsert or MultiRowUpsert or SinkUpsert;
+}
