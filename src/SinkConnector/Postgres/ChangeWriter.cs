@@ -60,16 +60,16 @@ public static class ChangeWriter
             return 0;
         }
 
-        await ExecuteAsync(connection, "SAVEPOINT sink_isolate", cancellationToken);
+        await Sql.ExecuteAsync(connection, "SAVEPOINT sink_isolate", cancellationToken);
         try
         {
             var rows = await WriteAllAsync(connection, mapping, changes, cancellationToken);
-            await ExecuteAsync(connection, "RELEASE SAVEPOINT sink_isolate", cancellationToken);
+            await Sql.ExecuteAsync(connection, "RELEASE SAVEPOINT sink_isolate", cancellationToken);
             return rows;
         }
         catch (PostgresException e) when (IsDataError(e))
         {
-            await ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT sink_isolate; RELEASE SAVEPOINT sink_isolate", cancellationToken);
+            await Sql.ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT sink_isolate; RELEASE SAVEPOINT sink_isolate", cancellationToken);
             if (changes.Count == 1)
             {
                 rejected.Add(new RejectedChange(changes[0], e));
@@ -80,11 +80,5 @@ public static class ChangeWriter
         var half = changes.Count / 2;
         return await IsolateAsync(connection, mapping, changes.Take(half).ToList(), rejected, cancellationToken)
             + await IsolateAsync(connection, mapping, changes.Skip(half).ToList(), rejected, cancellationToken);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -1,3 +1,4 @@
+using Npgsql;
 using SinkConnector.Configuration;
 
 namespace SinkConnector.Postgres;
@@ -13,4 +14,11 @@ public static class Sql
     public static string Quote(TableName table) => Quote(table.Schema) + "." + Quote(table.Name);
 
     public static string Table(string schema, string table) => Quote(schema) + "." + Quote(table);
+
+    /// <summary>Runs a statement without parameters (DDL, savepoints) on the connection, inside its open transaction if any.</summary>
+    public static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 }

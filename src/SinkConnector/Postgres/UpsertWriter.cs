@@ -27,18 +27,18 @@ public static class UpsertWriter
         if (deletes.Count > 0)
         {
             var staging = Sql.Quote($"sink_delete_{stage}");
-            await ExecuteAsync(connection, CreateStagingSql(mapping, keys, staging), cancellationToken);
+            await Sql.ExecuteAsync(connection, CreateStagingSql(mapping, keys, staging), cancellationToken);
             await RowCopier.CopyAsync(connection, staging, mapping, keys, deletes, cancellationToken);
-            await ExecuteAsync(connection, DeleteSql(mapping, keys, staging), cancellationToken);
+            await Sql.ExecuteAsync(connection, DeleteSql(mapping, keys, staging), cancellationToken);
         }
 
         if (writes.Count > 0)
         {
             var all = Enumerable.Range(0, mapping.Columns.Count).ToArray();
             var staging = Sql.Quote($"sink_upsert_{stage}");
-            await ExecuteAsync(connection, CreateStagingSql(mapping, all, staging), cancellationToken);
+            await Sql.ExecuteAsync(connection, CreateStagingSql(mapping, all, staging), cancellationToken);
             await RowCopier.CopyAsync(connection, staging, mapping, all, writes, cancellationToken);
-            await ExecuteAsync(connection, MergeSql(mapping, staging), cancellationToken);
+            await Sql.ExecuteAsync(connection, MergeSql(mapping, staging), cancellationToken);
         }
 
         return writes.Count + deletes.Count;
@@ -102,12 +102,6 @@ public static class UpsertWriter
 
     private static string ColumnList(MappingConfig mapping, int[] columns) =>
         string.Join(", ", columns.Select(i => Sql.Quote(mapping.Columns[i].Name)));
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
 
     /// <summary>Equality of the key columns only; structural for byte[] and array values (bytea, text[] keys).</summary>
     private sealed class KeyComparer(int[] keys) : IEqualityComparer<object?[]>
