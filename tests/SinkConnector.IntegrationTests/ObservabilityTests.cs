@@ -59,7 +59,7 @@ public partial class ObservabilityTests(TestServices services)
     {
         await using var bed = await SinkTestBed.CreateAsync(services, "otlp", partitions: 1);
         using var collector = new HttpListener();
-        var port = FreePort();
+        var port = LocalPorts.Free();
         collector.Prefixes.Add($"http://127.0.0.1:{port}/");
         collector.Start();
         var environment = new Dictionary<string, string>(bed.Environment)
@@ -124,13 +124,6 @@ public partial class ObservabilityTests(TestServices services)
         var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal))
             ?? throw new InvalidOperationException($"no series {series} in:\n{metrics}");
         return double.Parse(line[(series.Length + 1)..], CultureInfo.InvariantCulture);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [GeneratedRegex("""^sink_partition_lag\{[^}]*messaging_destination_partition_id="(?<p>\d+)"[^}]*\} (?<v>\d+)$""", RegexOptions.Multiline)]

@@ -9,18 +9,6 @@ public class PoisonMessageTests(TestServices services)
 {
     private static readonly TimeSpan s_catchUp = TimeSpan.FromMinutes(3);
 
-    private const string DeadLetterMapping = """
-        table: public.events
-        format: json
-        on_error: dead_letter
-        columns:
-          id:            { from: value.id, type: bigint }
-          body:          { from: value.body, type: text }
-          payload:       { from: value, type: jsonb }
-          src_partition: { from: partition, type: integer }
-          src_offset:    { from: offset, type: bigint }
-        """;
-
     /// <summary>Each is a message the events mapping cannot convert, with the error kind it must be filed under.</summary>
     private static readonly (string Kind, byte[] Value)[] s_corpus =
     [
@@ -44,7 +32,7 @@ public class PoisonMessageTests(TestServices services)
         var seed = Random.Shared.Next();
         var random = new Random(seed);
         await using var bed = await SinkTestBed.CreateAsync(services, "poison", partitions);
-        await bed.WriteMappingAsync("events.yaml", $"topic: {bed.Topic}\n{DeadLetterMapping}");
+        await bed.WriteMappingAsync("events.yaml", SinkTestBed.EventsMapping(bed.Topic, onError: "dead_letter"));
         var accountsTopic = await bed.AddTopicAsync("poison-accounts", 1);
         await bed.ExecuteAsync(AccountChanges.TableSql);
         await bed.WriteMappingAsync("accounts.yaml", AccountChanges.Mapping(accountsTopic, onError: "dead_letter"));
@@ -97,7 +85,7 @@ public class PoisonMessageTests(TestServices services)
     {
         const int count = 10_000, badId = 4_321;
         await using var bed = await SinkTestBed.CreateAsync(services, "check", partitions: 1, batch: "max_rows: 10000\n  max_latency: 10s");
-        await bed.WriteMappingAsync("events.yaml", $"topic: {bed.Topic}\n{DeadLetterMapping}");
+        await bed.WriteMappingAsync("events.yaml", SinkTestBed.EventsMapping(bed.Topic, onError: "dead_letter"));
         await bed.ExecuteAsync($"ALTER TABLE public.events ADD CONSTRAINT no_4321 CHECK (id <> {badId})");
         await bed.ProduceAsync(count, partitions: 1);
 

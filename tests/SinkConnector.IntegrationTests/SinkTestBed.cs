@@ -82,21 +82,24 @@ public sealed class SinkTestBed : IAsyncDisposable
             shutdown_grace: 20s
             """);
         Directory.CreateDirectory(Path.Combine(ConfigDirectory, "mappings"));
-        await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "mappings", "events.yaml"),
-            $"""
-            topic: {Topic}
-            table: public.events
-            format: json
-            mode: insert
-            on_error: fail
-            columns:
-              id:            {"{"} from: value.id, type: bigint {"}"}
-              body:          {"{"} from: value.body, type: text {"}"}
-              payload:       {"{"} from: value, type: jsonb {"}"}
-              src_partition: {"{"} from: partition, type: integer {"}"}
-              src_offset:    {"{"} from: offset, type: bigint {"}"}
-            """);
+        await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "mappings", "events.yaml"), EventsMapping(Topic));
     }
+
+    /// <summary>The bed's mapping of <paramref name="topic"/> into <c>public.events</c>, recording where each row came from.</summary>
+    public static string EventsMapping(string topic, string onError = "fail") =>
+        $$"""
+        topic: {{topic}}
+        table: public.events
+        format: json
+        mode: insert
+        on_error: {{onError}}
+        columns:
+          id:            { from: value.id, type: bigint }
+          body:          { from: value.body, type: text }
+          payload:       { from: value, type: jsonb }
+          src_partition: { from: partition, type: integer }
+          src_offset:    { from: offset, type: bigint }
+        """;
 
     /// <summary>The environment the config refers to: connection secrets come from here, never from files.</summary>
     public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
@@ -141,10 +144,7 @@ public sealed class SinkTestBed : IAsyncDisposable
     /// <summary>Turns on the HTTP endpoints (<c>http.listen</c>) on a free loopback port; returns their base address.</summary>
     public async Task<Uri> EnableHttpAsync()
     {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        var port = LocalPorts.Free();
         await File.AppendAllTextAsync(Path.Combine(ConfigDirectory, "sink.yaml"), $"\nhttp:\n  listen: 127.0.0.1:{port}\n");
         return new Uri($"http://127.0.0.1:{port}/");
     }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace SinkConnector.Testing;
@@ -46,7 +44,7 @@ public sealed class PostgresServer : IAsyncDisposable
             await RunAsync("chown", ["-R", runAs, dataDir], null, cancellationToken);
         }
 
-        var port = FreePort();
+        var port = LocalPorts.Free();
         var server = new PostgresServer(
             $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Include Error Detail=true",
             dataDir, runAs, port);
@@ -168,12 +166,5 @@ public sealed class PostgresServer : IAsyncDisposable
         {
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}{await stdout}");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
