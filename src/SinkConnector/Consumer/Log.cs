@@ -69,6 +69,9 @@ internal static partial class Log
     [LoggerMessage(1020, LogLevel.Warning, "{Partition} is still assigned here {Seconds} s after a foreign claim fenced it: that claim was stale; claiming it again")]
     public static partial void StaleForeignClaim(ILogger logger, TopicPartition partition, long seconds);
 
-    [LoggerMessage(1021, LogLevel.Warning, "{Partition}: first message after the claim is at {Offset}, not at the claimed {Expected}; seeking to the claimed offset")]
-    public static partial void GapAfterClaim(ILogger logger, TopicPartition partition, long expected, long offset);
+    [LoggerMessage(1021, LogLevel.Warning, "{Partition}: first message after a seek is at {Offset}, not at the expected {Expected}; seeking again to tell a lost seek from a real gap")]
+    public static partial void GapAfterSeek(ILogger logger, TopicPartition partition, long expected, long offset);
+
+    [LoggerMessage(1022, LogLevel.Warning, "{Partition}: no message for {Seconds} s although the next offset {Expected} is below the log end {High} (-1001: unknown); seeking again")]
+    public static partial void Stalled(ILogger logger, TopicPartition partition, long expected, long high, long seconds);
 }

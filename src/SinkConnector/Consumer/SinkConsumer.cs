@@ -33,6 +33,9 @@ public sealed class SinkConsumer : IDisposable
     // Long enough that an ordinary slow commit does not pause (a pause drops librdkafka's prefetched messages).
     private static readonly TimeSpan s_backpressureWait = TimeSpan.FromSeconds(1);
 
+    // A partition with messages to fetch that delivered none for this long is sought again (OwnedPartition.IsStalled).
+    private static readonly TimeSpan s_stallTimeout = TimeSpan.FromSeconds(15);
+
     private static readonly TimeSpan s_watermarkInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(10);
 
@@ -100,19 +103,6 @@ public sealed class SinkConsumer : IDisposable
     }
 
     private sealed record TopicTarget(MappingConfig Mapping, MessageConverter Converter);
-
-    /// <summary>This process's claim on a partition; <see cref="NextOffset"/> runs ahead of the database by the uncommitted batches.</summary>
-    private sealed class OwnedPartition(long epoch, long? nextOffset)
-    {
-        public long Epoch { get; } = epoch;
-
-        public long? NextOffset { get; set; } = nextOffset;
-
-        /// <summary>Whether a message was accepted since the claim: the first one is checked for a gap.</summary>
-        public bool Started { get; set; }
-
-        public bool Reseeked { get; set; }
-    }
 
     private sealed record InFlight(Task<WriteResult> Task, WriteBatch Batch, Stopwatch Elapsed);
 
@@ -226,15 +216,17 @@ public sealed class SinkConsumer : IDisposable
         {
             _health.DatabaseFailed();
             _metrics.Retried("claim");
-            // Without a claim there is no offset to start from: park the partitions (paused, at the log end, and
-            // every message of theirs ignored) until the loop manages to claim them.
+            // Without a claim there is no offset to start from: park the partitions (paused, and every message of
+            // theirs ignored) until the loop manages to claim them and seeks. They wait where a partition without a
+            // stored offset starts, so a seek that librdkafka loses to this logical offset errs backwards (ignored
+            // messages) or is caught as a gap (OwnedPartition), never skips.
             Log.ClaimDeferred(_logger, string.Join(", ", partitions), e.Message);
             foreach (var partition in partitions)
             {
                 _unclaimed[partition] = true;
             }
 
-            return partitions.Select(p => new TopicPartitionOffset(p, Offset.End)).ToList();
+            return partitions.Select(p => new TopicPartitionOffset(p, ConsumerSettings.InitialOffset(_config.Connector))).ToList();
         }
 
         // Materialized: Confluent.Kafka enumerates the result more than once.
@@ -245,9 +237,10 @@ public sealed class SinkConsumer : IDisposable
     {
         _unclaimed.Remove(claim.Partition);
         _foreign.Remove(claim.Partition);
-        _owned[claim.Partition] = new OwnedPartition(claim.Epoch, claim.NextOffset);
+        var owned = new OwnedPartition(claim.Epoch, claim.NextOffset, DateTime.UtcNow);
+        _owned[claim.Partition] = owned;
         _metrics.Claimed(claim.Partition, claim.NextOffset);
-        var start = claim.NextOffset is { } next ? new Offset(next) : ConsumerSettings.InitialOffset(_config.Connector);
+        var start = StartOffset(owned);
         Log.Claimed(_logger, claim.Partition, claim.Epoch, start.ToString());
         return new TopicPartitionOffset(claim.Partition, start);
     }
@@ -284,6 +277,11 @@ public sealed class SinkConsumer : IDisposable
             {
                 // A pause drops prefetched messages; a resume fetches again from the last one consumed.
                 _consumer.Resume(owned);
+                foreach (var partition in _owned.Values)
+                {
+                    partition.Repositioned(DateTime.UtcNow);
+                }
+
                 Log.BackpressureEnded(_logger);
             }
         }
@@ -300,25 +298,22 @@ public sealed class SinkConsumer : IDisposable
     private void Accept(ConsumeResult<byte[]?, byte[]?> result)
     {
         var partition = result.TopicPartition;
-        if (!_owned.TryGetValue(partition, out var owned) || result.Offset.Value < owned.NextOffset)
+        if (!_owned.TryGetValue(partition, out var owned))
         {
-            // Not (or no longer) ours, or fetched before a seek: the database decides what comes next.
+            // Not (or no longer) ours: the database decides what comes next.
             return;
         }
 
-        if (!owned.Started && owned.NextOffset is { } expected && result.Offset.Value > expected && !owned.Reseeked)
+        switch (owned.Classify(result.Offset.Value))
         {
-            // The first message after a claim lies beyond the claimed offset: a fetch position from before the
-            // claim won a race with the seek (seen in the chaos soak after a deferred claim). Committing from here
-            // would skip the messages in between, so seek once more. A gap that is real (compaction, transaction
-            // markers) shows up again after the seek and is then accepted.
-            owned.Reseeked = true;
-            Log.GapAfterClaim(_logger, partition, expected, result.Offset.Value);
-            _consumer.Seek(new TopicPartitionOffset(partition, new Offset(expected)));
-            return;
+            case FetchedMessage.Ignore:
+                return;
+            case FetchedMessage.Reseek:
+                // Committing from here would skip the messages in between (see OwnedPartition).
+                Log.GapAfterSeek(_logger, partition, owned.NextOffset ?? -1, result.Offset.Value);
+                Seek(partition, owned);
+                return;
         }
-
-        owned.Started = true;
 
         var slice = _batch.Slice(partition, owned.Epoch, owned.NextOffset);
         var target = _targets[result.Topic];
@@ -334,10 +329,29 @@ public sealed class SinkConsumer : IDisposable
         }
 
         // Skipped and dead-lettered messages advance the offset too (invariant 3).
+        owned.Advance(result.Offset.Value, DateTime.UtcNow);
         slice.NextOffset = result.Offset.Value + 1;
-        owned.NextOffset = slice.NextOffset;
         _batch.Count(slice, RowSize.EstimateBytes(result));
     }
+
+    /// <summary>Moves the fetch position to the next offset this process owes the database.</summary>
+    private void Seek(TopicPartition partition, OwnedPartition owned)
+    {
+        owned.Repositioned(DateTime.UtcNow);
+        var start = StartOffset(owned);
+        try
+        {
+            _consumer.Seek(new TopicPartitionOffset(partition, start));
+        }
+        catch (KafkaException e)
+        {
+            // The partition is not fetchable right now; the stall check tries again.
+            Log.KafkaError(_logger, $"seek {partition} to {start}: {e.Error}");
+        }
+    }
+
+    private Offset StartOffset(OwnedPartition owned) =>
+        owned.NextOffset is { } next ? new Offset(next) : ConsumerSettings.InitialOffset(_config.Connector);
 
     private void Reject(PartitionSlice slice, MappingConfig mapping, ConsumeResult<byte[]?, byte[]?> result, ConversionError error)
     {
@@ -518,7 +532,8 @@ public sealed class SinkConsumer : IDisposable
         foreach (var claim in claims)
         {
             // Seek while paused, then fetch: nothing fetched from the old position can reach the batch.
-            _consumer.Seek(Own(claim));
+            Own(claim);
+            Seek(claim.Partition, _owned[claim.Partition]);
             if (!_backpressure)
             {
                 _consumer.Resume([claim.Partition]);
@@ -638,8 +653,8 @@ public sealed class SinkConsumer : IDisposable
     // ---- Observability -------------------------------------------------------------------------------
 
     /// <summary>
-    /// Refreshes the lag gauges from librdkafka's cached high watermarks (no broker round trip), and logs a
-    /// progress line while there is work: rows/s, lag and the time to catch up at that rate.
+    /// Refreshes the lag gauges from librdkafka's cached high watermarks (no broker round trip), seeks partitions
+    /// whose fetching is stuck, and logs a progress line while there is work: rows/s, lag and the time to catch up at that rate.
     /// </summary>
     private void ReportProgress()
     {
@@ -647,12 +662,20 @@ public sealed class SinkConsumer : IDisposable
         if (now - _lastWatermarks >= s_watermarkInterval)
         {
             _lastWatermarks = now;
-            foreach (var partition in _owned.Keys)
+            foreach (var (partition, owned) in _owned)
             {
                 var high = _consumer.GetWatermarkOffsets(partition).High;
-                if (high != Offset.Unset)
+                long? known = high == Offset.Unset ? null : high.Value;
+                if (known is { } value)
                 {
-                    _metrics.Watermark(partition, high.Value);
+                    _metrics.Watermark(partition, value);
+                }
+
+                if (!_backpressure && owned.IsStalled(known, now, s_stallTimeout))
+                {
+                    Log.Stalled(_logger, partition, owned.NextOffset ?? -1, high.Value, (long)s_stallTimeout.TotalSeconds);
+                    Seek(partition, owned);
+                    _consumer.Resume([partition]);
                 }
             }
         }
