@@ -125,6 +125,29 @@ public class PoisonMessageTests(TestServices services)
             await bed.QueryAsync("SELECT \"offset\", error_kind FROM sink.dead_letters ORDER BY \"offset\"", r => (r.GetInt64(0), r.GetString(1))));
     }
 
+    [Fact]
+    public async Task Under_on_error_fail_a_poison_message_stops_the_sink_with_exit_1_and_its_offset_is_never_passed()
+    {
+        const int before = 3_000, after = 500;
+        await using var bed = await SinkTestBed.CreateAsync(services, "failstop", partitions: 1, batch: "max_rows: 1000\n  max_latency: 200ms");
+        await bed.WriteMappingAsync("events.yaml", SinkTestBed.EventsMapping(bed.Topic, onError: "fail"));
+        await bed.ProduceAsync(before, partitions: 1);
+        await bed.ProduceAsync(bed.Topic, [(0, new Message<byte[]?, byte[]?> { Value = Utf8("""{"id": "not a number"}""") })]);
+        await bed.ProduceAsync(after, partitions: 1, firstId: before);
+
+        var (exitCode, output) = await SinkProcess.RunToEndAsync(["run", "--config", bed.ConfigDirectory], bed.Environment, s_catchUp);
+
+        Assert.True(exitCode == 1, $"exit {exitCode}, expected 1:\n{output}");
+        Assert.Contains($"cannot convert {bed.Topic} [[0]] @{before}", output, StringComparison.Ordinal);
+        Assert.Contains("on_error is 'fail'", output, StringComparison.Ordinal);
+        // Everything before the poison message may be written; nothing at or after it, and no dead letter.
+        var stored = (await bed.StoredOffsetsAsync(bed.Topic)).GetValueOrDefault(0);
+        Assert.InRange(stored, 0, before);
+        Assert.Equal(stored, await bed.RowCountAsync());
+        Assert.Equal(0, await bed.ScalarAsync($"SELECT count(*) FROM public.events WHERE id >= {before}"));
+        Assert.Equal(0, await bed.ScalarAsync("SELECT count(*) FROM sink.dead_letters"));
+    }
+
     /// <summary>(partition, offset, kind) of every bad message: offsets follow produce order within a fresh partition.</summary>
     private static List<(int, long, string)> ExpectedDeadLetters(List<(int Partition, Message<byte[]?, byte[]?> Message, string? BadKind)> messages)
     {

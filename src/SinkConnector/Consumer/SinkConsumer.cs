@@ -12,12 +12,13 @@ namespace SinkConnector.Consumer;
 /// <summary>
 /// The exactly-once consumer loop (DESIGN.md section 4), top to bottom:
 /// 1. assign: claim partitions in Postgres (epoch + 1) and seek to the stored offsets;
-/// 2. batch: convert messages, then commit rows, dead letters and fenced offset updates in one transaction;
+/// 2. batch: collect messages; the write task converts them and commits rows, dead letters and fenced offset
+///    updates in one transaction;
 /// 3. skipped messages advance the offset like written ones;
 /// 4. revoke: finish the in-flight commit, drop the rest; lost: drop everything, never commit;
 /// 5. Kafka commits only after the database commit, best effort;
 /// 6. shutdown: stop fetching, commit the current batch, leave the group within the grace period.
-/// One thread polls and converts; one batch at a time commits in the background meanwhile, retrying transient
+/// One thread polls; one batch at a time converts and commits in the background meanwhile, retrying transient
 /// failures itself. While Postgres is slow or away the loop pauses its partitions but keeps polling, so the
 /// consumer stays in its group however long the outage lasts; claims that fail are retried the same way.
 /// All fields are touched only by the polling thread (rebalance callbacks run inside Consume on it).
@@ -45,7 +46,7 @@ public sealed class SinkConsumer : IDisposable
     private readonly ILogger _logger;
     private readonly SinkMetrics _metrics;
     private readonly SinkHealth _health;
-    private readonly Dictionary<string, TopicTarget> _targets = [];
+    private readonly BatchConverter _converter;
     private readonly Dictionary<TopicPartition, OwnedPartition> _owned = [];
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
     private readonly List<TopicPartition> _assignedSincePoll = [];
@@ -82,15 +83,7 @@ public sealed class SinkConsumer : IDisposable
         _health = health ?? new SinkHealth();
         _offsets = new OffsetStore(database, config.Connector.Kafka.GroupId, owner ?? DefaultOwner());
         _writer = new BatchWriter(database, _offsets);
-        foreach (var mapping in config.Mappings)
-        {
-            var converter = new MessageConverter(mapping);
-            foreach (var topic in mapping.Topics)
-            {
-                _targets[topic] = new TopicTarget(mapping, converter);
-            }
-        }
-
+        _converter = new BatchConverter(config.Mappings);
         var consumerConfig = ConsumerSettings.Build(config.Connector);
         _foreignClaimTimeout = TimeSpan.FromMilliseconds(consumerConfig.SessionTimeoutMs ?? 45_000) + TimeSpan.FromSeconds(5);
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(consumerConfig)
@@ -102,14 +95,12 @@ public sealed class SinkConsumer : IDisposable
             .Build();
     }
 
-    private sealed record TopicTarget(MappingConfig Mapping, MessageConverter Converter);
-
     private sealed record InFlight(Task<WriteResult> Task, WriteBatch Batch, Stopwatch Elapsed);
 
     /// <summary>Runs until <paramref name="stopping"/> fires, then shuts down within <c>shutdown_grace</c>.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
-        var topics = _targets.Keys.Order(StringComparer.Ordinal).ToList();
+        var topics = _converter.Topics.Order(StringComparer.Ordinal).ToList();
         _consumer.Subscribe(topics);
         Log.Subscribed(_logger, string.Join(", ", topics), _config.Connector.Kafka.GroupId, _offsets.Owner);
 
@@ -315,20 +306,9 @@ public sealed class SinkConsumer : IDisposable
                 return;
         }
 
+        // Converted later, in the write task; skipped and dead-lettered messages advance the offset too (invariant 3).
         var slice = _batch.Slice(partition, owned.Epoch, owned.NextOffset);
-        var target = _targets[result.Topic];
-        var values = new object?[target.Mapping.Columns.Count];
-        var error = target.Converter.TryConvertChange(result, values, out var change);
-        if (error is not null)
-        {
-            Reject(slice, target.Mapping, result, error);
-        }
-        else if (change != ChangeKind.Skip)
-        {
-            slice.Rows.Add(new RowChange(target.Mapping, change, values, result));
-        }
-
-        // Skipped and dead-lettered messages advance the offset too (invariant 3).
+        slice.Consumed.Add(result);
         owned.Advance(result.Offset.Value, DateTime.UtcNow);
         slice.NextOffset = result.Offset.Value + 1;
         _batch.Count(slice, RowSize.EstimateBytes(result));
@@ -353,20 +333,6 @@ public sealed class SinkConsumer : IDisposable
     private Offset StartOffset(OwnedPartition owned) =>
         owned.NextOffset is { } next ? new Offset(next) : ConsumerSettings.InitialOffset(_config.Connector);
 
-    private void Reject(PartitionSlice slice, MappingConfig mapping, ConsumeResult<byte[]?, byte[]?> result, ConversionError error)
-    {
-        if (mapping.OnError == ErrorPolicy.Fail)
-        {
-            throw new SinkStoppedException(
-                $"mapping '{mapping.Name}' ({mapping.File}) cannot convert {result.TopicPartitionOffset}: {error}. " +
-                "on_error is 'fail', so the sink stops here without advancing past this message; fix the mapping or set on_error: dead_letter.");
-        }
-
-        Log.DeadLettered(_logger, result.TopicPartition, result.Offset.Value, mapping.Name, error.ToString());
-        _metrics.DeadLettered(mapping.Name, error.Kind.ToString());
-        slice.DeadLetters.Add(DeadLetters.From(mapping, result, error.Kind.ToString(), error.Message));
-    }
-
     private bool BatchIsDue()
     {
         var limits = _config.Connector.Batch;
@@ -383,7 +349,11 @@ public sealed class SinkConsumer : IDisposable
             _metrics.Consumed(slice.Partition.Topic, slice.Messages);
         }
 
-        _inFlight = new InFlight(Task.Run(() => WriteWithRetriesAsync(batch, _abandonWrites.Token)), batch, Stopwatch.StartNew());
+        _inFlight = new InFlight(Task.Run(() =>
+        {
+            _converter.Convert(batch);
+            return WriteWithRetriesAsync(batch, _abandonWrites.Token);
+        }), batch, Stopwatch.StartNew());
     }
 
     /// <summary>
@@ -422,10 +392,10 @@ public sealed class SinkConsumer : IDisposable
 
         var result = await inFlight.Task;
         _inFlight = null;
-        foreach (var rejected in result.DeadLetters.Where(d => d.ErrorKind == DeadLetters.RejectedKind))
+        foreach (var deadLetter in result.DeadLetters)
         {
-            Log.DeadLettered(_logger, new TopicPartition(rejected.Topic, rejected.Partition), rejected.Offset, rejected.Mapping, rejected.ErrorMessage);
-            _metrics.DeadLettered(rejected.Mapping, rejected.ErrorKind);
+            Log.DeadLettered(_logger, new TopicPartition(deadLetter.Topic, deadLetter.Partition), deadLetter.Offset, deadLetter.Mapping, deadLetter.ErrorMessage);
+            _metrics.DeadLettered(deadLetter.Mapping, deadLetter.ErrorKind);
         }
 
         if (result.Committed.Count > 0)

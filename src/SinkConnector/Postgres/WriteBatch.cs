@@ -75,6 +75,9 @@ public sealed class PartitionSlice(TopicPartition partition, long epoch, long? e
 
     public long Bytes { get; set; }
 
+    /// <summary>Messages as consumed, in offset order; the write task converts them into <see cref="Rows"/> and <see cref="DeadLetters"/>.</summary>
+    public List<ConsumeResult<byte[]?, byte[]?>> Consumed { get; } = [];
+
     /// <summary>Row changes in offset order, for any mappings.</summary>
     public List<RowChange> Rows { get; } = [];
 
