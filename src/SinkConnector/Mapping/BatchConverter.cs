@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Consumer;
@@ -35,14 +36,22 @@ public sealed class BatchConverter
     /// </summary>
     public void Convert(WriteBatch batch)
     {
-        foreach (var slice in batch.Partitions.Values)
+        // Partitions convert independently (a converter is stateless per call), so a batch spreads over the cores.
+        try
         {
-            foreach (var message in slice.Consumed)
+            Parallel.ForEach(batch.Partitions.Values, slice =>
             {
-                Convert(slice, message);
-            }
+                foreach (var message in slice.Consumed)
+                {
+                    Convert(slice, message);
+                }
 
-            slice.Consumed.Clear();
+                slice.Consumed.Clear();
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<SinkStoppedException>().FirstOrDefault() is { } stopped)
+        {
+            ExceptionDispatchInfo.Throw(stopped);
         }
     }
 
