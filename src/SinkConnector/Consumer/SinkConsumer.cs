@@ -458,7 +458,8 @@ public sealed class SinkConsumer : IDisposable
     /// <summary>The idle-time duties: claims that failed before are retried; current claims are checked.</summary>
     private async Task MaintainClaimsAsync(CancellationToken stopping)
     {
-        foreach (var (partition, since) in _foreign.Where(f => DateTime.UtcNow - f.Value > _foreignClaimTimeout).ToList())
+        // Runs between messages whenever no write is in flight: no allocation unless there is something to do.
+        foreach (var (partition, since) in _foreign.Count == 0 ? [] : _foreign.Where(f => DateTime.UtcNow - f.Value > _foreignClaimTimeout).ToList())
         {
             // Still assigned to us a session timeout later (a revoke or loss would have released it): claim it.
             _foreign.Remove(partition);
