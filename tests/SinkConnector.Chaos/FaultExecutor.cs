@@ -11,6 +11,10 @@ internal sealed class FaultExecutor(
     IReadOnlyList<FaultAction> plan, SinkFleet fleet, PostgresServer postgres, ChaosDatabase database, MockKafkaCluster kafka, Report report)
 {
     private readonly List<Task> _background = [];
+
+    // SIGTERM restarts in progress, by slot: another process fault on that slot waits for it, so that a SIGKILL
+    // meant for the running sink never hits one still shutting down (its exit would count against the SIGTERM).
+    private readonly Dictionary<int, Task> _terminating = [];
     private readonly Dictionary<FaultKind, int> _injected = [];
 
     /// <summary>How many faults of each kind were injected (undo actions not counted).</summary>
@@ -47,6 +51,13 @@ internal sealed class FaultExecutor(
 
     private async Task ExecuteAsync(FaultAction action)
     {
+        if (action.Kind is FaultKind.SigKill or FaultKind.StartSink or FaultKind.SigStop or FaultKind.SigCont or FaultKind.SigTerm
+            && _terminating.Remove(action.Target, out var terminating) && !terminating.IsCompleted)
+        {
+            report.Line($"       waiting for sink-{action.Target}'s SIGTERM restart to finish first");
+            await terminating;
+        }
+
         switch (action.Kind)
         {
             case FaultKind.SigKill:
@@ -62,7 +73,9 @@ internal sealed class FaultExecutor(
                 fleet.Thaw(action.Target);
                 break;
             case FaultKind.SigTerm:
-                _background.Add(fleet.TerminateAsync(action.Target, restart: true));
+                var restart = fleet.TerminateAsync(action.Target, restart: true);
+                _background.Add(restart);
+                _terminating[action.Target] = restart;
                 break;
             case FaultKind.PgRestart:
                 await postgres.RestartAsync();

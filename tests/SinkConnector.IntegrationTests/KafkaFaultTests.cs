@@ -264,6 +264,38 @@ public partial class KafkaFaultTests(TestServices services)
     }
 
     [Fact]
+    public async Task SIGTERM_while_the_coordinator_hangs_exits_0_within_the_grace_with_everything_committed()
+    {
+        const int total = 4_000;
+        var grace = TimeSpan.FromSeconds(20);
+        await using var bed = await FaultBed.CreateAsync(services, "leaveaway", Partitions);
+        for (var partition = 0; partition < Partitions; partition++)
+        {
+            bed.Mock.SetPartitionLeader(bed.Topic, partition, partition % 2 + 2);
+        }
+
+        using var sink = bed.StartSink();
+        await bed.StreamAsync(0, total, chunk: 1_000, pause: TimeSpan.Zero);
+        await bed.Bed.WaitForRowsAsync(total, s_catchUp, () => sink.Output);
+
+        // Leaving the group needs the coordinator; the sink must not wait for it past shutdown_grace. A downed mock
+        // broker refuses connections (quick failures); a slow one keeps requests in flight, as in the chaos soak.
+        bed.Mock.SetBrokerRtt(Coordinator, 60_000);
+        await bed.StreamAsync(total, 100, chunk: 100, pause: TimeSpan.Zero);
+        await bed.Bed.WaitForRowsAsync(total + 100, s_catchUp, () => sink.Output);
+        var stopping = Stopwatch.StartNew();
+        sink.Signal(SinkProcess.SIGTERM);
+        await sink.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        stopping.Stop();
+        bed.Mock.SetBrokerRtt(Coordinator, 0);
+
+        Assert.True(sink.ExitCode == 0, $"exit code {sink.ExitCode}:\n{sink.Output}");
+        Assert.Contains("Stopped without leaving the group", sink.Output, StringComparison.Ordinal);
+        Assert.True(stopping.Elapsed < grace + TimeSpan.FromSeconds(10), $"took {stopping.Elapsed} to stop (grace {grace}):\n{sink.Output}");
+        await bed.Bed.AssertExactlyOnceAsync(total + 100);
+    }
+
+    [Fact]
     public async Task OffsetCommit_errors_are_best_effort_and_do_not_stop_the_sink()
     {
         const int total = 12_000, tail = 600;

@@ -74,4 +74,7 @@ internal static partial class Log
 
     [LoggerMessage(1022, LogLevel.Warning, "{Partition}: no message for {Seconds} s although the next offset {Expected} is below the log end {High} (-1001: unknown); seeking again")]
     public static partial void Stalled(ILogger logger, TopicPartition partition, long expected, long high, long seconds);
+
+    [LoggerMessage(1023, LogLevel.Warning, "Stopped without leaving the group ({Reason}): everything is committed; the group reassigns the partitions after the session timeout")]
+    public static partial void LeaveAbandoned(ILogger logger, string reason);
 }

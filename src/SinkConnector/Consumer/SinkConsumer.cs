@@ -37,6 +37,9 @@ public sealed class SinkConsumer : IDisposable
     // A partition with messages to fetch that delivered none for this long is sought again (OwnedPartition.IsStalled).
     private static readonly TimeSpan s_stallTimeout = TimeSpan.FromSeconds(15);
 
+    // Leaving the group gets what is left of shutdown_grace, but at least this.
+    private static readonly TimeSpan s_minimumLeaveTime = TimeSpan.FromSeconds(5);
+
     private static readonly TimeSpan s_watermarkInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(10);
 
@@ -68,6 +71,7 @@ public sealed class SinkConsumer : IDisposable
     private readonly Dictionary<TopicPartition, long> _kafkaCommitsDue = [];
     private bool _backpressure;
     private Error? _fatal;
+    private bool _leaveAbandoned;
     private DateTime _lastClaimCheck = DateTime.UtcNow;
     private DateTime _nextClaimRetry;
     private int _claimFailures;
@@ -674,6 +678,7 @@ public sealed class SinkConsumer : IDisposable
     private async Task ShutdownAsync()
     {
         Log.Stopping(_logger, _config.Connector.ShutdownGrace.TotalSeconds);
+        var deadline = DateTime.UtcNow + _config.Connector.ShutdownGrace;
         using var grace = new CancellationTokenSource(_config.Connector.ShutdownGrace);
         try
         {
@@ -693,7 +698,20 @@ public sealed class SinkConsumer : IDisposable
 
         // A Kafka commit still waiting for the coordinator must not outlive the consumer it uses.
         await (_kafkaCommit ?? Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _consumer.Close();
+
+        // Leaving the group waits for the coordinator, which can be away for longer than the grace (seen in the
+        // chaos soak). Postgres already has everything, so past the grace the process goes without a goodbye and
+        // the group notices through the session timeout.
+        var leaveTime = deadline - DateTime.UtcNow;
+        var leaving = Task.Run(_consumer.Close);
+        await leaving.WaitAsync(leaveTime > s_minimumLeaveTime ? leaveTime : s_minimumLeaveTime).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!leaving.IsCompletedSuccessfully)
+        {
+            _leaveAbandoned = true;
+            Log.LeaveAbandoned(_logger, leaving.Exception?.InnerException?.Message ?? "timed out");
+            return;
+        }
+
         _health.Left();
         Log.Stopped(_logger);
     }
@@ -722,6 +740,10 @@ public sealed class SinkConsumer : IDisposable
     {
         _abandonWrites.Cancel();
         _abandonWrites.Dispose();
-        _consumer.Dispose();
+        // After an abandoned close, disposing would wait for it; the process is about to exit anyway.
+        if (!_leaveAbandoned)
+        {
+            _consumer.Dispose();
+        }
     }
 }
