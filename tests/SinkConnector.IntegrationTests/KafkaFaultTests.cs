@@ -296,6 +296,39 @@ public partial class KafkaFaultTests(TestServices services)
     }
 
     [Fact]
+    public async Task Partitions_lost_while_paused_for_a_slow_commit_are_consumed_again_when_they_come_back()
+    {
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SINK_TEST_POSTGRES")))
+        {
+            Assert.Skip("stops Postgres: needs a server the test starts itself");
+        }
+
+        const int first = 2_000, during = 500, after = 500;
+        await using var postgres = await PostgresServer.StartAsync(TestContext.Current.CancellationToken);
+        await using var bed = await FaultBed.CreateAsync(services, "bplost", Partitions, postgres: postgres);
+        using var sink = bed.StartSink();
+        await bed.StreamAsync(0, first, chunk: 500, pause: TimeSpan.Zero);
+        await bed.Bed.WaitForRowsAsync(first, s_catchUp, () => sink.Output);
+
+        // Postgres away: the next batch cannot commit, so the loop pauses its partitions (backpressure)...
+        await postgres.StopAsync(TestContext.Current.CancellationToken);
+        await bed.StreamAsync(first, during, chunk: 100, pause: TimeSpan.FromMilliseconds(100));
+        await WaitUntilAsync(() => Task.FromResult(IsHoldingBackForFailedWrites(sink.Output)), () => sink.Output);
+
+        // ...and loses all of them (no coordinator for longer than the session timeout), which empties the batch
+        // that was waiting. When they come back and Postgres is up, they must be fetched again, not stay paused.
+        bed.Mock.SetBrokerDown(Coordinator);
+        await sink.WaitForOutputAsync(" Lost ", s_catchUp);
+        bed.Mock.SetBrokerUp(Coordinator);
+        await postgres.StartAgainAsync(TestContext.Current.CancellationToken);
+
+        await bed.StreamAsync(first + during, after, chunk: 100, pause: TimeSpan.Zero);
+        await bed.Bed.WaitForRowsAsync(first + during + after, s_catchUp, () => sink.Output);
+        await StopAsync(sink);
+        await bed.Bed.AssertExactlyOnceAsync(first + during + after);
+    }
+
+    [Fact]
     public async Task OffsetCommit_errors_are_best_effort_and_do_not_stop_the_sink()
     {
         const int total = 12_000, tail = 600;
@@ -457,6 +490,14 @@ public partial class KafkaFaultTests(TestServices services)
         return held;
     }
 
+    /// <summary>Whether the loop's latest state is "paused for a commit that failed" (not an earlier, ended pause).</summary>
+    private static bool IsHoldingBackForFailedWrites(string output)
+    {
+        var failed = output.IndexOf("Batch write failed", StringComparison.Ordinal);
+        var paused = output.LastIndexOf("Previous batch not committed yet", StringComparison.Ordinal);
+        return failed >= 0 && paused > failed && paused > output.LastIndexOf("Batch committed again", StringComparison.Ordinal);
+    }
+
     // A TopicPartition as the sink logs it: "topic [[3]]".
     [GeneratedRegex(@"\[\[(\d+)\]\]")]
     private static partial Regex PartitionPattern();
@@ -498,14 +539,14 @@ public partial class KafkaFaultTests(TestServices services)
 
         public int Partitions { get; }
 
-        public static async Task<FaultBed> CreateAsync(TestServices services, string name, int partitions, string? batch = null)
+        public static async Task<FaultBed> CreateAsync(TestServices services, string name, int partitions, string? batch = null, PostgresServer? postgres = null)
         {
             // Against a real broker (SINK_TEST_KAFKA) there is nothing to inject faults with: skip.
             services.RequireMock();
             var kafka = KafkaTestCluster.Start();
             var bed = batch is null
-                ? await SinkTestBed.CreateAsync(services, name, partitions)
-                : await SinkTestBed.CreateAsync(services, name, partitions, batch);
+                ? await SinkTestBed.CreateAsync(services, name, partitions, postgres: postgres)
+                : await SinkTestBed.CreateAsync(services, name, partitions, batch, postgres);
             kafka.Mock!.CreateTopic(bed.Topic, partitions);
             kafka.Mock.SetGroupCoordinator(bed.GroupId, Coordinator);
             return new FaultBed(bed, kafka, partitions);
