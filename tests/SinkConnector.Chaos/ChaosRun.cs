@@ -66,6 +66,7 @@ internal static class ChaosRun
         using var kafka = new MockKafkaCluster(Brokers);
         kafka.CreateTopic(Workload.EventsTopic, Workload.Partitions);
         kafka.CreateTopic(Workload.AccountsTopic, Workload.Partitions);
+        kafka.SetGroupCoordinator(SoakSetup.GroupId, FaultPlan.Coordinator);
         // Beside the logs, so a failed run's artifacts hold everything needed to run one of its sinks by hand.
         var config = Path.Combine(report.ArtifactsDirectory, "config");
         SoakSetup.WriteConfig(config);
