@@ -303,7 +303,7 @@ public partial class KafkaFaultTests(TestServices services)
             Assert.Skip("stops Postgres: needs a server the test starts itself");
         }
 
-        const int first = 2_000, during = 500, after = 500;
+        const int first = 2_000, after = 500;
         await using var postgres = await PostgresServer.StartAsync(TestContext.Current.CancellationToken);
         await using var bed = await FaultBed.CreateAsync(services, "bplost", Partitions, postgres: postgres);
         using var sink = bed.StartSink();
@@ -311,9 +311,15 @@ public partial class KafkaFaultTests(TestServices services)
         await bed.Bed.WaitForRowsAsync(first, s_catchUp, () => sink.Output);
 
         // Postgres away: the next batch cannot commit, so the loop pauses its partitions (backpressure)...
+        // Messages keep coming until a batch is due behind the failing one.
         await postgres.StopAsync(TestContext.Current.CancellationToken);
-        await bed.StreamAsync(first, during, chunk: 100, pause: TimeSpan.FromMilliseconds(100));
-        await WaitUntilAsync(() => Task.FromResult(IsHoldingBackForFailedWrites(sink.Output)), () => sink.Output);
+        var during = 0;
+        await WaitUntilAsync(async () =>
+        {
+            await bed.StreamAsync(first + during, 50, chunk: 50, pause: TimeSpan.Zero);
+            during += 50;
+            return IsHoldingBackForFailedWrites(sink.Output);
+        }, () => sink.Output);
 
         // ...and loses all of them (no coordinator for longer than the session timeout), which empties the batch
         // that was waiting. When they come back and Postgres is up, they must be fetched again, not stay paused.
