@@ -1,4 +1,4 @@
--- The target table of mappings/orders.yaml (the quick start creates it).
+-- The target table of mappings/orders.yaml: the quick start creates it, docker/compose.yaml runs it as a Postgres init script.
 CREATE TABLE IF NOT EXISTS public.orders (
     id           bigint        NOT NULL,
     customer_id  uuid          NOT NULL,
