@@ -134,25 +134,8 @@ public sealed class BenchEnvironment : IAsyncDisposable
     {
         var directory = Path.Combine(_root, groupId);
         Directory.CreateDirectory(Path.Combine(directory, "mappings"));
-        var properties = string.Join("\n", KafkaProperties.Select(p => $"    {p.Key}: \"{p.Value}\""));
-        File.WriteAllText(Path.Combine(directory, "sink.yaml"),
-            $"""
-            name: {groupId}
-            kafka:
-              bootstrap_servers: ${"{"}KAFKA_BOOTSTRAP{"}"}
-              auto_offset_reset: earliest
-              properties:
-            {properties}
-            postgres:
-              connection_string: ${"{"}SINK_POSTGRES{"}"}
-              schema: sink
-            batch:
-              max_rows: {Options.BatchRows}
-              max_bytes: 16MiB
-              max_latency: 200ms
-            shutdown_grace: 30s
-
-            """);
+        File.WriteAllText(Path.Combine(directory, "sink.yaml"), SinkYaml.Render(
+            groupId, KafkaProperties, $"max_rows: {Options.BatchRows}\n  max_bytes: 16MiB\n  max_latency: 200ms", shutdownGrace: "30s"));
         File.WriteAllText(Path.Combine(directory, "mappings", "orders.yaml"),
             $$"""
             topic: {{topic}}

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using SinkConnector.Testing;
 
 namespace SinkConnector.Chaos;
 
@@ -25,19 +26,7 @@ internal sealed class ChaosDatabase(string connectionString)
         return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
     }
 
-    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read)
-    {
-        await using var connection = await OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<T>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
+    public Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read) => TestSql.QueryAsync(_connectionString, sql, read);
 
     /// <summary>Every other backend of this database is terminated (the sinks' connections: idle, busy or mid-commit).</summary>
     public Task<long> TerminateOtherBackendsAsync() => ScalarAsync(

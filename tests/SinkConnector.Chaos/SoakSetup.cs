@@ -55,23 +55,8 @@ internal static class SoakSetup
     {
         Directory.CreateDirectory(Path.Combine(directory, "mappings"));
         // session.timeout.ms 6 s (the tests' value): a SIGSTOP of 8-11 s makes a zombie the group has expired.
-        var properties = string.Join("\n", KafkaTestCluster.ClientProperties.Select(p => $"    {p.Key}: \"{p.Value}\""));
         File.WriteAllText(Path.Combine(directory, "sink.yaml"),
-            $$"""
-            name: {{GroupId}}
-            kafka:
-              bootstrap_servers: ${KAFKA_BOOTSTRAP}
-              auto_offset_reset: earliest
-              properties:
-            {{properties}}
-            postgres:
-              connection_string: ${SINK_POSTGRES}
-              schema: sink
-            batch:
-              max_rows: 2000
-              max_latency: 200ms
-            shutdown_grace: 15s
-            """);
+            SinkYaml.Render(GroupId, KafkaTestCluster.ClientProperties, "max_rows: 2000\n  max_latency: 200ms", shutdownGrace: "15s"));
         File.WriteAllText(Path.Combine(directory, "mappings", "events.yaml"), EventsMapping);
         File.WriteAllText(Path.Combine(directory, "mappings", "accounts.yaml"), AccountsMapping);
     }

@@ -65,22 +65,8 @@ public sealed class SinkTestBed : IAsyncDisposable
 
     private async Task WriteConfigAsync(string batch, IReadOnlyDictionary<string, string> kafkaProperties)
     {
-        var properties = string.Join("\n", KafkaTestCluster.ClientProperties.Concat(kafkaProperties).Select(p => $"    {p.Key}: \"{p.Value}\""));
         await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "sink.yaml"),
-            $"""
-            name: {GroupId}
-            kafka:
-              bootstrap_servers: ${"{"}KAFKA_BOOTSTRAP{"}"}
-              auto_offset_reset: earliest
-              properties:
-            {properties}
-            postgres:
-              connection_string: ${"{"}SINK_POSTGRES{"}"}
-              schema: sink
-            batch:
-              {batch}
-            shutdown_grace: 20s
-            """);
+            SinkYaml.Render(GroupId, KafkaTestCluster.ClientProperties.Concat(kafkaProperties), batch, shutdownGrace: "20s"));
         Directory.CreateDirectory(Path.Combine(ConfigDirectory, "mappings"));
         await File.WriteAllTextAsync(Path.Combine(ConfigDirectory, "mappings", "events.yaml"), EventsMapping(Topic));
     }
@@ -166,20 +152,7 @@ public sealed class SinkTestBed : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    public async Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<T>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(read(reader));
-        }
-
-        return rows;
-    }
+    public Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read) => TestSql.QueryAsync(ConnectionString, sql, read);
 
     /// <summary>The stored next offset of every partition of <paramref name="topic"/> that has committed anything.</summary>
     public async Task<Dictionary<int, long>> StoredOffsetsAsync(string topic) =>

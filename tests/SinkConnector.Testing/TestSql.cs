@@ -1,0 +1,23 @@
+using Npgsql;
+
+namespace SinkConnector.Testing;
+
+/// <summary>Reading rows back for checks, outside the code under test.</summary>
+public static class TestSql
+{
+    /// <summary>Runs <paramref name="sql"/> on a connection of its own and reads every row.</summary>
+    public static async Task<List<T>> QueryAsync<T>(string connectionString, string sql, Func<NpgsqlDataReader, T> read)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    }
+}
