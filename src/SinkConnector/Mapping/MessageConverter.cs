@@ -17,6 +17,7 @@ public sealed class MessageConverter
 {
     private readonly ColumnPlan[] _plans;
     private readonly MessageFormat _format;
+    private readonly JsonFieldIndex? _valueFields;
 
     // For deletes: where each key column is read when the row image does not have it (a tombstone has no value).
     private readonly int[] _keyIndexes;
@@ -24,6 +25,12 @@ public sealed class MessageConverter
     private readonly ColumnPlan?[] _wholeKeyFallbacks;
 
     public MessageConverter(MappingConfig mapping)
+        : this(mapping, singlePass: true)
+    {
+    }
+
+    /// <param name="singlePass">False: always parse a <see cref="JsonDocument"/> (tests compare both paths).</param>
+    internal MessageConverter(MappingConfig mapping, bool singlePass)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         Mapping = mapping;
@@ -34,6 +41,8 @@ public sealed class MessageConverter
             _plans[i] = new ColumnPlan(mapping.Columns[i], mapping.Format);
         }
 
+        // The hot path for format json: value fields found in one reader pass, each converted from its token.
+        _valueFields = singlePass ? JsonFieldIndex.TryCreate(_plans, _format) : null;
         _keyIndexes = mapping.KeyIndexes();
         _keyFallbacks = new ColumnPlan?[_plans.Length];
         _wholeKeyFallbacks = new ColumnPlan?[_plans.Length];
@@ -55,6 +64,9 @@ public sealed class MessageConverter
     }
 
     public MappingConfig Mapping { get; }
+
+    /// <summary>Whether ordinary values of this mapping are read without a <see cref="JsonDocument"/>.</summary>
+    internal bool ReadsValueInOnePass => _valueFields is not null;
 
     /// <summary>Whether the message is a row, a tombstone (null value, any format) or a Debezium delete.</summary>
     public MessageKind Classify(ConsumeResult<byte[]?, byte[]?> message)
@@ -104,13 +116,19 @@ public sealed class MessageConverter
             throw new ArgumentException($"needs room for {_plans.Length} values, got {values.Length}", nameof(values));
         }
 
+        var json = message.Message.Value is { } bytes ? Envelope.SkipBom(bytes).Span : default;
+        Span<int> starts = _valueFields is null ? default : _plans.Length <= 64 ? stackalloc int[_plans.Length] : new int[_plans.Length];
+        var located = _valueFields is not null && !json.IsEmpty && _valueFields.TryLocate(json, starts);
         var parsed = new ParsedMessage(_format);
         try
         {
             for (var i = 0; i < _plans.Length; i++)
             {
                 var plan = _plans[i];
-                if (!TryRead(plan, message, ref parsed, out var value, out var failure))
+                var read = located && plan.Access == ColumnAccess.ValuePath
+                    ? TryReadToken(plan, json, starts[i], out var value, out var failure)
+                    : TryRead(plan, message, ref parsed, out value, out failure);
+                if (!read)
                 {
                     return new ConversionError(failure.Kind, plan.Column.Name, $"{plan.Column.From}: {failure.Message}");
                 }
@@ -192,6 +210,21 @@ public sealed class MessageConverter
         {
             parsed.Dispose();
         }
+    }
+
+    /// <summary>A value field located by <see cref="JsonFieldIndex"/>: absent (-1) and JSON null are no value.</summary>
+    private static bool TryReadToken(ColumnPlan plan, ReadOnlySpan<byte> json, int start, out object? value, out Failure failure)
+    {
+        value = null;
+        failure = default;
+        if (start < 0)
+        {
+            return true;
+        }
+
+        var reader = new Utf8JsonReader(json[start..]);
+        reader.Read();
+        return reader.TokenType == JsonTokenType.Null || plan.Converter.TryFromToken(ref reader, out value, out failure);
     }
 
     private static bool TryRead(ColumnPlan plan, ConsumeResult<byte[]?, byte[]?> message, ref ParsedMessage parsed, out object? value, out Failure failure)

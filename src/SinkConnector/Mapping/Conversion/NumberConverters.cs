@@ -32,6 +32,11 @@ internal sealed class IntegerConverter<T> : ScalarConverter<T>
         return TryJsonString(element, Type.SqlName, out value, out failure);
     }
 
+    public override bool TryToken(ref Utf8JsonReader reader, out T value, out Failure failure) =>
+        reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var number)
+            ? InRange(number, out value, out failure)
+            : TryStringToken(ref reader, out value, out failure);
+
     public override bool TryText(string text, out T value, out Failure failure)
     {
         if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number))
@@ -110,6 +115,11 @@ internal sealed class NumericConverter : ScalarConverter<decimal>
 
         return TryJsonString(element, Type.SqlName, out value, out failure);
     }
+
+    public override bool TryToken(ref Utf8JsonReader reader, out decimal value, out Failure failure) =>
+        reader.TokenType == JsonTokenType.Number
+            ? TryUtf8(reader.ValueSpan, out value, out failure)
+            : TryStringToken(ref reader, out value, out failure);
 
     public override bool TryText(string text, out decimal value, out Failure failure)
     {
@@ -203,6 +213,18 @@ internal sealed class FloatConverter<T> : ScalarConverter<T>
         return TryJsonString(element, Type.SqlName, out value, out failure);
     }
 
+    public override bool TryToken(ref Utf8JsonReader reader, out T value, out Failure failure)
+    {
+        if (reader.TokenType == JsonTokenType.Number
+            && T.TryParse(reader.ValueSpan, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && T.IsFinite(value))
+        {
+            failure = default;
+            return true;
+        }
+
+        return TryStringToken(ref reader, out value, out failure);
+    }
+
     public override bool TryText(string text, out T value, out Failure failure)
     {
         var trimmed = text.AsSpan().Trim();
@@ -256,6 +278,18 @@ internal sealed class BooleanConverter : ScalarConverter<bool>
             default:
                 return TryJsonString(element, Type.SqlName, out value, out failure);
         }
+    }
+
+    public override bool TryToken(ref Utf8JsonReader reader, out bool value, out Failure failure)
+    {
+        if (reader.TokenType is JsonTokenType.True or JsonTokenType.False)
+        {
+            value = reader.TokenType == JsonTokenType.True;
+            failure = default;
+            return true;
+        }
+
+        return TryStringToken(ref reader, out value, out failure);
     }
 
     public override bool TryText(string text, out bool value, out Failure failure)

@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Text.Json;
 
@@ -93,6 +94,11 @@ internal sealed class TimestampConverter : ScalarConverter<DateTime>
 
         return TryJsonString(element, Type.SqlName, out value, out failure);
     }
+
+    public override bool TryToken(ref Utf8JsonReader reader, out DateTime value, out Failure failure) =>
+        reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var millis)
+            ? FromMillis(millis, out value, out failure)
+            : TryStringToken(ref reader, out value, out failure);
 
     public override bool TryText(string text, out DateTime value, out Failure failure)
     {
@@ -234,6 +240,19 @@ internal sealed class UuidConverter : ScalarConverter<Guid>
 
     public override bool TryJson(JsonElement element, out Guid value, out Failure failure) =>
         TryJsonString(element, Type.SqlName, out value, out failure);
+
+    /// <summary>The canonical 8-4-4-4-12 form straight from the UTF-8 token; any other form Guid.TryParse accepts goes through text.</summary>
+    public override bool TryToken(ref Utf8JsonReader reader, out Guid value, out Failure failure)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped
+            && Utf8Parser.TryParse(reader.ValueSpan, out value, out var consumed, 'D') && consumed == reader.ValueSpan.Length)
+        {
+            failure = default;
+            return true;
+        }
+
+        return TryStringToken(ref reader, out value, out failure);
+    }
 
     public override bool TryText(string text, out Guid value, out Failure failure)
     {

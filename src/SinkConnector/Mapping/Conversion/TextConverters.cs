@@ -28,6 +28,9 @@ internal sealed class TextConverter : ScalarConverter<string>
         }
     }
 
+    public override bool TryToken(ref Utf8JsonReader reader, out string value, out Failure failure) =>
+        TryStringToken(ref reader, out value, out failure);
+
     public override bool TryText(string text, out string value, out Failure failure)
     {
         value = text;

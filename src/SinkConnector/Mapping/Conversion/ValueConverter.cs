@@ -44,6 +44,14 @@ internal abstract class ValueConverter
     /// <summary>A JSON element from a parsed key or value (never <see cref="JsonValueKind.Null"/>).</summary>
     public abstract bool TryFromJson(JsonElement element, out object? value, out Failure failure);
 
+    /// <summary>
+    /// The token <paramref name="reader"/> is on (never JSON null), read in place: the single-pass path of
+    /// <see cref="JsonFieldIndex"/>. Must give exactly what <see cref="TryFromJson"/> gives for the same value; this
+    /// default builds the element, and converters override the common tokens.
+    /// </summary>
+    public virtual bool TryFromToken(ref Utf8JsonReader reader, out object? value, out Failure failure) =>
+        TryFromJson(JsonElement.ParseValue(ref reader), out value, out failure);
+
     /// <summary>Text that did not come from JSON: headers, plain-text keys, mapping defaults, the topic name.</summary>
     public abstract bool TryFromText(string text, out object? value, out Failure failure);
 
@@ -72,6 +80,19 @@ internal abstract class ScalarConverter<T> : ValueConverter
 
     public sealed override bool TryFromText(string text, out object? value, out Failure failure) =>
         Box(TryText(text, out var v, out failure), v, out value);
+
+    /// <summary>See <see cref="ValueConverter.TryFromToken"/>: the same result as <see cref="TryJson"/>, without the element where it can.</summary>
+    public virtual bool TryToken(ref Utf8JsonReader reader, out T value, out Failure failure) =>
+        TryJson(JsonElement.ParseValue(ref reader), out value, out failure);
+
+    public sealed override bool TryFromToken(ref Utf8JsonReader reader, out object? value, out Failure failure) =>
+        Box(TryToken(ref reader, out var v, out failure), v, out value);
+
+    /// <summary>For converters whose JSON strings go through <see cref="TryText"/> (<see cref="TryJsonString"/>): the string token as text.</summary>
+    protected bool TryStringToken(ref Utf8JsonReader reader, out T value, out Failure failure) =>
+        reader.TokenType == JsonTokenType.String
+            ? TryText(reader.GetString()!, out value, out failure)
+            : TryJson(JsonElement.ParseValue(ref reader), out value, out failure);
 
     protected static bool Box(bool ok, T converted, out object? value)
     {
