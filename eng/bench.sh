@@ -13,4 +13,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 bash eng/build-librdkafka.sh
 dotnet build tests/SinkConnector.Benchmarks -c Release -nologo -clp:ErrorsOnly -v quiet
-exec dotnet tests/SinkConnector.Benchmarks/bin/Release/net10.0/SinkConnector.Benchmarks.dll "$@"
+# The sink runs as users run it: the ReadyToRun publish of docker/Dockerfile (same command line).
+sink_publish=tests/SinkConnector.Benchmarks/bin/sink-publish
+dotnet publish src/SinkConnector.Cli/SinkConnector.Cli.csproj -c Release -r linux-x64 --self-contained false --no-restore \
+  -o "$sink_publish" -nologo -clp:ErrorsOnly -v quiet
+exec dotnet tests/SinkConnector.Benchmarks/bin/Release/net10.0/SinkConnector.Benchmarks.dll --sink-dll "$sink_publish/sink.dll" "$@"

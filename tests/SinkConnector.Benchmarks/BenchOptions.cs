@@ -25,6 +25,8 @@ public sealed record BenchOptions
           --sink-env K=V   an environment variable for the sink process only (repeatable), e.g. DOTNET_TieredPGO=0
           --kafka-property K=V  a librdkafka setting for every consumer (sink.yaml kafka.properties; repeatable)
           --perf           also record the sink's CPU with perf (one extra run per mode) and break it down
+          --sink-dll PATH  the sink.dll to run (eng/bench.sh passes the ReadyToRun publish docker/Dockerfile ships;
+                           default: the build next to this benchmark)
         """;
 
     public int Messages { get; init; } = 480_000;
@@ -55,6 +57,8 @@ public sealed record BenchOptions
 
     public bool Perf { get; init; }
 
+    public string? SinkDll { get; init; }
+
     /// <summary>The two workload sizes: half, then the full size, to show time grows linearly and memory stays flat.</summary>
     public IReadOnlyList<int> Sizes => [Messages / 2, Messages];
 
@@ -80,6 +84,7 @@ public sealed record BenchOptions
                 "--sink-env" => options with { SinkEnvironment = WithVariable(options.SinkEnvironment, Next()) },
                 "--kafka-property" => options with { KafkaProperties = WithVariable(options.KafkaProperties, Next()) },
                 "--perf" => options with { Perf = true },
+                "--sink-dll" => options with { SinkDll = Path.GetFullPath(Next()) },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };
         }

@@ -33,7 +33,7 @@ public static partial class SinkEndToEnd
             var started = DateTime.UtcNow;
             var variables = env.SinkEnvironment(debug: true).Concat(environment ?? new Dictionary<string, string>())
                 .GroupBy(v => v.Key).ToDictionary(g => g.Key, g => g.Last().Value);
-            using var sink = SinkProcess.Start(["run", "--config", directory], variables);
+            using var sink = SinkProcess.Start(["run", "--config", directory], variables, env.Options.SinkDll);
             var deadline = Stopwatch.StartNew();
             while (!sink.Output.Contains("] Claimed ", StringComparison.Ordinal))
             {
