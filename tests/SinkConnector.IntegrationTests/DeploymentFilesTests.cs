@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection.PortableExecutable;
 using System.Text.RegularExpressions;
 using Npgsql;
 using SinkConnector.Configuration;
@@ -51,6 +52,7 @@ public partial class DeploymentFilesTests(TestServices services)
             await PublishAsDockerfileDoesAsync(publish);
             Assert.True(File.Exists(Path.Combine(publish, "sink.dll")), "no sink.dll in the publish folder");
             Assert.True(File.Exists(Path.Combine(publish, "librdkafka.so")), "no librdkafka.so in the publish folder");
+            Assert.True(IsReadyToRun(Path.Combine(publish, "SinkConnector.dll")), "SinkConnector.dll is not ReadyToRun-compiled");
 
             await using var bed = await SinkTestBed.CreateAsync(services, "published", partitions);
             await bed.ProduceAsync(count, partitions);
@@ -590,6 +592,13 @@ public partial class DeploymentFilesTests(TestServices services)
     /// The Dockerfile's publish command with only the output folder changed; packages come from the restore the test
     /// build already did (<c>--no-restore</c>, as in the image), so nothing is downloaded.
     /// </summary>
+    /// <summary>A ReadyToRun image carries native code, announced by the CLI header's managed native header.</summary>
+    private static bool IsReadyToRun(string assembly)
+    {
+        using var reader = new PEReader(File.OpenRead(assembly));
+        return reader.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0;
+    }
+
     private static async Task PublishAsDockerfileDoesAsync(string output)
     {
         var words = PublishCommand().Split(' ');
