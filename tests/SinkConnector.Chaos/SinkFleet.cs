@@ -87,6 +87,7 @@ internal sealed class SinkFleet : IAsyncDisposable
     /// <summary>SIGTERM: the sink must commit, leave the group and exit 0 within its grace period.</summary>
     public async Task TerminateAsync(int index, bool restart)
     {
+        await WaitUntilLoggingAsync(index);
         var process = Take(index, SlotState.Terminating);
         process.Signal(SinkProcess.SIGCONT);
         process.Signal(SinkProcess.SIGTERM);
@@ -167,6 +168,25 @@ internal sealed class SinkFleet : IAsyncDisposable
             {
                 slot.Process?.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// A sink that has not logged yet may not handle SIGTERM yet: until `sink run` registers its handler the runtime's
+    /// default ends the process with 143, which proves nothing about the sink (seed 5 signalled one 1 ms after start).
+    /// Once it logs, the handler is in place. A process that stays silent is signalled after the wait anyway.
+    /// </summary>
+    private async Task WaitUntilLoggingAsync(int index)
+    {
+        SinkProcess process;
+        lock (_lock)
+        {
+            process = _slots[index].Process!;
+        }
+
+        for (var waited = 0; waited < 30_000 && process.Output.Length == 0 && !process.HasExited; waited += 50)
+        {
+            await Task.Delay(50);
         }
     }
 
