@@ -29,8 +29,8 @@ public static class Profiler
     private const int Passes = 3;
 
     /// <summary>The runtime setting whose effect the profile measures: every method compiled once, fully optimized.</summary>
-    /// <summary>JIT settings tried on the sink (one run each): without PGO's instrumented tier; without tiering at all.</summary>
-    private static readonly string[] s_runtimeVariants = ["DOTNET_TieredPGO=0", "DOTNET_TieredCompilation=0"];
+    /// <summary>JIT settings tried on the sink (one run each): with PGO's instrumented tier (the sink turns it off); without tiering at all.</summary>
+    private static readonly string[] s_runtimeVariants = ["DOTNET_TieredPGO=1", "DOTNET_TieredCompilation=0"];
 
     public static async Task<ProfileResult> RunAsync(BenchEnvironment env, OrderWorkload workload)
     {
