@@ -34,6 +34,8 @@ public class SinglePassReaderTests
         Assert.False(new MessageConverter(MappingOf(Column("sku", "value.lines[0].sku", "text"))).ReadsValueInOnePass);
         Assert.False(new MessageConverter(MappingOf(MessageFormat.ConnectJson, Column("id", "value.id", "bigint"))).ReadsValueInOnePass);
         Assert.False(new MessageConverter(MappingOf(Column("k", "key", "text"))).ReadsValueInOnePass);
+        // The whole value as jsonb needs the document anyway; the fields are read from it rather than in a second pass.
+        Assert.False(new MessageConverter(MappingOf(Column("id", "value.id", "bigint"), Column("payload", "value", "jsonb"))).ReadsValueInOnePass);
         Assert.False(new MessageConverter(MappingOf(s_columns), singlePass: false).ReadsValueInOnePass);
     }
 

@@ -25,7 +25,9 @@ internal sealed class JsonFieldIndex
     /// <summary>The index for a mapping's plans, or null when the mapping has no value paths it can serve.</summary>
     public static JsonFieldIndex? TryCreate(ColumnPlan[] plans, MessageFormat format)
     {
-        if (format != MessageFormat.Json)
+        // A column holding the whole value as JSON (payload: value, jsonb) parses the document for every message
+        // anyway: reading the fields from that document is cheaper than a second pass over the bytes.
+        if (format != MessageFormat.Json || plans.Any(p => p.Access == ColumnAccess.WholeValue && p.Mode == WholeMode.Json))
         {
             return null;
         }
