@@ -317,9 +317,9 @@ public sealed class SinkConsumer : IDisposable
                 return;
         }
 
-        // Converted later, in the write task; skipped and dead-lettered messages advance the offset too (invariant 3).
+        // Converted on the thread pool (BatchConverter); skipped and dead-lettered messages advance the offset too (invariant 3).
         var slice = _batch.Slice(partition, owned.Epoch, owned.NextOffset);
-        slice.Consumed.Add(result);
+        _converter.Add(_batch, slice, result);
         owned.Advance(result.Offset.Value, DateTime.UtcNow);
         slice.NextOffset = result.Offset.Value + 1;
         _batch.Count(slice, RowSize.EstimateBytes(result));
@@ -360,10 +360,10 @@ public sealed class SinkConsumer : IDisposable
             _metrics.Consumed(slice.Partition.Topic, slice.Messages);
         }
 
-        _inFlight = new InFlight(Task.Run(() =>
+        _inFlight = new InFlight(Task.Run(async () =>
         {
-            _converter.Convert(batch);
-            return WriteWithRetriesAsync(batch, _abandonWrites.Token);
+            await _converter.CompleteAsync(batch);
+            return await WriteWithRetriesAsync(batch, _abandonWrites.Token);
         }), batch, Stopwatch.StartNew());
     }
 

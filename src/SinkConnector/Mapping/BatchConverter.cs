@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Consumer;
@@ -7,12 +6,16 @@ using SinkConnector.Postgres;
 namespace SinkConnector.Mapping;
 
 /// <summary>
-/// Turns a batch's consumed messages into row changes and dead letters. It runs in the write task, not on the
-/// polling thread: conversion is the largest share of a message's CPU, and this way one batch converts and commits
-/// while the loop fetches the next (the benchmark's profile, tests/SinkConnector.Benchmarks).
+/// Turns a batch's consumed messages into row changes and dead letters, off the polling thread: conversion is the
+/// largest share of a message's CPU. It starts on the thread pool a chunk at a time while the batch fills, so by the
+/// time the batch is due (and the previous one commits) most of it is converted; the write task only finishes the
+/// last chunk (the benchmark's profile, tests/SinkConnector.Benchmarks).
 /// </summary>
 public sealed class BatchConverter
 {
+    /// <summary>Messages per conversion task: big enough to amortise scheduling, small enough to keep both cores busy.</summary>
+    internal const int ChunkSize = 512;
+
     private readonly Dictionary<string, MessageConverter> _byTopic = [];
 
     public BatchConverter(IEnumerable<MappingConfig> mappings)
@@ -29,55 +32,85 @@ public sealed class BatchConverter
 
     public IEnumerable<string> Topics => _byTopic.Keys;
 
-    /// <summary>
-    /// Converts every slice's <see cref="PartitionSlice.Consumed"/> messages, in offset order. A message that cannot
-    /// convert becomes a dead letter, or stops the sink (<see cref="SinkStoppedException"/>) under <c>on_error: fail</c>;
-    /// then nothing of the batch is written, so the stored offset stays before that message.
-    /// </summary>
-    public void Convert(WriteBatch batch)
+    /// <summary>Adds an accepted message of <paramref name="slice"/> to the batch; called by the loop, in consumption order.</summary>
+    internal void Add(WriteBatch batch, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message)
     {
-        // Partitions convert independently (a converter is stateless per call), so a batch spreads over the cores.
-        try
+        batch.Unconverted.Add(new ConsumedMessage(slice, message));
+        if (batch.Unconverted.Count >= ChunkSize)
         {
-            Parallel.ForEach(batch.Partitions.Values, slice =>
-            {
-                foreach (var message in slice.Consumed)
-                {
-                    Convert(slice, message);
-                }
-
-                slice.Consumed.Clear();
-            });
-        }
-        catch (AggregateException e) when (e.InnerExceptions.OfType<SinkStoppedException>().FirstOrDefault() is { } stopped)
-        {
-            ExceptionDispatchInfo.Throw(stopped);
+            StartChunk(batch);
         }
     }
 
-    private void Convert(PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message)
+    /// <summary>
+    /// In the write task: converts what is left and puts every chunk's rows and dead letters into their slices, in
+    /// offset order (chunks are in consumption order, and a partition is consumed in offset order). A message that
+    /// cannot convert becomes a dead letter, or stops the sink (<see cref="SinkStoppedException"/>) under
+    /// <c>on_error: fail</c>; then nothing of the batch is written, so the stored offset stays before that message.
+    /// </summary>
+    internal async Task CompleteAsync(WriteBatch batch)
     {
+        StartChunk(batch);
+        foreach (var chunk in batch.Chunks)
+        {
+            foreach (var (slice, row, deadLetter, stop) in await chunk)
+            {
+                if (row is { } change)
+                {
+                    slice.Rows.Add(change);
+                }
+                else if (deadLetter is not null)
+                {
+                    slice.DeadLetters.Add(deadLetter);
+                }
+                else if (stop is not null && batch.Partitions.GetValueOrDefault(slice.Partition) == slice)
+                {
+                    // Only for a partition still in the batch: a revoked one is its next owner's to stop on.
+                    throw new SinkStoppedException(stop);
+                }
+            }
+        }
+
+        batch.Chunks.Clear();
+    }
+
+    private void StartChunk(WriteBatch batch)
+    {
+        if (batch.Unconverted.Count == 0)
+        {
+            return;
+        }
+
+        var messages = batch.Unconverted.ToArray();
+        batch.Unconverted.Clear();
+        batch.Chunks.Add(Task.Run(() => Array.ConvertAll(messages, Convert)));
+    }
+
+    private ConvertedMessage Convert(ConsumedMessage consumed)
+    {
+        var (slice, message) = consumed;
         var converter = _byTopic[message.Topic];
         var mapping = converter.Mapping;
         var values = new object?[mapping.Columns.Count];
         var error = converter.TryConvertChange(message, values, out var change);
         if (error is null)
         {
-            if (change != ChangeKind.Skip)
-            {
-                slice.Rows.Add(new RowChange(mapping, change, values, message));
-            }
-
-            return;
+            return new ConvertedMessage(slice, change == ChangeKind.Skip ? null : new RowChange(mapping, change, values, message), null, null);
         }
 
         if (mapping.OnError == ErrorPolicy.Fail)
         {
-            throw new SinkStoppedException(
+            return new ConvertedMessage(slice, null, null,
                 $"mapping '{mapping.Name}' ({mapping.File}) cannot convert {message.TopicPartitionOffset}: {error}. " +
                 "on_error is 'fail', so the sink stops here without advancing past this message; fix the mapping or set on_error: dead_letter.");
         }
 
-        slice.DeadLetters.Add(DeadLetters.From(mapping, message, error.Kind.ToString(), error.Message));
+        return new ConvertedMessage(slice, null, DeadLetters.From(mapping, message, error.Kind.ToString(), error.Message), null);
     }
 }
+
+/// <summary>A message the loop accepted into a batch, waiting for its conversion chunk.</summary>
+internal readonly record struct ConsumedMessage(PartitionSlice Slice, ConsumeResult<byte[]?, byte[]?> Message);
+
+/// <summary>What a message became: a row change, a dead letter, the reason to stop (<c>on_error: fail</c>), or nothing (skipped).</summary>
+internal readonly record struct ConvertedMessage(PartitionSlice Slice, RowChange? Row, DeadLetter? DeadLetter, string? Stop);

@@ -47,10 +47,12 @@ public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets)
             var deadLetters = slices.SelectMany(s => s.DeadLetters).ToList();
             try
             {
-                // One COPY (or staged upsert) per mapping; grouping keeps each partition's changes in offset order.
-                foreach (var table in slices.SelectMany(s => s.Rows).GroupBy(r => r.Mapping))
+                // One COPY (or staged upsert) per mapping. A topic has one mapping, so a mapping's changes are its
+                // slices' rows one slice after the other, each in offset order: streamed, not copied into one list
+                // (a list per batch is a large-object allocation, and those trigger full GCs).
+                foreach (var table in slices.Where(s => s.Rows.Count > 0).GroupBy(s => s.Rows[0].Mapping))
                 {
-                    var written = await ChangeWriter.WriteAsync(connection, table.Key, table.ToList(), isolateBadRows, cancellationToken);
+                    var written = await ChangeWriter.WriteAsync(connection, table.Key, table.SelectMany(s => s.Rows), isolateBadRows, cancellationToken);
                     rows += written.Rows;
                     deadLetters.AddRange(written.Rejected.Select(DeadLetters.From));
                 }

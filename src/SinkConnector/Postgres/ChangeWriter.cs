@@ -22,7 +22,7 @@ public static class ChangeWriter
     /// lettered), everything else is written. One bad change costs about 2·log2(n) extra statements.
     /// </summary>
     public static async Task<ChangeWriteResult> WriteAsync(
-        NpgsqlConnection connection, MappingConfig mapping, IReadOnlyList<RowChange> changes, bool isolateBadRows, CancellationToken cancellationToken)
+        NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, bool isolateBadRows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         if (!isolateBadRows)
@@ -33,7 +33,7 @@ public static class ChangeWriter
         // Upserts go in layers (every key's first change, then every key's second, ...) so that each change is
         // applied or rejected on its own, in order: reducing to the last change per key first would lose the
         // earlier changes of a key whose last change is rejected. A layer never holds one key twice.
-        var layers = mapping.Mode == WriteMode.Upsert ? UpsertWriter.Layers(mapping.KeyIndexes(), changes) : [changes];
+        var layers = mapping.Mode == WriteMode.Upsert ? UpsertWriter.Layers(mapping.KeyIndexes(), changes) : [[.. changes]];
         var rejected = new List<RejectedChange>();
         var rows = 0;
         foreach (var layer in layers)
@@ -47,7 +47,7 @@ public static class ChangeWriter
     /// <summary>A rejected value or constraint: the same rows would fail again, so retrying cannot help, isolating can.</summary>
     public static bool IsDataError(Exception e) => e is PostgresException { SqlState: [('2'), ('2' or '3'), ..] };
 
-    private static Task<int> WriteAllAsync(NpgsqlConnection connection, MappingConfig mapping, IReadOnlyList<RowChange> changes, CancellationToken cancellationToken) =>
+    private static Task<int> WriteAllAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, CancellationToken cancellationToken) =>
         mapping.Mode == WriteMode.Upsert
             ? UpsertWriter.WriteAsync(connection, mapping, changes, cancellationToken)
             : RowCopier.CopyAsync(connection, mapping, changes.Select(c => c.Values), cancellationToken);

@@ -25,14 +25,7 @@ public static class RowCopier
             await importer.StartRowAsync(cancellationToken);
             for (var c = 0; c < columns.Length; c++)
             {
-                if (values[columns[c]] is { } value)
-                {
-                    await importer.WriteAsync(value, types[c], cancellationToken);
-                }
-                else
-                {
-                    await importer.WriteNullAsync(cancellationToken);
-                }
+                await WriteValueAsync(importer, values[columns[c]], types[c], cancellationToken);
             }
 
             count++;
@@ -41,6 +34,29 @@ public static class RowCopier
         await importer.CompleteAsync(cancellationToken);
         return count;
     }
+
+    /// <summary>
+    /// Writes the common CLR types through Npgsql's generic overload: given as object, Npgsql resolves the value's
+    /// type again for every value, which showed in the sink's profile; the bytes written are the same.
+    /// </summary>
+    private static Task WriteValueAsync(NpgsqlBinaryImporter importer, object? value, NpgsqlDbType type, CancellationToken cancellationToken) => value switch
+    {
+        null => importer.WriteNullAsync(cancellationToken),
+        string text => importer.WriteAsync(text, type, cancellationToken),
+        long number => importer.WriteAsync(number, type, cancellationToken),
+        int number => importer.WriteAsync(number, type, cancellationToken),
+        short number => importer.WriteAsync(number, type, cancellationToken),
+        decimal number => importer.WriteAsync(number, type, cancellationToken),
+        double number => importer.WriteAsync(number, type, cancellationToken),
+        float number => importer.WriteAsync(number, type, cancellationToken),
+        bool flag => importer.WriteAsync(flag, type, cancellationToken),
+        Guid uuid => importer.WriteAsync(uuid, type, cancellationToken),
+        DateTime time => importer.WriteAsync(time, type, cancellationToken),
+        DateOnly date => importer.WriteAsync(date, type, cancellationToken),
+        TimeOnly time => importer.WriteAsync(time, type, cancellationToken),
+        byte[] bytes => importer.WriteAsync(bytes, type, cancellationToken),
+        _ => importer.WriteAsync(value, type, cancellationToken), // arrays
+    };
 
     private const string DeadLetterColumns =
         "mapping, topic, partition, \"offset\", kafka_timestamp, key, value, headers, error_kind, error_message";

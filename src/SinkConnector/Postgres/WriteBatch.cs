@@ -21,6 +21,12 @@ public sealed class WriteBatch
 
     public bool IsEmpty => Partitions.Count == 0;
 
+    /// <summary>Accepted messages not yet in a conversion chunk, in consumption order (<see cref="BatchConverter"/>).</summary>
+    internal List<ConsumedMessage> Unconverted { get; } = [];
+
+    /// <summary>Conversions started on the thread pool, in consumption order.</summary>
+    internal List<Task<ConvertedMessage[]>> Chunks { get; } = [];
+
     /// <summary>The slice of a partition, started at the offset this owner expects to find in the database.</summary>
     public PartitionSlice Slice(TopicPartition partition, long epoch, long? expectedOffset)
     {
@@ -75,10 +81,7 @@ public sealed class PartitionSlice(TopicPartition partition, long epoch, long? e
 
     public long Bytes { get; set; }
 
-    /// <summary>Messages as consumed, in offset order; the write task converts them into <see cref="Rows"/> and <see cref="DeadLetters"/>.</summary>
-    public List<ConsumeResult<byte[]?, byte[]?>> Consumed { get; } = [];
-
-    /// <summary>Row changes in offset order, for any mappings.</summary>
+    /// <summary>Row changes in offset order (all of the topic's one mapping); filled by <see cref="BatchConverter.CompleteAsync"/>.</summary>
     public List<RowChange> Rows { get; } = [];
 
     public List<DeadLetter> DeadLetters { get; } = [];
