@@ -14,7 +14,7 @@ namespace SinkConnector.Mapping;
 public sealed class BatchConverter
 {
     /// <summary>Messages per conversion task: big enough to amortise scheduling, small enough to keep both cores busy.</summary>
-    internal const int ChunkSize = 512;
+    private const int ChunkSize = 512;
 
     private readonly Dictionary<string, MessageConverter> _byTopic = [];
 
