@@ -22,8 +22,8 @@ public static partial class PerfProfile
     [
         ("JIT compiler (libclrjit.so): tiering up methods", (_, dso) => dso.Contains("libclrjit", StringComparison.Ordinal)),
         ("librdkafka native code (fetch, decode)", (_, dso) => dso.Contains("librdkafka", StringComparison.Ordinal)),
-        ("conversion: MessageConverter, JsonDocument, value parsing", (name, _) => Conversion().IsMatch(name)),
-        ("COPY encoding: RowCopier / UpsertWriter, NpgsqlBinaryImporter", (name, _) => CopyEncoding().IsMatch(name)),
+        ("conversion: BatchConverter, MessageConverter, JSON and value parsing", (name, _) => Conversion().IsMatch(name)),
+        ("COPY encoding: CopyRowEncoder, RowCopier / UpsertWriter", (name, _) => CopyEncoding().IsMatch(name)),
         ("Confluent.Kafka Consume (marshalling to .NET)", (name, _) => name.StartsWith("Confluent.Kafka", StringComparison.Ordinal)),
         ("EF Core and DI (context, transaction per batch)", (name, _) => EntityFramework().IsMatch(name)),
         ("Npgsql other (commands, protocol, socket I/O)", (name, _) => name.StartsWith("Npgsql", StringComparison.Ordinal)),
@@ -209,10 +209,10 @@ public static partial class PerfProfile
     [GeneratedRegex(@"^\s+[0-9a-f]+\s(?<sym>.*)\s\((?<dso>[^()]*)\)$")]
     private static partial Regex Frame();
 
-    [GeneratedRegex(@"MessageConverter|Mapping\.Conversion|System\.Text\.Json|DateTimeParse|__DTString|System\.Number::|Utf8Utility|System\.Guid::")]
+    [GeneratedRegex(@"BatchConverter|MessageConverter|Mapping\.Conversion|System\.Text\.Json|DateTimeParse|__DTString|System\.Number::|Utf8Utility|System\.Guid::")]
     private static partial Regex Conversion();
 
-    [GeneratedRegex(@"RowCopier|UpsertWriter|ChangeWriter|NpgsqlBinaryImporter|Npgsql\.Internal\.Converters|PgWriter")]
+    [GeneratedRegex(@"CopyRowEncoder|CopyBuffer|RowCopier|UpsertWriter|ChangeWriter|NpgsqlBinaryImporter|Npgsql\.Internal\.Converters|PgWriter")]
     private static partial Regex CopyEncoding();
 
     [GeneratedRegex(@"EntityFrameworkCore|DependencyInjection")]

@@ -102,7 +102,7 @@ public static class Profiler
         var lines = new List<ProfileLine> { Convert(insert, messages), DeserializeDto(messages) };
 
         lines.Add(await CeilingAgainAsync(env, workload, upsert: false, "ceiling code (a) again, for the next line: typed synchronous COPY"));
-        lines.Add(await WriteAsync(env, "product insert writer alone: RowCopier.CopyAsync (boxed values, one awaited WriteAsync per value)",
+        lines.Add(await WriteAsync(env, "product insert writer alone: RowCopier.CopyAsync (boxed values encoded by CopyRowEncoder, raw binary COPY)",
             insert, ConvertAll(insert, messages), upsertMode: false, workload));
         lines.Add(await CeilingAgainAsync(env, workload, upsert: true, "ceiling code (a') again, for the next line: typed staging COPY + ON CONFLICT"));
         lines.Add(await WriteAsync(env, "product upsert writer alone: UpsertWriter.WriteAsync (FinalChanges, staging COPY, ON CONFLICT)",
@@ -222,7 +222,7 @@ public static class Profiler
                 await using var transaction = await connection.BeginTransactionAsync();
                 _ = upsertMode
                     ? await UpsertWriter.WriteAsync(connection, mapping, batch, CancellationToken.None)
-                    : await RowCopier.CopyAsync(connection, mapping, batch.Select(c => c.Values), CancellationToken.None);
+                    : await RowCopier.CopyAsync(connection, mapping, batch, CancellationToken.None);
                 await transaction.CommitAsync();
             }
 

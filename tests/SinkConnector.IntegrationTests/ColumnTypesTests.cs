@@ -68,7 +68,7 @@ public class ColumnTypesTests(TestServices services)
             return row;
         }).ToList();
 
-        await RowCopier.CopyAsync(connection, mapping, rows, Ct);
+        await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, RowCopier.AllColumns(mapping), rows, Ct);
 
         var select = string.Join(", ", columns.Select(c => $"{c.Name}::text"));
         await using var query = new NpgsqlCommand($"SELECT {select} FROM public.column_types ORDER BY row_id", connection);

@@ -16,7 +16,13 @@ public sealed class BatchConverter
     /// <summary>Messages per conversion task: big enough to amortise scheduling, small enough to keep both cores busy.</summary>
     private const int ChunkSize = 512;
 
+    /// <summary>Key and value bytes per task: its buffer (twice this, see <see cref="EncodeInsertRows"/>) stays below the large object heap's 85,000 bytes.</summary>
+    private const int ChunkBytes = 32 * 1024;
+
     private readonly Dictionary<string, MessageConverter> _byTopic = [];
+
+    // Mode insert only: an upsert merges the last change per key, which needs the values themselves.
+    private readonly Dictionary<MappingConfig, CopyRowEncoder> _encoders = new(ReferenceEqualityComparer.Instance);
 
     public BatchConverter(IEnumerable<MappingConfig> mappings)
     {
@@ -27,6 +33,11 @@ public sealed class BatchConverter
             {
                 _byTopic[topic] = converter;
             }
+
+            if (mapping.Mode == WriteMode.Insert)
+            {
+                _encoders[mapping] = new CopyRowEncoder(mapping, RowCopier.AllColumns(mapping));
+            }
         }
     }
 
@@ -36,7 +47,8 @@ public sealed class BatchConverter
     internal void Add(WriteBatch batch, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message)
     {
         batch.Unconverted.Add(new ConsumedMessage(slice, message));
-        if (batch.Unconverted.Count >= ChunkSize)
+        batch.UnconvertedBytes += (message.Message.Key?.Length ?? 0) + (message.Message.Value?.Length ?? 0);
+        if (batch.Unconverted.Count >= ChunkSize || batch.UnconvertedBytes >= ChunkBytes)
         {
             StartChunk(batch);
         }
@@ -82,8 +94,56 @@ public sealed class BatchConverter
         }
 
         var messages = batch.Unconverted.ToArray();
+        var bytes = batch.UnconvertedBytes;
         batch.Unconverted.Clear();
-        batch.Chunks.Add(Task.Run(() => Array.ConvertAll(messages, Convert)));
+        batch.UnconvertedBytes = 0;
+        batch.Chunks.Add(Task.Run(() => EncodeInsertRows(Array.ConvertAll(messages, Convert), bytes)));
+    }
+
+    /// <summary>
+    /// Mode-insert writes become binary COPY tuples in one buffer per chunk, beside a copy of their message's key and
+    /// value (<see cref="EncodedRow"/>): from here to the commit, a row is a few ranges of bytes, not objects.
+    /// </summary>
+    private ConvertedMessage[] EncodeInsertRows(ConvertedMessage[] chunk, int messageBytes)
+    {
+        // The key and value, and a tuple that is rarely bigger than the JSON it came from.
+        var buffer = new CopyBuffer((2 * messageBytes) + (16 * chunk.Length));
+        var ranges = new (int Tuple, int Key, int Value, int End)[chunk.Length];
+        for (var i = 0; i < chunk.Length; i++)
+        {
+            if (chunk[i].Row is { Kind: ChangeKind.Write, Message: { } message } row && _encoders.TryGetValue(row.Mapping, out var encoder))
+            {
+                var tuple = buffer.Length;
+                encoder.Encode(row.Values, buffer);
+                var key = buffer.Length;
+                buffer.Write(message.Message.Key);
+                var value = buffer.Length;
+                buffer.Write(message.Message.Value);
+                ranges[i] = (tuple, key, value, buffer.Length);
+            }
+        }
+
+        var bytes = buffer.WrittenMemory;
+        for (var i = 0; i < chunk.Length; i++)
+        {
+            if (ranges[i].End > 0)
+            {
+                var (tuple, key, value, end) = ranges[i];
+                var row = chunk[i].Row!.Value;
+                var message = row.Message!;
+                var copied = new CopiedMessage(
+                    chunk[i].Slice.Partition,
+                    message.Offset.Value,
+                    message.Message.Timestamp,
+                    // Typed: a bare null would convert to an empty ReadOnlyMemory (through its conversion from byte[]).
+                    message.Message.Key is null ? (ReadOnlyMemory<byte>?)null : bytes[key..value],
+                    message.Message.Value is null ? (ReadOnlyMemory<byte>?)null : bytes[value..end],
+                    message.Message.Headers is { Count: > 0 } headers ? headers : null);
+                chunk[i] = chunk[i] with { Row = row with { Values = [], Message = null, Encoded = new EncodedRow(bytes[tuple..key], copied) } };
+            }
+        }
+
+        return chunk;
     }
 
     private ConvertedMessage Convert(ConsumedMessage consumed)

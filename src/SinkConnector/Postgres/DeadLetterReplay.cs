@@ -75,15 +75,15 @@ public static class DeadLetterReplay
         {
             // Always isolating: a replay is small and rare, and a row Postgres still refuses must not fail the others.
             var written = await ChangeWriter.WriteAsync(connection, list[0].Mapping, list, isolateBadRows: true, cancellationToken);
-            var rejected = written.Rejected.Select(r => r.Change.Message).ToHashSet(ReferenceEqualityComparer.Instance);
+            var rejected = written.Rejected.Select(r => r.Change.Source).ToHashSet(ReferenceEqualityComparer.Instance);
             foreach (var r in written.Rejected)
             {
                 var letter = DeadLetters.From(r);
-                failing.Add(new DeadLetterError(idOf[r.Change.Message], letter.ErrorKind, letter.ErrorMessage));
+                failing.Add(new DeadLetterError(idOf[r.Change.Source], letter.ErrorKind, letter.ErrorMessage));
             }
 
             // An upsert change superseded by a later one for the same key counts as replayed, as it would in a sink batch.
-            replayed.AddRange(list.Where(c => !rejected.Contains(c.Message)).Select(c => idOf[c.Message]));
+            replayed.AddRange(list.Where(c => !rejected.Contains(c.Source)).Select(c => idOf[c.Source]));
         }
 
         await DeadLetterStore.DeleteAsync(db, replayed, cancellationToken);

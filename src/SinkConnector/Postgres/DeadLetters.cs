@@ -16,7 +16,7 @@ public static class DeadLetters
         ArgumentNullException.ThrowIfNull(rejected);
         var error = rejected.Error;
         var where = error.ConstraintName is { } constraint ? $" (constraint {constraint})" : error.ColumnName is { } column ? $" (column {column})" : "";
-        return From(rejected.Change.Mapping, rejected.Change.Message, RejectedKind, $"SQLSTATE {error.SqlState}: {error.MessageText}{where}");
+        return From(rejected.Change.Mapping, rejected.Change.Source, RejectedKind, $"SQLSTATE {error.SqlState}: {error.MessageText}{where}");
     }
 
     public static DeadLetter From(MappingConfig mapping, ConsumeResult<byte[]?, byte[]?> result, string kind, string message) => new()

@@ -38,8 +38,8 @@ public class BatchConverterTests
 
         var p0 = batch.Partitions[new TopicPartition("orders", 0)];
         var p1 = batch.Partitions[new TopicPartition("orders", 1)];
-        Assert.Equal(Enumerable.Range(0, 1500).Where(o => o % 7 != 3).Select(o => (object)(long)o), p0.Rows.Select(r => r.Values[0]));
-        Assert.Equal(Enumerable.Range(0, 1500).Select(o => (object)(long)o), p1.Rows.Select(r => r.Values[0]));
+        Assert.Equal(Enumerable.Range(0, 1500).Where(o => o % 7 != 3).Select(o => (long)o), p0.Rows.Select(r => r.Source.Offset.Value));
+        Assert.Equal(Enumerable.Range(0, 1500).Select(o => (long)o), p1.Rows.Select(r => r.Source.Offset.Value));
         Assert.Equal(Enumerable.Range(0, 1500).Where(o => o % 7 == 3).Select(o => (long)o), p0.DeadLetters.Select(d => d.Offset));
         Assert.Empty(p1.DeadLetters);
     }
@@ -56,5 +56,49 @@ public class BatchConverterTests
         await converter.CompleteAsync(revoked);
 
         Assert.Equal(600, Assert.Single(revoked.Partitions.Values).Rows.Count);
+    }
+
+    [Fact]
+    public async Task Insert_rows_leave_conversion_as_copy_tuples_with_a_copy_of_their_message_for_a_dead_letter()
+    {
+        var converter = new BatchConverter([s_mapping]);
+        var batch = new WriteBatch();
+        var slice = batch.Slice(new TopicPartition("orders", 3), epoch: 1, expectedOffset: null);
+        var timestamp = new Timestamp(1_700_000_000_123, TimestampType.CreateTime);
+        converter.Add(batch, slice, Message("{\"id\": 258}", key: "k-258", headers: [new Header("trace", [1, 2])], partition: 3, offset: 41, timestamp: timestamp));
+        converter.Add(batch, slice, Message("{\"id\": 259}", partition: 3, offset: 42));
+
+        await converter.CompleteAsync(batch);
+
+        var (first, second) = (slice.Rows[0], slice.Rows[1]);
+        Assert.Empty(first.Values);
+        Assert.Null(first.Message);
+        // Field count 1, length 8, bigint 258 big-endian.
+        Assert.Equal<byte>([0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 2], first.Encoded!.Value.Tuple.ToArray());
+        var source = first.Source;
+        Assert.Equal(("orders", 3, 41L, timestamp), (source.Topic, source.Partition.Value, source.Offset.Value, source.Message.Timestamp));
+        Assert.Equal("k-258"u8.ToArray(), source.Message.Key);
+        Assert.Equal("{\"id\": 258}"u8.ToArray(), source.Message.Value);
+        Assert.Equal([("trace", new byte[] { 1, 2 })], source.Message.Headers.Select(h => (h.Key, h.GetValueBytes())));
+        Assert.Null(second.Source.Message.Key);
+        Assert.Empty(second.Source.Message.Headers ?? []);
+        Assert.Equal(42L, second.Source.Offset.Value);
+    }
+
+    [Fact]
+    public async Task Upsert_changes_keep_their_values_for_the_merge_by_key()
+    {
+        var converter = new BatchConverter([s_mapping with { Mode = WriteMode.Upsert, Key = ["id"] }]);
+        var batch = new WriteBatch();
+        var slice = batch.Slice(new TopicPartition("orders", 0), epoch: 1, expectedOffset: null);
+        var message = Message("{\"id\": 7}");
+        converter.Add(batch, slice, message);
+
+        await converter.CompleteAsync(batch);
+
+        var row = Assert.Single(slice.Rows);
+        Assert.Equal([7L], row.Values);
+        Assert.Same(message, row.Source);
+        Assert.Null(row.Encoded);
     }
 }
