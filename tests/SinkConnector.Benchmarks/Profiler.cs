@@ -222,7 +222,7 @@ public static class Profiler
                 await using var transaction = await connection.BeginTransactionAsync();
                 _ = upsertMode
                     ? await UpsertWriter.WriteAsync(connection, mapping, batch, CancellationToken.None)
-                    : await RowCopier.CopyAsync(connection, mapping, batch, CancellationToken.None);
+                    : await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, batch, CancellationToken.None);
                 await transaction.CommitAsync();
             }
 

@@ -16,13 +16,12 @@ public sealed class BatchConverter
     /// <summary>Messages per conversion task: big enough to amortise scheduling, small enough to keep both cores busy.</summary>
     private const int ChunkSize = 512;
 
-    /// <summary>Key and value bytes per task: its buffer (twice this, see <see cref="EncodeInsertRows"/>) stays below the large object heap's 85,000 bytes.</summary>
+    /// <summary>Key and value bytes per task: its buffer (twice this, see <see cref="EncodeWrites"/>) stays below the large object heap's 85,000 bytes.</summary>
     private const int ChunkBytes = 32 * 1024;
 
     private readonly Dictionary<string, MessageConverter> _byTopic = [];
 
-    // Mode insert only: an upsert merges the last change per key, which needs the values themselves.
-    private readonly Dictionary<MappingConfig, CopyRowEncoder> _encoders = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<MappingConfig, (CopyRowEncoder Encoder, int[] Keys)> _encoders = new(ReferenceEqualityComparer.Instance);
 
     public BatchConverter(IEnumerable<MappingConfig> mappings)
     {
@@ -34,10 +33,8 @@ public sealed class BatchConverter
                 _byTopic[topic] = converter;
             }
 
-            if (mapping.Mode == WriteMode.Insert)
-            {
-                _encoders[mapping] = new CopyRowEncoder(mapping, RowCopier.AllColumns(mapping));
-            }
+            // Mode upsert merges the last change per key, so its writes keep the key values.
+            _encoders[mapping] = (new CopyRowEncoder(mapping, RowCopier.AllColumns(mapping)), mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : []);
         }
     }
 
@@ -97,24 +94,24 @@ public sealed class BatchConverter
         var bytes = batch.UnconvertedBytes;
         batch.Unconverted.Clear();
         batch.UnconvertedBytes = 0;
-        batch.Chunks.Add(Task.Run(() => EncodeInsertRows(Array.ConvertAll(messages, Convert), bytes)));
+        batch.Chunks.Add(Task.Run(() => EncodeWrites(Array.ConvertAll(messages, Convert), bytes)));
     }
 
     /// <summary>
-    /// Mode-insert writes become binary COPY tuples in one buffer per chunk, beside a copy of their message's key and
-    /// value (<see cref="EncodedRow"/>): from here to the commit, a row is a few ranges of bytes, not objects.
+    /// Writes become binary COPY tuples in one buffer per chunk, beside a copy of their message's key and value
+    /// (<see cref="EncodedRow"/>): from here to the commit, a row is a few ranges of bytes, and for an upsert its key.
     /// </summary>
-    private ConvertedMessage[] EncodeInsertRows(ConvertedMessage[] chunk, int messageBytes)
+    private ConvertedMessage[] EncodeWrites(ConvertedMessage[] chunk, int messageBytes)
     {
         // The key and value, and a tuple that is rarely bigger than the JSON it came from.
         var buffer = new CopyBuffer((2 * messageBytes) + (16 * chunk.Length));
         var ranges = new (int Tuple, int Key, int Value, int End)[chunk.Length];
         for (var i = 0; i < chunk.Length; i++)
         {
-            if (chunk[i].Row is { Kind: ChangeKind.Write, Message: { } message } row && _encoders.TryGetValue(row.Mapping, out var encoder))
+            if (chunk[i].Row is { Kind: ChangeKind.Write, Message: { } message } row)
             {
                 var tuple = buffer.Length;
-                encoder.Encode(row.Values, buffer);
+                _encoders[row.Mapping].Encoder.Encode(row.Values, buffer);
                 var key = buffer.Length;
                 buffer.Write(message.Message.Key);
                 var value = buffer.Length;
@@ -139,11 +136,31 @@ public sealed class BatchConverter
                     message.Message.Key is null ? (ReadOnlyMemory<byte>?)null : bytes[key..value],
                     message.Message.Value is null ? (ReadOnlyMemory<byte>?)null : bytes[value..end],
                     message.Message.Headers is { Count: > 0 } headers ? headers : null);
-                chunk[i] = chunk[i] with { Row = row with { Values = [], Message = null, Encoded = new EncodedRow(bytes[tuple..key], copied) } };
+                chunk[i] = chunk[i] with { Row = row with { Values = KeyValues(row), Message = null, Encoded = new EncodedRow(bytes[tuple..key], copied) } };
             }
         }
 
         return chunk;
+    }
+
+    /// <summary>The row's array with only the key columns left (none for mode insert); the tuple has the rest.</summary>
+    private object?[] KeyValues(RowChange row)
+    {
+        var keys = _encoders[row.Mapping].Keys;
+        if (keys.Length == 0)
+        {
+            return [];
+        }
+
+        for (var c = 0; c < row.Values.Length; c++)
+        {
+            if (Array.IndexOf(keys, c) < 0)
+            {
+                row.Values[c] = null;
+            }
+        }
+
+        return row.Values;
     }
 
     private ConvertedMessage Convert(ConsumedMessage consumed)

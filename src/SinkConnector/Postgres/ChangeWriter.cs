@@ -50,7 +50,7 @@ public static class ChangeWriter
     private static Task<int> WriteAllAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, CancellationToken cancellationToken) =>
         mapping.Mode == WriteMode.Upsert
             ? UpsertWriter.WriteAsync(connection, mapping, changes, cancellationToken)
-            : RowCopier.CopyAsync(connection, mapping, changes, cancellationToken);
+            : RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, changes, cancellationToken);
 
     private static async Task<int> IsolateAsync(
         NpgsqlConnection connection, MappingConfig mapping, IReadOnlyList<RowChange> changes, List<RejectedChange> rejected, CancellationToken cancellationToken)

@@ -8,14 +8,15 @@ namespace SinkConnector.Postgres;
 public static class RowCopier
 {
     /// <summary>
-    /// Copies a mode-insert mapping's rows into its table; returns how many. Rows the conversion already encoded
-    /// (<see cref="RowChange.Encoded"/>) are streamed as they are; the others are encoded here.
+    /// Copies the rows of <paramref name="changes"/> (all columns) into <paramref name="quotedTable"/>; returns how many.
+    /// Rows the conversion already encoded (<see cref="RowChange.Encoded"/>) are streamed as they are; the others are encoded here.
     /// </summary>
-    public static async Task<int> CopyAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, CancellationToken cancellationToken)
+    public static async Task<int> CopyAsync(
+        NpgsqlConnection connection, string quotedTable, MappingConfig mapping, IEnumerable<RowChange> changes, CancellationToken cancellationToken)
     {
         var all = AllColumns(mapping);
         var encoder = new CopyRowEncoder(mapping, all);
-        await using var copy = await CopyStream.BeginAsync(connection, Sql.Quote(mapping.Table), mapping, all, cancellationToken);
+        await using var copy = await CopyStream.BeginAsync(connection, quotedTable, mapping, all, cancellationToken);
         foreach (var change in changes)
         {
             if (change.Encoded is { } encoded)

@@ -20,7 +20,7 @@ public static class UpsertWriter
     {
         var keys = mapping.KeyIndexes();
         var final = FinalChanges(keys, changes);
-        var writes = final.Where(c => c.Kind == ChangeKind.Write).Select(c => c.Values).ToList();
+        var writes = final.Where(c => c.Kind == ChangeKind.Write).ToList();
         var deletes = final.Where(c => c.Kind == ChangeKind.Delete).Select(c => c.Values).ToList();
         var stage = Interlocked.Increment(ref s_stage);
         // Each key is in at most one list, so the order of the two statements does not matter.
@@ -34,10 +34,9 @@ public static class UpsertWriter
 
         if (writes.Count > 0)
         {
-            var all = Enumerable.Range(0, mapping.Columns.Count).ToArray();
             var staging = Sql.Quote($"sink_upsert_{stage}");
-            await Sql.ExecuteAsync(connection, CreateStagingSql(mapping, all, staging), cancellationToken);
-            await RowCopier.CopyAsync(connection, staging, mapping, all, writes, cancellationToken);
+            await Sql.ExecuteAsync(connection, CreateStagingSql(mapping, RowCopier.AllColumns(mapping), staging), cancellationToken);
+            await RowCopier.CopyAsync(connection, staging, mapping, writes, cancellationToken);
             await Sql.ExecuteAsync(connection, MergeSql(mapping, staging), cancellationToken);
         }
 

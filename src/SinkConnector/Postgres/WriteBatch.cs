@@ -93,11 +93,14 @@ public sealed class PartitionSlice(TopicPartition partition, long epoch, long? e
 /// <summary>
 /// One message's effect on a mapping's table: values of every column for a write, of the key columns for a delete.
 /// The message is kept so that a change Postgres rejects can still become a dead letter with its raw bytes; a
-/// mode-insert write the conversion already encoded keeps its tuple and a copy of the message instead (<see cref="Encoded"/>).
+/// write the conversion already encoded keeps its tuple and a copy of the message instead (<see cref="Encoded"/>).
 /// </summary>
 public readonly record struct RowChange(MappingConfig Mapping, ChangeKind Kind, object?[] Values, ConsumeResult<byte[]?, byte[]?>? Message)
 {
-    /// <summary>Set by <see cref="BatchConverter"/>; then <see cref="Values"/> is empty and <see cref="Message"/> null.</summary>
+    /// <summary>
+    /// Set by <see cref="BatchConverter"/>; then <see cref="Message"/> is null and <see cref="Values"/> holds only the key
+    /// columns that mode upsert merges by (the others are null), or nothing at all for mode insert.
+    /// </summary>
     public EncodedRow? Encoded { get; init; }
 
     /// <summary>The message this change came from, for its dead letter.</summary>

@@ -86,19 +86,20 @@ public class BatchConverterTests
     }
 
     [Fact]
-    public async Task Upsert_changes_keep_their_values_for_the_merge_by_key()
+    public async Task Upsert_writes_are_encoded_too_but_keep_their_key_values_for_the_merge_by_key()
     {
-        var converter = new BatchConverter([s_mapping with { Mode = WriteMode.Upsert, Key = ["id"] }]);
+        var mapping = MappingOf(Column("id", "value.id", "bigint"), Column("name", "value.name", "text")) with { Mode = WriteMode.Upsert, Key = ["id"] };
+        var converter = new BatchConverter([mapping]);
         var batch = new WriteBatch();
         var slice = batch.Slice(new TopicPartition("orders", 0), epoch: 1, expectedOffset: null);
-        var message = Message("{\"id\": 7}");
-        converter.Add(batch, slice, message);
+        converter.Add(batch, slice, Message("{\"id\": 7, \"name\": \"x\"}"));
 
         await converter.CompleteAsync(batch);
 
         var row = Assert.Single(slice.Rows);
-        Assert.Equal([7L], row.Values);
-        Assert.Same(message, row.Source);
-        Assert.Null(row.Encoded);
+        Assert.Equal([7L, null], row.Values);
+        Assert.Null(row.Message);
+        // Two fields: bigint 7, text "x".
+        Assert.Equal<byte>([0, 2, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, (byte)'x'], row.Encoded!.Value.Tuple.ToArray());
     }
 }
