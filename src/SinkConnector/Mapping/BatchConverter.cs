@@ -16,7 +16,7 @@ public sealed class BatchConverter
     /// <summary>Messages per conversion task: big enough to amortise scheduling, small enough to keep both cores busy.</summary>
     private const int ChunkSize = 512;
 
-    /// <summary>Key and value bytes per task: its buffer (twice this, see <see cref="EncodeWrites"/>) stays below the large object heap's 85,000 bytes.</summary>
+    /// <summary>Key and value bytes per task: its buffer (twice this, see <see cref="EncodedChunk"/>) stays below the large object heap's 85,000 bytes.</summary>
     private const int ChunkBytes = 32 * 1024;
 
     private readonly Dictionary<string, MessageConverter> _byTopic = [];
@@ -98,45 +98,19 @@ public sealed class BatchConverter
     }
 
     /// <summary>
-    /// Writes become binary COPY tuples in one buffer per chunk, beside a copy of their message's key and value
-    /// (<see cref="EncodedRow"/>): from here to the commit, a row is a few ranges of bytes, and for an upsert its key.
+    /// Writes become binary COPY tuples (<see cref="EncodedChunk"/>): from here to the commit, a row is a few ranges of
+    /// bytes, and for an upsert its key values.
     /// </summary>
     private ConvertedMessage[] EncodeWrites(ConvertedMessage[] chunk, int messageBytes)
     {
-        // The key and value, and a tuple that is rarely bigger than the JSON it came from.
-        var buffer = new CopyBuffer((2 * messageBytes) + (16 * chunk.Length));
-        var ranges = new (int Tuple, int Key, int Value, int End)[chunk.Length];
+        var encoded = new EncodedChunk(chunk.Length, messageBytes);
         for (var i = 0; i < chunk.Length; i++)
         {
             if (chunk[i].Row is { Kind: ChangeKind.Write, Message: { } message } row)
             {
-                var tuple = buffer.Length;
-                _encoders[row.Mapping].Encoder.Encode(row.Values, buffer);
-                var key = buffer.Length;
-                buffer.Write(message.Message.Key);
-                var value = buffer.Length;
-                buffer.Write(message.Message.Value);
-                ranges[i] = (tuple, key, value, buffer.Length);
-            }
-        }
-
-        var bytes = buffer.WrittenMemory;
-        for (var i = 0; i < chunk.Length; i++)
-        {
-            if (ranges[i].End > 0)
-            {
-                var (tuple, key, value, end) = ranges[i];
-                var row = chunk[i].Row!.Value;
-                var message = row.Message!;
-                var copied = new CopiedMessage(
-                    chunk[i].Slice.Partition,
-                    message.Offset.Value,
-                    message.Message.Timestamp,
-                    // Typed: a bare null would convert to an empty ReadOnlyMemory (through its conversion from byte[]).
-                    message.Message.Key is null ? (ReadOnlyMemory<byte>?)null : bytes[key..value],
-                    message.Message.Value is null ? (ReadOnlyMemory<byte>?)null : bytes[value..end],
-                    message.Message.Headers is { Count: > 0 } headers ? headers : null);
-                chunk[i] = chunk[i] with { Row = row with { Values = KeyValues(row), Message = null, Encoded = new EncodedRow(bytes[tuple..key], copied) } };
+                var (encoder, keys) = _encoders[row.Mapping];
+                var tuple = encoded.Add(encoder, row.Values, chunk[i].Slice.Partition, message);
+                chunk[i] = chunk[i] with { Row = row with { Values = KeyValues(row.Values, keys), Message = null, Encoded = tuple } };
             }
         }
 
@@ -144,23 +118,22 @@ public sealed class BatchConverter
     }
 
     /// <summary>The row's array with only the key columns left (none for mode insert); the tuple has the rest.</summary>
-    private object?[] KeyValues(RowChange row)
+    private static object?[] KeyValues(object?[] values, int[] keys)
     {
-        var keys = _encoders[row.Mapping].Keys;
         if (keys.Length == 0)
         {
             return [];
         }
 
-        for (var c = 0; c < row.Values.Length; c++)
+        for (var c = 0; c < values.Length; c++)
         {
             if (Array.IndexOf(keys, c) < 0)
             {
-                row.Values[c] = null;
+                values[c] = null;
             }
         }
 
-        return row.Values;
+        return values;
     }
 
     private ConvertedMessage Convert(ConsumedMessage consumed)

@@ -21,7 +21,7 @@ public static class RowCopier
         {
             if (change.Encoded is { } encoded)
             {
-                copy.Buffer.Write(encoded.Tuple.Span);
+                copy.Buffer.Write(encoded.Tuple);
             }
             else
             {

@@ -104,22 +104,5 @@ public readonly record struct RowChange(MappingConfig Mapping, ChangeKind Kind, 
     public EncodedRow? Encoded { get; init; }
 
     /// <summary>The message this change came from, for its dead letter.</summary>
-    public ConsumeResult<byte[]?, byte[]?> Source => Message ?? Encoded!.Value.Source.ToConsumeResult();
-}
-
-/// <summary>
-/// A write as a binary COPY tuple, and the message it came from as bytes in the same buffer: a batch waiting for its
-/// commit holds a few byte arrays instead of a dozen small objects per row that every garbage collection would trace
-/// (the benchmark's profile: GC pauses were a fifth of the sink's time).
-/// </summary>
-public readonly record struct EncodedRow(ReadOnlyMemory<byte> Tuple, CopiedMessage Source);
-
-/// <summary>A consumed message without the client's objects: coordinates, and key and value as slices of a buffer.</summary>
-public readonly record struct CopiedMessage(TopicPartition Partition, long Offset, Timestamp Timestamp, ReadOnlyMemory<byte>? Key, ReadOnlyMemory<byte>? Value, Headers? Headers)
-{
-    public ConsumeResult<byte[]?, byte[]?> ToConsumeResult() => new()
-    {
-        TopicPartitionOffset = new TopicPartitionOffset(Partition, Offset),
-        Message = new Message<byte[]?, byte[]?> { Key = Key?.ToArray(), Value = Value?.ToArray(), Timestamp = Timestamp, Headers = Headers },
-    };
+    public ConsumeResult<byte[]?, byte[]?> Source => Message ?? Encoded!.Value.Message();
 }
