@@ -19,22 +19,19 @@ public sealed class BatchConverter
     /// <summary>Key and value bytes per task: its buffer (twice this, see <see cref="EncodedChunk"/>) stays below the large object heap's 85,000 bytes.</summary>
     private const int ChunkBytes = 32 * 1024;
 
-    private readonly Dictionary<string, MessageConverter> _byTopic = [];
-
-    private readonly Dictionary<MappingConfig, (CopyRowEncoder Encoder, int[] Keys)> _encoders = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, TopicConversion> _byTopic = [];
 
     public BatchConverter(IEnumerable<MappingConfig> mappings)
     {
         foreach (var mapping in mappings)
         {
-            var converter = new MessageConverter(mapping);
+            // Mode upsert merges the last change per key, so its encoded writes keep the key values.
+            var conversion = new TopicConversion(
+                new MessageConverter(mapping), new CopyRowEncoder(mapping, RowCopier.AllColumns(mapping)), mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : []);
             foreach (var topic in mapping.Topics)
             {
-                _byTopic[topic] = converter;
+                _byTopic[topic] = conversion;
             }
-
-            // Mode upsert merges the last change per key, so its writes keep the key values.
-            _encoders[mapping] = (new CopyRowEncoder(mapping, RowCopier.AllColumns(mapping)), mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : []);
         }
     }
 
@@ -94,27 +91,11 @@ public sealed class BatchConverter
         var bytes = batch.UnconvertedBytes;
         batch.Unconverted.Clear();
         batch.UnconvertedBytes = 0;
-        batch.Chunks.Add(Task.Run(() => EncodeWrites(Array.ConvertAll(messages, Convert), bytes)));
-    }
-
-    /// <summary>
-    /// Writes become binary COPY tuples (<see cref="EncodedChunk"/>): from here to the commit, a row is a few ranges of
-    /// bytes, and for an upsert its key values.
-    /// </summary>
-    private ConvertedMessage[] EncodeWrites(ConvertedMessage[] chunk, int messageBytes)
-    {
-        var encoded = new EncodedChunk(chunk.Length, messageBytes);
-        for (var i = 0; i < chunk.Length; i++)
+        batch.Chunks.Add(Task.Run(() =>
         {
-            if (chunk[i].Row is { Kind: ChangeKind.Write, Message: { } message } row)
-            {
-                var (encoder, keys) = _encoders[row.Mapping];
-                var tuple = encoded.Add(encoder, row.Values, chunk[i].Slice.Partition, message);
-                chunk[i] = chunk[i] with { Row = row with { Values = KeyValues(row.Values, keys), Message = null, Encoded = tuple } };
-            }
-        }
-
-        return chunk;
+            var encoded = new EncodedChunk(messages.Length, bytes);
+            return Array.ConvertAll(messages, m => Convert(m, encoded));
+        }));
     }
 
     /// <summary>The row's array with only the key columns left (none for mode insert); the tuple has the rest.</summary>
@@ -136,16 +117,26 @@ public sealed class BatchConverter
         return values;
     }
 
-    private ConvertedMessage Convert(ConsumedMessage consumed)
+    private ConvertedMessage Convert(ConsumedMessage consumed, EncodedChunk encoded)
     {
         var (slice, message) = consumed;
-        var converter = _byTopic[message.Topic];
+        var (converter, encoder, keys) = _byTopic[message.Topic];
         var mapping = converter.Mapping;
         var values = new object?[mapping.Columns.Count];
         var error = converter.TryConvertChange(message, values, out var change);
         if (error is null)
         {
-            return new ConvertedMessage(slice, change == ChangeKind.Skip ? null : new RowChange(mapping, change, values, message), null, null);
+            switch (change)
+            {
+                case ChangeKind.Skip:
+                    return new ConvertedMessage(slice, null, null, null);
+                case ChangeKind.Write:
+                    // A binary COPY tuple from here to the commit: a few ranges of bytes, and for an upsert its key values.
+                    var tuple = encoded.Add(encoder, values, slice.Partition, message);
+                    return new ConvertedMessage(slice, new RowChange(mapping, change, KeyValues(values, keys), null) { Encoded = tuple }, null, null);
+                default:
+                    return new ConvertedMessage(slice, new RowChange(mapping, change, values, message), null, null);
+            }
         }
 
         if (mapping.OnError == ErrorPolicy.Fail)
@@ -158,6 +149,9 @@ public sealed class BatchConverter
         return new ConvertedMessage(slice, null, DeadLetters.From(mapping, message, error.Kind.ToString(), error.Message), null);
     }
 }
+
+/// <summary>How a topic's messages become rows: its mapping's converter, tuple encoder and upsert key columns.</summary>
+internal sealed record TopicConversion(MessageConverter Converter, CopyRowEncoder Encoder, int[] Keys);
 
 /// <summary>A message the loop accepted into a batch, waiting for its conversion chunk.</summary>
 internal readonly record struct ConsumedMessage(PartitionSlice Slice, ConsumeResult<byte[]?, byte[]?> Message);
