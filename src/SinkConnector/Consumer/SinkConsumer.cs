@@ -319,10 +319,11 @@ public sealed class SinkConsumer : IDisposable
 
         // Converted on the thread pool (BatchConverter); skipped and dead-lettered messages advance the offset too (invariant 3).
         var slice = _batch.Slice(partition, owned.Epoch, owned.NextOffset);
-        _converter.Add(_batch, slice, result);
+        var bytes = RowSize.EstimateBytes(result);
+        _converter.Add(_batch, slice, result, bytes);
         owned.Advance(result.Offset.Value, DateTime.UtcNow);
         slice.NextOffset = result.Offset.Value + 1;
-        _batch.Count(slice, RowSize.EstimateBytes(result));
+        _batch.Count(slice, bytes);
     }
 
     /// <summary>Moves the fetch position to the next offset this process owes the database.</summary>

@@ -16,7 +16,7 @@ public sealed class BatchConverter
     /// <summary>Messages per conversion task: big enough to amortise scheduling, small enough to keep both cores busy.</summary>
     private const int ChunkSize = 512;
 
-    /// <summary>Key and value bytes per task: its buffer (twice this, see <see cref="EncodedChunk"/>) stays below the large object heap's 85,000 bytes.</summary>
+    /// <summary>Message bytes (<see cref="RowSize"/>) per task: its buffer (twice this, see <see cref="EncodedChunk"/>) stays below the large object heap's 85,000 bytes.</summary>
     private const int ChunkBytes = 32 * 1024;
 
     private readonly Dictionary<string, TopicConversion> _byTopic = [];
@@ -37,11 +37,14 @@ public sealed class BatchConverter
 
     public IEnumerable<string> Topics => _byTopic.Keys;
 
-    /// <summary>Adds an accepted message of <paramref name="slice"/> to the batch; called by the loop, in consumption order.</summary>
-    internal void Add(WriteBatch batch, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message)
+    /// <summary>
+    /// Adds an accepted message of <paramref name="slice"/> to the batch; called by the loop, in consumption order, with
+    /// the size it counts against the batch limits (<see cref="RowSize.EstimateBytes"/>).
+    /// </summary>
+    internal void Add(WriteBatch batch, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message, int bytes)
     {
         batch.Unconverted.Add(new ConsumedMessage(slice, message));
-        batch.UnconvertedBytes += (message.Message.Key?.Length ?? 0) + (message.Message.Value?.Length ?? 0);
+        batch.UnconvertedBytes += bytes;
         if (batch.Unconverted.Count >= ChunkSize || batch.UnconvertedBytes >= ChunkBytes)
         {
             StartChunk(batch);

@@ -24,7 +24,7 @@ public sealed class WriteBatch
     /// <summary>Accepted messages not yet in a conversion chunk, in consumption order (<see cref="BatchConverter"/>).</summary>
     internal List<ConsumedMessage> Unconverted { get; } = [];
 
-    /// <summary>Key and value bytes of <see cref="Unconverted"/>.</summary>
+    /// <summary>Message bytes of <see cref="Unconverted"/> (<see cref="RowSize"/>).</summary>
     internal int UnconvertedBytes { get; set; }
 
     /// <summary>Conversions started on the thread pool, in consumption order.</summary>

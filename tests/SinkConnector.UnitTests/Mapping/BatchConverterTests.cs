@@ -11,6 +11,10 @@ public class BatchConverterTests
 {
     private static readonly MappingConfig s_mapping = MappingOf(Column("id", "value.id", "bigint"));
 
+    /// <summary>As the consumer loop adds a message: with its size for the batch limits.</summary>
+    private static void Add(BatchConverter converter, WriteBatch batch, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message) =>
+        converter.Add(batch, slice, message, RowSize.EstimateBytes(message));
+
     /// <summary>Partition 0 and 1 interleaved, offsets counting up; every seventh message of partition 0 is not JSON.</summary>
     private static WriteBatch Fill(BatchConverter converter, int messages)
     {
@@ -21,7 +25,7 @@ public class BatchConverterTests
             {
                 var slice = batch.Slice(new TopicPartition("orders", partition), epoch: 1, expectedOffset: null);
                 var value = partition == 0 && offset % 7 == 3 ? "not json" : $"{{\"id\": {offset}}}";
-                converter.Add(batch, slice, Message(value, partition: partition, offset: offset));
+                Add(converter, batch, slice, Message(value, partition: partition, offset: offset));
             }
         }
 
@@ -65,8 +69,8 @@ public class BatchConverterTests
         var batch = new WriteBatch();
         var slice = batch.Slice(new TopicPartition("orders", 3), epoch: 1, expectedOffset: null);
         var timestamp = new Timestamp(1_700_000_000_123, TimestampType.CreateTime);
-        converter.Add(batch, slice, Message("{\"id\": 258}", key: "k-258", headers: [new Header("trace", [1, 2])], partition: 3, offset: 41, timestamp: timestamp));
-        converter.Add(batch, slice, Message("{\"id\": 259}", partition: 3, offset: 42));
+        Add(converter, batch, slice, Message("{\"id\": 258}", key: "k-258", headers: [new Header("trace", [1, 2])], partition: 3, offset: 41, timestamp: timestamp));
+        Add(converter, batch, slice, Message("{\"id\": 259}", partition: 3, offset: 42));
 
         await converter.CompleteAsync(batch);
 
@@ -92,7 +96,7 @@ public class BatchConverterTests
         var converter = new BatchConverter([mapping]);
         var batch = new WriteBatch();
         var slice = batch.Slice(new TopicPartition("orders", 0), epoch: 1, expectedOffset: null);
-        converter.Add(batch, slice, Message("{\"id\": 7, \"name\": \"x\"}"));
+        Add(converter, batch, slice, Message("{\"id\": 7, \"name\": \"x\"}"));
 
         await converter.CompleteAsync(batch);
 
