@@ -125,9 +125,11 @@ public sealed class SinkConsumer : IDisposable
         while (!stopping.IsCancellationRequested)
         {
             var result = Poll();
+            // One clock read per iteration for everything below: the loop runs once per message.
+            var now = DateTime.UtcNow;
             if (result is not null)
             {
-                Accept(result);
+                Accept(result, now);
             }
 
             if (_inFlight?.Task.IsCompleted == true)
@@ -142,7 +144,7 @@ public sealed class SinkConsumer : IDisposable
                 SetBackpressure(false);
             }
 
-            if (BatchIsDue())
+            if (BatchIsDue(now))
             {
                 if (_inFlight is { } running && !await CompletesWithinAsync(running.Task, s_backpressureWait, stopping))
                 {
@@ -157,10 +159,10 @@ public sealed class SinkConsumer : IDisposable
             }
             else if (_inFlight is null)
             {
-                await MaintainClaimsAsync(stopping);
+                await MaintainClaimsAsync(now, stopping);
             }
 
-            ReportProgress();
+            ReportProgress(now);
         }
     }
 
@@ -297,7 +299,7 @@ public sealed class SinkConsumer : IDisposable
 
     // ---- Step 2 and 3: batch ------------------------------------------------------------------------
 
-    private void Accept(ConsumeResult<byte[]?, byte[]?> result)
+    private void Accept(ConsumeResult<byte[]?, byte[]?> result, DateTime now)
     {
         var partition = result.TopicPartition;
         if (!_owned.TryGetValue(partition, out var owned))
@@ -321,7 +323,7 @@ public sealed class SinkConsumer : IDisposable
         var slice = _batch.Slice(partition, owned.Epoch, owned.NextOffset);
         var bytes = RowSize.EstimateBytes(result);
         _converter.Add(_batch, slice, result, bytes);
-        owned.Advance(result.Offset.Value, DateTime.UtcNow);
+        owned.Advance(result.Offset.Value, now);
         slice.NextOffset = result.Offset.Value + 1;
         _batch.Count(slice, bytes);
     }
@@ -345,11 +347,11 @@ public sealed class SinkConsumer : IDisposable
     private Offset StartOffset(OwnedPartition owned) =>
         owned.NextOffset is { } next ? new Offset(next) : ConsumerSettings.InitialOffset(_config.Connector);
 
-    private bool BatchIsDue()
+    private bool BatchIsDue(DateTime now)
     {
         var limits = _config.Connector.Batch;
         return !_batch.IsEmpty && (_batch.Messages >= limits.MaxRows || _batch.Bytes >= limits.MaxBytes
-            || DateTime.UtcNow - _batch.StartedAt >= limits.MaxLatency);
+            || now - _batch.StartedAt >= limits.MaxLatency);
     }
 
     private void StartWrite()
@@ -468,22 +470,22 @@ public sealed class SinkConsumer : IDisposable
     }
 
     /// <summary>The idle-time duties: claims that failed before are retried; current claims are checked.</summary>
-    private async Task MaintainClaimsAsync(CancellationToken stopping)
+    private async Task MaintainClaimsAsync(DateTime now, CancellationToken stopping)
     {
         // Runs between messages whenever no write is in flight: no allocation unless there is something to do.
-        foreach (var (partition, since) in _foreign.Count == 0 ? [] : _foreign.Where(f => DateTime.UtcNow - f.Value > _foreignClaimTimeout).ToList())
+        foreach (var (partition, since) in _foreign.Count == 0 ? [] : _foreign.Where(f => now - f.Value > _foreignClaimTimeout).ToList())
         {
             // Still assigned to us a session timeout later (a revoke or loss would have released it): claim it.
             _foreign.Remove(partition);
             _unclaimed[partition] = true;
-            Log.StaleForeignClaim(_logger, partition, (long)(DateTime.UtcNow - since).TotalSeconds);
+            Log.StaleForeignClaim(_logger, partition, (long)(now - since).TotalSeconds);
         }
 
-        if (_unclaimed.Count > 0 && DateTime.UtcNow >= _nextClaimRetry)
+        if (_unclaimed.Count > 0 && now >= _nextClaimRetry)
         {
             await RetryClaimsAsync(stopping);
         }
-        else if (DateTime.UtcNow - _lastClaimCheck > s_claimCheckInterval)
+        else if (now - _lastClaimCheck > s_claimCheckInterval)
         {
             await CheckClaimsAsync(stopping);
         }
@@ -639,9 +641,8 @@ public sealed class SinkConsumer : IDisposable
     /// Refreshes the lag gauges from librdkafka's cached high watermarks (no broker round trip), seeks partitions
     /// whose fetching is stuck, and logs a progress line while there is work: rows/s, lag and the time to catch up at that rate.
     /// </summary>
-    private void ReportProgress()
+    private void ReportProgress(DateTime now)
     {
-        var now = DateTime.UtcNow;
         if (now - _lastWatermarks >= s_watermarkInterval)
         {
             _lastWatermarks = now;
