@@ -26,8 +26,7 @@ public sealed class BatchConverter
         foreach (var mapping in mappings)
         {
             // Mode upsert merges the last change per key, so its encoded writes keep the key values.
-            var conversion = new TopicConversion(
-                new MessageConverter(mapping), new CopyRowEncoder(mapping, RowCopier.AllColumns(mapping)), mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : []);
+            var conversion = new TopicConversion(new MessageConverter(mapping), mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : []);
             foreach (var topic in mapping.Topics)
             {
                 _byTopic[topic] = conversion;
@@ -101,45 +100,36 @@ public sealed class BatchConverter
         }));
     }
 
-    /// <summary>The row's array with only the key columns left (none for mode insert); the tuple has the rest.</summary>
-    private static object?[] KeyValues(object?[] values, int[] keys)
-    {
-        if (keys.Length == 0)
-        {
-            return [];
-        }
-
-        for (var c = 0; c < values.Length; c++)
-        {
-            if (Array.IndexOf(keys, c) < 0)
-            {
-                values[c] = null;
-            }
-        }
-
-        return values;
-    }
-
     private ConvertedMessage Convert(ConsumedMessage consumed, EncodedChunk encoded)
     {
         var (slice, message) = consumed;
-        var (converter, encoder, keys) = _byTopic[message.Topic];
+        var (converter, keys) = _byTopic[message.Topic];
         var mapping = converter.Mapping;
-        var values = new object?[mapping.Columns.Count];
-        var error = converter.TryConvertChange(message, values, out var change);
-        if (error is null)
+        ConversionError? error;
+        switch (converter.Decide(message))
         {
-            switch (change)
-            {
-                case ChangeKind.Skip:
-                    return new ConvertedMessage(slice, null, null, null);
-                case ChangeKind.Write:
-                    // A binary COPY tuple from here to the commit: a few ranges of bytes, and for an upsert its key values.
-                    var tuple = encoded.Add(encoder, values, slice.Partition, message);
-                    return new ConvertedMessage(slice, new RowChange(mapping, change, KeyValues(values, keys), null) { Encoded = tuple }, null, null);
-                default:
-                    return new ConvertedMessage(slice, new RowChange(mapping, change, values, message), null, null);
-            }
+            case ChangeKind.Skip:
+                return new ConvertedMessage(slice, null, null, null);
+            case ChangeKind.Write:
+                // A binary COPY tuple from here to the commit, written by the converter; for an upsert also its key values.
+                var keyValues = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
+                var tuple = encoded.Tuples.Length;
+                error = converter.TryEncode(message, encoded.Tuples, keyValues, keys);
+                if (error is null)
+                {
+                    return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, keyValues, null) { Encoded = encoded.Add(tuple, slice.Partition, message) }, null, null);
+                }
+
+                break;
+            default:
+                var values = new object?[mapping.Columns.Count];
+                error = converter.TryConvertKey(message, values);
+                if (error is null)
+                {
+                    return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Delete, values, message), null, null);
+                }
+
+                break;
         }
 
         if (mapping.OnError == ErrorPolicy.Fail)
@@ -153,8 +143,8 @@ public sealed class BatchConverter
     }
 }
 
-/// <summary>How a topic's messages become rows: its mapping's converter, tuple encoder and upsert key columns.</summary>
-internal sealed record TopicConversion(MessageConverter Converter, CopyRowEncoder Encoder, int[] Keys);
+/// <summary>How a topic's messages become rows: its mapping's converter and upsert key columns.</summary>
+internal sealed record TopicConversion(MessageConverter Converter, int[] Keys);
 
 /// <summary>A message the loop accepted into a batch, waiting for its conversion chunk.</summary>
 internal readonly record struct ConsumedMessage(PartitionSlice Slice, ConsumeResult<byte[]?, byte[]?> Message);

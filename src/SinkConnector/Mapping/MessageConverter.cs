@@ -4,6 +4,7 @@ using System.Text.Unicode;
 using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping.Conversion;
+using SinkConnector.Postgres;
 
 namespace SinkConnector.Mapping;
 
@@ -87,14 +88,7 @@ public sealed class MessageConverter
     /// </summary>
     public ConversionError? TryConvertChange(ConsumeResult<byte[]?, byte[]?> message, object?[] values, out ChangeKind change)
     {
-        change = Classify(message) switch
-        {
-            MessageKind.Row => ChangeKind.Write,
-            MessageKind.Delete when Mapping.Mode == WriteMode.Upsert => ChangeKind.Delete,
-            // Debezium follows every delete event with a tombstone for log compaction; the 'd' event already deleted.
-            MessageKind.Tombstone when Mapping.DeleteOnTombstone && _format != MessageFormat.Debezium => ChangeKind.Delete,
-            _ => ChangeKind.Skip,
-        };
+        change = Decide(message);
         return change switch
         {
             ChangeKind.Write => TryConvert(message, values),
@@ -103,19 +97,55 @@ public sealed class MessageConverter
         };
     }
 
+    /// <summary>What <paramref name="message"/> does to the table (see <see cref="TryConvertChange"/>).</summary>
+    public ChangeKind Decide(ConsumeResult<byte[]?, byte[]?> message) => Classify(message) switch
+    {
+        MessageKind.Row => ChangeKind.Write,
+        MessageKind.Delete when Mapping.Mode == WriteMode.Upsert => ChangeKind.Delete,
+        // Debezium follows every delete event with a tombstone for log compaction; the 'd' event already deleted.
+        MessageKind.Tombstone when Mapping.DeleteOnTombstone && _format != MessageFormat.Debezium => ChangeKind.Delete,
+        _ => ChangeKind.Skip,
+    };
+
     /// <summary>
     /// Fills <paramref name="values"/>[i] for <c>Mapping.Columns[i]</c>. Returns null on success, or why the message
     /// cannot become a row (then <paramref name="values"/> is partly written and must not be used). Bad input never throws.
     /// </summary>
     public ConversionError? TryConvert(ConsumeResult<byte[]?, byte[]?> message, object?[] values)
     {
-        ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(values);
         if (values.Length < _plans.Length)
         {
             throw new ArgumentException($"needs room for {_plans.Length} values, got {values.Length}", nameof(values));
         }
 
+        return ConvertColumns(message, new ValueSink(values));
+    }
+
+    /// <summary>
+    /// <see cref="TryConvert"/> for the write path: the row is appended to <paramref name="tuple"/> as a binary COPY
+    /// tuple of every column, and only the columns in <paramref name="keys"/> are also kept as values (an upsert merges
+    /// by key). On failure the tuple is left as it was.
+    /// </summary>
+    public ConversionError? TryEncode(ConsumeResult<byte[]?, byte[]?> message, CopyBuffer tuple, object?[] keyValues, int[] keys)
+    {
+        ArgumentNullException.ThrowIfNull(tuple);
+        var start = tuple.Length;
+        CopyRowEncoder.WriteFieldCount(tuple, _plans.Length);
+        var error = ConvertColumns(message, new TupleSink(tuple, keyValues, keys));
+        if (error is not null)
+        {
+            tuple.Truncate(start);
+        }
+
+        return error;
+    }
+
+    /// <summary>The column loop of both: where each value is read from, defaults and required columns.</summary>
+    private ConversionError? ConvertColumns<TSink>(ConsumeResult<byte[]?, byte[]?> message, TSink sink)
+        where TSink : IColumnSink
+    {
+        ArgumentNullException.ThrowIfNull(message);
         var json = message.Message.Value is { } bytes ? Envelope.SkipBom(bytes).Span : default;
         Span<int> starts = _valueFields is null ? default : _plans.Length <= 64 ? stackalloc int[_plans.Length] : new int[_plans.Length];
         var located = _valueFields is not null && !json.IsEmpty && _valueFields.TryLocate(json, starts);
@@ -125,12 +155,29 @@ public sealed class MessageConverter
             for (var i = 0; i < _plans.Length; i++)
             {
                 var plan = _plans[i];
-                var read = located && plan.Access == ColumnAccess.ValuePath
-                    ? TryReadToken(plan, json, starts[i], out var value, out var failure)
-                    : TryRead(plan, message, ref parsed, out value, out failure);
-                if (!read)
+                object? value = null;
+                Failure failure;
+                if (located && plan.Access == ColumnAccess.ValuePath)
                 {
-                    return new ConversionError(failure.Kind, plan.Column.Name, $"{plan.Column.From}: {failure.Message}");
+                    // A located field converts from its token in place; absent (-1) and JSON null are no value.
+                    if (starts[i] >= 0)
+                    {
+                        var reader = new Utf8JsonReader(json[starts[i]..]);
+                        reader.Read();
+                        if (reader.TokenType != JsonTokenType.Null)
+                        {
+                            if (!sink.TryToken(i, plan.Converter, ref reader, out failure))
+                            {
+                                return Error(plan, failure);
+                            }
+
+                            continue;
+                        }
+                    }
+                }
+                else if (!TryRead(plan, message, ref parsed, out value, out failure))
+                {
+                    return Error(plan, failure);
                 }
 
                 if (value is null)
@@ -148,7 +195,7 @@ public sealed class MessageConverter
                     }
                 }
 
-                values[i] = value;
+                sink.Add(i, plan.Converter, value);
             }
 
             return null;
@@ -159,11 +206,14 @@ public sealed class MessageConverter
         }
     }
 
+    private static ConversionError Error(ColumnPlan plan, Failure failure) =>
+        new(failure.Kind, plan.Column.Name, $"{plan.Column.From}: {failure.Message}");
+
     /// <summary>
     /// The key columns of a delete: from the row image when there is one (Debezium's <c>before</c>), else from the
     /// message key at the same path (<c>value.id</c> reads <c>key.id</c>), or the whole key for a one-column key.
     /// </summary>
-    private ConversionError? TryConvertKey(ConsumeResult<byte[]?, byte[]?> message, object?[] values)
+    public ConversionError? TryConvertKey(ConsumeResult<byte[]?, byte[]?> message, object?[] values)
     {
         Array.Clear(values, 0, _plans.Length);
         var parsed = new ParsedMessage(_format);
@@ -174,7 +224,7 @@ public sealed class MessageConverter
                 var plan = _plans[i];
                 if (!TryRead(plan, message, ref parsed, out var value, out var failure))
                 {
-                    return new ConversionError(failure.Kind, plan.Column.Name, $"{plan.Column.From}: {failure.Message}");
+                    return Error(plan, failure);
                 }
 
                 if (value is null && _keyFallbacks[i] is { } byPath)
@@ -210,21 +260,6 @@ public sealed class MessageConverter
         {
             parsed.Dispose();
         }
-    }
-
-    /// <summary>A value field located by <see cref="JsonFieldIndex"/>: absent (-1) and JSON null are no value.</summary>
-    private static bool TryReadToken(ColumnPlan plan, ReadOnlySpan<byte> json, int start, out object? value, out Failure failure)
-    {
-        value = null;
-        failure = default;
-        if (start < 0)
-        {
-            return true;
-        }
-
-        var reader = new Utf8JsonReader(json[start..]);
-        reader.Read();
-        return reader.TokenType == JsonTokenType.Null || plan.Converter.TryFromToken(ref reader, out value, out failure);
     }
 
     private static bool TryRead(ColumnPlan plan, ConsumeResult<byte[]?, byte[]?> message, ref ParsedMessage parsed, out object? value, out Failure failure)
@@ -407,6 +442,49 @@ public sealed class MessageConverter
         }
 
         return 0;
+    }
+
+    /// <summary>Where <see cref="ConvertColumns"/> puts each column's value (a struct, so the loop is compiled for each).</summary>
+    private interface IColumnSink
+    {
+        /// <summary>Converts the token <paramref name="reader"/> is on (not JSON null) for column <paramref name="column"/>.</summary>
+        bool TryToken(int column, ValueConverter converter, ref Utf8JsonReader reader, out Failure failure);
+
+        /// <summary>A value read some other way, a default, or null for SQL NULL.</summary>
+        void Add(int column, ValueConverter converter, object? value);
+    }
+
+    private readonly struct ValueSink(object?[] values) : IColumnSink
+    {
+        public bool TryToken(int column, ValueConverter converter, ref Utf8JsonReader reader, out Failure failure) =>
+            converter.TryFromToken(ref reader, out values[column], out failure);
+
+        public void Add(int column, ValueConverter converter, object? value) => values[column] = value;
+    }
+
+    private readonly struct TupleSink(CopyBuffer tuple, object?[] keyValues, int[] keys) : IColumnSink
+    {
+        public bool TryToken(int column, ValueConverter converter, ref Utf8JsonReader reader, out Failure failure)
+        {
+            // A copy of the reader reads the same token again (it is a struct over the same bytes).
+            var again = reader;
+            if (Array.IndexOf(keys, column) >= 0 && !converter.TryFromToken(ref again, out keyValues[column], out failure))
+            {
+                return false;
+            }
+
+            return converter.TryEncodeToken(ref reader, tuple, out failure);
+        }
+
+        public void Add(int column, ValueConverter converter, object? value)
+        {
+            if (Array.IndexOf(keys, column) >= 0)
+            {
+                keyValues[column] = value;
+            }
+
+            CopyRowEncoder.WriteField(tuple, value, converter.Type);
+        }
     }
 
     /// <summary>The key and value documents of one message, each parsed at most once and only if a column needs it.</summary>

@@ -42,4 +42,11 @@ public sealed class CopyBuffer(int capacity = 4096)
     public Span<byte> Written(int start, int length) => _bytes.AsSpan(start, length);
 
     public void Clear() => Length = 0;
+
+    /// <summary>Forgets what was written after <paramref name="length"/> (a row that failed half-way).</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
+        Length = length;
+    }
 }

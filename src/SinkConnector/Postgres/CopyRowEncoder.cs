@@ -40,14 +40,18 @@ public sealed class CopyRowEncoder
     {
         ArgumentNullException.ThrowIfNull(values);
         ArgumentNullException.ThrowIfNull(output);
-        WriteInt16(output, (short)_columns.Length);
+        WriteFieldCount(output, _columns.Length);
         foreach (var c in _columns)
         {
             WriteField(output, values[c], _types[c]);
         }
     }
 
-    private static void WriteField(CopyBuffer output, object? value, ColumnType type)
+    /// <summary>A tuple starts with its number of fields.</summary>
+    public static void WriteFieldCount(CopyBuffer output, int fields) => WriteInt16(output, (short)fields);
+
+    /// <summary>One field: a converted value of a <paramref name="type"/> column, or SQL NULL for null.</summary>
+    public static void WriteField(CopyBuffer output, object? value, ColumnType type)
     {
         if (value is null)
         {
@@ -55,12 +59,73 @@ public sealed class CopyRowEncoder
             return;
         }
 
-        // Reserve the length, write the value, then fill the length in.
+        var start = BeginField(output);
+        WriteValue(output, value, type);
+        EndField(output, start);
+    }
+
+    /// <summary>
+    /// The same bytes as <see cref="WriteField(CopyBuffer, object?, ColumnType)"/> for a converter's typed result,
+    /// without boxing it: each <c>typeof(T)</c> test is decided when the method is compiled for that T.
+    /// </summary>
+    public static void WriteField<T>(CopyBuffer output, T value, ColumnType type)
+    {
+        if (!typeof(T).IsValueType)
+        {
+            WriteField(output, (object?)value, type);
+            return;
+        }
+
+        var start = BeginField(output);
+        if (typeof(T) == typeof(long))
+        {
+            WriteInt64(output, (long)(object)value!);
+        }
+        else if (typeof(T) == typeof(int))
+        {
+            WriteInt32(output, (int)(object)value!);
+        }
+        else if (typeof(T) == typeof(decimal))
+        {
+            WriteNumeric(output, (decimal)(object)value!);
+        }
+        else if (typeof(T) == typeof(Guid))
+        {
+            WriteUuid(output, (Guid)(object)value!);
+        }
+        else if (typeof(T) == typeof(DateTime))
+        {
+            WriteTimestamp(output, (DateTime)(object)value!);
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            WriteInt64(output, BitConverter.DoubleToInt64Bits((double)(object)value!));
+        }
+        else
+        {
+            WriteValue(output, value!, type); // the rarer value types, boxed
+        }
+
+        EndField(output, start);
+    }
+
+    /// <summary>A text field from UTF-8 that is known to be valid and free of NUL (an unescaped JSON string).</summary>
+    public static void WriteTextField(CopyBuffer output, ReadOnlySpan<byte> utf8)
+    {
+        WriteInt32(output, utf8.Length);
+        output.Write(utf8);
+    }
+
+    // Reserve the length, write the value, then fill the length in.
+    private static int BeginField(CopyBuffer output)
+    {
         var start = output.Length;
         output.Advance(4);
-        WriteValue(output, value, type);
-        BinaryPrimitives.WriteInt32BigEndian(output.Written(start, 4), output.Length - start - 4);
+        return start;
     }
+
+    private static void EndField(CopyBuffer output, int start) =>
+        BinaryPrimitives.WriteInt32BigEndian(output.Written(start, 4), output.Length - start - 4);
 
     private static void WriteValue(CopyBuffer output, object value, ColumnType type)
     {
@@ -96,12 +161,10 @@ public sealed class CopyRowEncoder
                 output.Write(flag ? (byte)1 : (byte)0);
                 break;
             case Guid uuid:
-                uuid.TryWriteBytes(output.GetSpan(16), bigEndian: true, out _);
-                output.Advance(16);
+                WriteUuid(output, uuid);
                 break;
             case DateTime time:
-                // Npgsql's default: DateTime.MinValue and MaxValue are -infinity and infinity.
-                WriteInt64(output, time == DateTime.MaxValue ? long.MaxValue : time == DateTime.MinValue ? long.MinValue : (time.Ticks - PostgresEpochTicks) / 10);
+                WriteTimestamp(output, time);
                 break;
             case DateOnly date:
                 WriteInt32(output, date == DateOnly.MaxValue ? int.MaxValue : date == DateOnly.MinValue ? int.MinValue : date.DayNumber - s_postgresEpochDay);
@@ -201,6 +264,16 @@ public sealed class CopyRowEncoder
             WriteInt16(output, digits[i]);
         }
     }
+
+    private static void WriteUuid(CopyBuffer output, Guid uuid)
+    {
+        uuid.TryWriteBytes(output.GetSpan(16), bigEndian: true, out _);
+        output.Advance(16);
+    }
+
+    /// <summary>Npgsql's default: DateTime.MinValue and MaxValue are -infinity and infinity.</summary>
+    private static void WriteTimestamp(CopyBuffer output, DateTime time) =>
+        WriteInt64(output, time == DateTime.MaxValue ? long.MaxValue : time == DateTime.MinValue ? long.MinValue : (time.Ticks - PostgresEpochTicks) / 10);
 
     private static void WriteUtf8(CopyBuffer output, string text)
     {

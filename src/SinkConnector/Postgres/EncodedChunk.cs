@@ -14,13 +14,13 @@ public sealed class EncodedChunk(int messages, int messageBytes)
     private readonly CopyBuffer _buffer = new((2 * messageBytes) + (16 * messages));
     private readonly List<Entry> _entries = new(messages);
 
-    /// <summary>Encodes <paramref name="values"/> as a tuple and keeps what a dead letter needs of <paramref name="message"/>.</summary>
-    public EncodedRow Add(CopyRowEncoder encoder, object?[] values, TopicPartition partition, ConsumeResult<byte[]?, byte[]?> message)
+    /// <summary>Where the next tuple is written (<see cref="Mapping.MessageConverter.TryEncode"/>), before <see cref="Add"/> keeps it.</summary>
+    public CopyBuffer Tuples => _buffer;
+
+    /// <summary>Keeps the tuple written to <see cref="Tuples"/> from <paramref name="tuple"/> on, and what a dead letter needs of <paramref name="message"/>.</summary>
+    public EncodedRow Add(int tuple, TopicPartition partition, ConsumeResult<byte[]?, byte[]?> message)
     {
-        ArgumentNullException.ThrowIfNull(encoder);
         ArgumentNullException.ThrowIfNull(message);
-        var tuple = _buffer.Length;
-        encoder.Encode(values, _buffer);
         var (key, value) = (message.Message.Key, message.Message.Value);
         var tupleLength = _buffer.Length - tuple;
         _buffer.Write(key);

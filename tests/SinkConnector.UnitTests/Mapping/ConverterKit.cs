@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping;
+using SinkConnector.Postgres;
 
 namespace SinkConnector.UnitTests.Mapping;
 
@@ -68,7 +69,8 @@ internal static class ConverterKit
 
     /// <summary>
     /// Converts as the sink does (the single-pass reader where the mapping allows it) and also through the
-    /// JsonDocument path: every conversion test thereby proves that both give the same values and the same error.
+    /// JsonDocument path, and encodes the row straight into a COPY tuple as the batch converter does: every conversion
+    /// test thereby proves that all three give the same values (bytes: those of encoding the values) and the same error.
     /// </summary>
     public static (object?[] Values, ConversionError? Error) Convert(MappingConfig mapping, ConsumeResult<byte[]?, byte[]?> message)
     {
@@ -80,6 +82,25 @@ internal static class ConverterKit
         if (error is null)
         {
             Assert.Equal(viaDocument, values);
+        }
+
+        // Every column as a "key" column: the tuple path must also give back each value as the values path does.
+        var all = RowCopier.AllColumns(mapping);
+        var tuple = new CopyBuffer();
+        tuple.Write([0xAB]); // something before the row, which a failed row must leave alone
+        var keyValues = new object?[mapping.Columns.Count];
+        Assert.Equal(error, new MessageConverter(mapping).TryEncode(message, tuple, keyValues, all));
+        if (error is null)
+        {
+            var expected = new CopyBuffer();
+            expected.Write([0xAB]);
+            new CopyRowEncoder(mapping, all).Encode(values, expected);
+            Assert.Equal(expected.WrittenMemory.ToArray(), tuple.WrittenMemory.ToArray());
+            Assert.Equal(values, keyValues);
+        }
+        else
+        {
+            Assert.Equal([0xAB], tuple.WrittenMemory.ToArray());
         }
 
         return (values, error);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SinkConnector.Postgres;
 
 namespace SinkConnector.Mapping.Conversion;
 
@@ -31,6 +32,23 @@ internal sealed class TextConverter : ScalarConverter<string>
     public override bool TryToken(ref Utf8JsonReader reader, out string value, out Failure failure) =>
         TryStringToken(ref reader, out value, out failure);
 
+    /// <summary>
+    /// An unescaped JSON string is already the UTF-8 Postgres stores: valid (the caller checked) and without NUL (JSON
+    /// strings cannot hold a raw control character), so its bytes go to the tuple without a string in between.
+    /// </summary>
+    public override bool TryEncodeToken(ref Utf8JsonReader reader, CopyBuffer output, out Failure failure)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && !reader.HasValueSequence
+            && (_maxLength is not { } max || reader.ValueSpan.Length <= max || CodePoints(reader.ValueSpan) <= max))
+        {
+            CopyRowEncoder.WriteTextField(output, reader.ValueSpan);
+            failure = default;
+            return true;
+        }
+
+        return base.TryEncodeToken(ref reader, output, out failure);
+    }
+
     public override bool TryText(string text, out string value, out Failure failure)
     {
         value = text;
@@ -61,6 +79,18 @@ internal sealed class TextConverter : ScalarConverter<string>
         }
 
         return TryFromText(utc.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture), out value, out failure);
+    }
+
+    /// <summary>Code points in UTF-8: every byte that does not continue a character starts one.</summary>
+    private static int CodePoints(ReadOnlySpan<byte> utf8)
+    {
+        var count = 0;
+        foreach (var b in utf8)
+        {
+            count += (b & 0xC0) == 0x80 ? 0 : 1;
+        }
+
+        return count;
     }
 
     /// <summary>varchar(n) counts characters as Postgres does (code points), so a surrogate pair counts once.</summary>

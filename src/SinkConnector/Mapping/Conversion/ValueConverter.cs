@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using SinkConnector.Postgres;
 
 namespace SinkConnector.Mapping.Conversion;
 
@@ -52,6 +53,22 @@ internal abstract class ValueConverter
     public virtual bool TryFromToken(ref Utf8JsonReader reader, out object? value, out Failure failure) =>
         TryFromJson(JsonElement.ParseValue(ref reader), out value, out failure);
 
+    /// <summary>
+    /// What <see cref="TryFromToken"/> gives, written as the field of a binary COPY tuple (<see cref="CopyRowEncoder"/>):
+    /// the write path of the single-pass reader, whose input is already checked to be valid UTF-8. This default boxes;
+    /// <see cref="ScalarConverter{T}"/> writes its typed value, and text copies an unescaped string's bytes.
+    /// </summary>
+    public virtual bool TryEncodeToken(ref Utf8JsonReader reader, CopyBuffer output, out Failure failure)
+    {
+        if (!TryFromToken(ref reader, out var value, out failure))
+        {
+            return false;
+        }
+
+        CopyRowEncoder.WriteField(output, value, Type);
+        return true;
+    }
+
     /// <summary>Text that did not come from JSON: headers, plain-text keys, mapping defaults, the topic name.</summary>
     public abstract bool TryFromText(string text, out object? value, out Failure failure);
 
@@ -87,6 +104,17 @@ internal abstract class ScalarConverter<T> : ValueConverter
 
     public sealed override bool TryFromToken(ref Utf8JsonReader reader, out object? value, out Failure failure) =>
         Box(TryToken(ref reader, out var v, out failure), v, out value);
+
+    public override bool TryEncodeToken(ref Utf8JsonReader reader, CopyBuffer output, out Failure failure)
+    {
+        if (!TryToken(ref reader, out var value, out failure))
+        {
+            return false;
+        }
+
+        CopyRowEncoder.WriteField(output, value, Type);
+        return true;
+    }
 
     /// <summary>For converters whose JSON strings go through <see cref="TryText"/> (<see cref="TryJsonString"/>): the string token as text.</summary>
     protected bool TryStringToken(ref Utf8JsonReader reader, out T value, out Failure failure) =>
