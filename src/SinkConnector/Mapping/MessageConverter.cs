@@ -466,11 +466,14 @@ public sealed class MessageConverter
     {
         public bool TryToken(int column, ValueConverter converter, ref Utf8JsonReader reader, out Failure failure)
         {
-            // A copy of the reader reads the same token again (it is a struct over the same bytes).
-            var again = reader;
-            if (Array.IndexOf(keys, column) >= 0 && !converter.TryFromToken(ref again, out keyValues[column], out failure))
+            if (Array.IndexOf(keys, column) >= 0)
             {
-                return false;
+                // A copy of the reader reads the same token again (it is a struct over the same bytes).
+                var again = reader;
+                if (!converter.TryFromToken(ref again, out keyValues[column], out failure))
+                {
+                    return false;
+                }
             }
 
             return converter.TryEncodeToken(ref reader, tuple, out failure);
