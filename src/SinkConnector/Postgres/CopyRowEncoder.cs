@@ -7,9 +7,10 @@ namespace SinkConnector.Postgres;
 
 /// <summary>
 /// Encodes rows in the tuple format of <c>COPY ... FROM STDIN (FORMAT BINARY)</c>, for the CLR values the mapping's
-/// converters produce: where they are converted, on the thread pool while the batch fills (<see cref="EncodedChunk"/>),
-/// so that the commit only streams bytes. The bytes are what Npgsql's binary importer sends for the same values
-/// (CopyRowEncoderTests compares the two, value by value, in Postgres).
+/// converters produce. The converters write their fields through it as they convert, on the thread pool while the
+/// batch fills (<see cref="EncodedChunk"/>), so that the commit only streams bytes; rows from elsewhere (dead-letter
+/// replay, upsert deletes) are encoded whole by <see cref="Encode"/>. The bytes are what Npgsql's binary importer
+/// sends for the same values (CopyRowEncoderTests compares the two, value by value, in Postgres).
 /// </summary>
 public sealed class CopyRowEncoder
 {

@@ -3,7 +3,7 @@ using Confluent.Kafka;
 namespace SinkConnector.Postgres;
 
 /// <summary>
-/// The writes of one conversion chunk as binary COPY tuples (<see cref="CopyRowEncoder"/>), each beside a byte copy of
+/// The writes of one conversion chunk as binary COPY tuples (written by <see cref="Mapping.MessageConverter.TryEncode"/>), each beside a byte copy of
 /// its message's key and value, in one buffer. A batch waiting for its commit thereby holds a few arrays per chunk
 /// instead of a dozen small objects per row that every garbage collection would trace (the benchmark's profile: GC
 /// pauses were a fifth of the sink's time while batches held their <c>ConsumeResult</c>s and boxed values).
