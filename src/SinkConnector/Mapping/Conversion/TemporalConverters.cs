@@ -188,8 +188,7 @@ internal sealed class TimestampConverter : ScalarConverter<DateTime>
 
     public override bool TryToken(ref Utf8JsonReader reader, out DateTime value, out Failure failure)
     {
-        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && !reader.HasValueSequence
-            && TemporalRules.TryParseRfc3339(reader.ValueSpan, out var utc))
+        if (IsPlainString(ref reader, out var text) && TemporalRules.TryParseRfc3339(text, out var utc))
         {
             value = DateTime.SpecifyKind(utc, _kind);
             failure = default;
@@ -345,8 +344,7 @@ internal sealed class UuidConverter : ScalarConverter<Guid>
     /// <summary>The canonical 8-4-4-4-12 form straight from the UTF-8 token; any other form Guid.TryParse accepts goes through text.</summary>
     public override bool TryToken(ref Utf8JsonReader reader, out Guid value, out Failure failure)
     {
-        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped
-            && Utf8Parser.TryParse(reader.ValueSpan, out value, out var consumed, 'D') && consumed == reader.ValueSpan.Length)
+        if (IsPlainString(ref reader, out var text) && Utf8Parser.TryParse(text, out value, out var consumed, 'D') && consumed == text.Length)
         {
             failure = default;
             return true;

@@ -38,10 +38,9 @@ internal sealed class TextConverter : ScalarConverter<string>
     /// </summary>
     public override bool TryEncodeToken(ref Utf8JsonReader reader, CopyBuffer output, out Failure failure)
     {
-        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && !reader.HasValueSequence
-            && (_maxLength is not { } max || reader.ValueSpan.Length <= max || CodePoints(reader.ValueSpan) <= max))
+        if (IsPlainString(ref reader, out var utf8) && (_maxLength is not { } max || utf8.Length <= max || CodePoints(utf8) <= max))
         {
-            CopyRowEncoder.WriteTextField(output, reader.ValueSpan);
+            CopyRowEncoder.WriteTextField(output, utf8);
             failure = default;
             return true;
         }

@@ -72,6 +72,17 @@ internal abstract class ValueConverter
     /// <summary>Text that did not come from JSON: headers, plain-text keys, mapping defaults, the topic name.</summary>
     public abstract bool TryFromText(string text, out object? value, out Failure failure);
 
+    /// <summary>
+    /// Whether the token is a JSON string whose bytes are its value as they stand (no escapes to undo), so a converter
+    /// can read <paramref name="utf8"/> in place instead of making a string first.
+    /// </summary>
+    protected static bool IsPlainString(ref Utf8JsonReader reader, out ReadOnlySpan<byte> utf8)
+    {
+        var plain = reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && !reader.HasValueSequence;
+        utf8 = plain ? reader.ValueSpan : default;
+        return plain;
+    }
+
     /// <summary>Partition and offset. Only the numeric types override this; for the rest the text form is as good.</summary>
     public virtual bool TryFromInt64(long number, out object? value, out Failure failure) =>
         TryFromText(number.ToString(CultureInfo.InvariantCulture), out value, out failure);
