@@ -1,6 +1,7 @@
 using System.Globalization;
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Consumer;
 using SinkConnector.Mapping;
 using SinkConnector.Postgres;
 
@@ -361,6 +362,39 @@ public class CopyRowEncoderTests(TestServices services)
             await using var command = new NpgsqlCommand("SELECT count(*) FROM public.rejects", connection);
             return (long)(await command.ExecuteScalarAsync(Ct))!;
         }
+    }
+
+    [Fact]
+    public async Task A_backend_terminated_mid_copy_fails_the_copy_with_the_transient_error_not_one_from_cleaning_up()
+    {
+        await using var connection = await OpenAsync("copy_encoder_terminated");
+        var mapping = Mapping("terminated", [("row_id", "integer"), ("v", "text")]);
+        await CreateTableAsync(connection, mapping);
+        await using var killer = new NpgsqlConnection(connection.ConnectionString);
+        await killer.OpenAsync(Ct);
+
+        // Well past the first flush, the copying backend is terminated (as pg_terminate_backend or a restart would).
+        IEnumerable<object?[]> Rows()
+        {
+            for (var i = 0; i < 100_000; i++)
+            {
+                if (i == 20_000)
+                {
+                    using var terminate = new NpgsqlCommand($"SELECT pg_terminate_backend({connection.ProcessID})", killer);
+                    terminate.ExecuteNonQuery();
+                }
+
+                yield return [i, "a row of text to fill the copy buffer"];
+            }
+        }
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(Ct);
+            await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, RowCopier.AllColumns(mapping), Rows(), Ct);
+        });
+        // The batch writer retries what this says is transient; anything else would stop the sink.
+        Assert.True(SinkConsumer.IsTransient(error), error.ToString());
     }
 
     /// <summary>Npgsql's own binary importer, writing each value with the column's <see cref="ColumnType.NpgsqlDbType"/>.</summary>

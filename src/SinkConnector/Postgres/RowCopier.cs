@@ -95,8 +95,16 @@ public static class RowCopier
         {
             if (!_completed)
             {
-                // Disposing the stream would end the COPY with what was sent so far.
-                await stream.CancelAsync();
+                // Disposing the stream would end the COPY with what was sent so far. Only an exception gets here, and
+                // when it broke the connection the COPY is already over: cancelling then fails too, and that failure
+                // must not replace the first one (a terminated backend is transient and retried; this would not be).
+                try
+                {
+                    await stream.CancelAsync();
+                }
+                catch (Exception e) when (e is ObjectDisposedException or NpgsqlException)
+                {
+                }
             }
 
             await stream.DisposeAsync();
