@@ -65,10 +65,14 @@ byte bep[NC];           /* PartitionSlice.Epoch */
 byte bexp[NC];          /* PartitionSlice.ExpectedOffset */
 byte bend[NC];          /* PartitionSlice.NextOffset (last consumed + 1) */
 mtype = { NOFLIGHT, PENDING, DONE_OK, DONE_FENCED };
-mtype fst[NC];          /* the in-flight write task (_inFlight) */
+mtype fst[NC];          /* the oldest in-flight write task (_inFlight) */
 byte fep[NC];
 byte fexp[NC];
 byte fend[NC];
+mtype nst[NC];          /* the write started after it (_nextInFlight; mode insert), NOFLIGHT or PENDING */
+byte nep[NC];
+byte nexp[NC];
+byte nend[NC];
 
 /* ---- fault budgets ------------------------------------------------------------------------ */
 byte rb = REBALANCES;
@@ -82,14 +86,14 @@ byte k;                 /* scratch, always 0 between steps */
 #define FIRST(x)  ((x) == NONE -> 0 : (x))      /* where fetching starts: null = earliest = 0 */
 
 #ifdef NO_EPOCH_CHECK
-#define EPOCH_MATCHES(c)  true
+#define EPOCH_MATCHES(e)  true
 #else
-#define EPOCH_MATCHES(c)  (db_epoch == fep[c])
+#define EPOCH_MATCHES(e)  (db_epoch == (e))
 #endif
 #ifdef NO_OFFSET_CHECK
-#define OFFSET_MATCHES(c) true
+#define OFFSET_MATCHES(x) true
 #else
-#define OFFSET_MATCHES(c) (db_next == fexp[c])   /* IS NOT DISTINCT FROM: NULL matches NULL */
+#define OFFSET_MATCHES(x) (db_next == (x))   /* IS NOT DISTINCT FROM: NULL matches NULL */
 #endif
 
 /* Table invariant: in the current generation every offset below next_offset has exactly one row,
@@ -112,7 +116,29 @@ inline print_offset(x) {
 }
 
 inline drop_batch(c) { bact[c] = 0; bep[c] = 0; bexp[c] = 0; bend[c] = 0 }
-inline drop_flight(c) { fst[c] = NOFLIGHT; fep[c] = 0; fexp[c] = 0; fend[c] = 0 }
+/* FinishInFlightAsync: the oldest write's result is taken, the next one becomes the oldest */
+inline drop_flight(c) { fst[c] = nst[c]; fep[c] = nep[c]; fexp[c] = nexp[c]; fend[c] = nend[c];
+                        nst[c] = NOFLIGHT; nep[c] = 0; nexp[c] = 0; nend[c] = 0 }
+inline drop_flights(c) { fst[c] = NOFLIGHT; fep[c] = 0; fexp[c] = 0; fend[c] = 0;
+                         nst[c] = NOFLIGHT; nep[c] = 0; nexp[c] = 0; nend[c] = 0 }
+
+/* The commit of one write (BatchWriter.WriteAsync): rows [x, end) and next_offset = end, in one transaction
+   whose offsets UPDATE matched (WHERE epoch = e AND next_offset = x). */
+inline commit(c, e, x, end) {
+  printf("MSC: c%d commits offsets [%d,%d), batch epoch %d; db had epoch %d, next_offset ", c, FIRST(x), end, e, db_epoch);
+  print_offset(db_next);
+#ifndef TABLE_ONLY
+  assert(e == db_epoch);                 /* a fenced owner never commits */
+#endif
+  k = FIRST(x);
+  do
+  :: k < end -> cnt[k]++; assert(cnt[k] <= 1); k++   /* no duplicate row */
+  :: else -> break
+  od;
+  k = 0;
+  db_next = end;
+  check_table()
+}
 inline forget_claim(c) { ep[c] = 0; onext[c] = 0 }
 
 /* OnRevoked / OnLost -> Release: drop the claim, the unclaimed mark and the batch share.
@@ -149,31 +175,24 @@ end:
        printf("MSC: c%d consumes offset %d: batch epoch %d, expected ", c, bend[c] - 1, bep[c]);
        print_offset(bexp[c]) }
 
-  /* StartWrite: a due batch becomes the in-flight write once the previous one is finished */
+  /* StartWrite: a due batch becomes the in-flight write once the previous one is finished, or (mode
+     insert) the next write while one is in flight; the loop takes their results in order */
   :: atomic { bact[c] && fst[c] == NOFLIGHT ->
        fst[c] = PENDING; fep[c] = bep[c]; fexp[c] = bexp[c]; fend[c] = bend[c]; drop_batch(c);
        printf("MSC: c%d starts write of offsets [%d,%d): batch epoch %d, expected ", c, FIRST(fexp[c]), fend[c], fep[c]);
        print_offset(fexp[c]) }
+  :: atomic { bact[c] && fst[c] != NOFLIGHT && nst[c] == NOFLIGHT ->
+       nst[c] = PENDING; nep[c] = bep[c]; nexp[c] = bexp[c]; nend[c] = bend[c]; drop_batch(c);
+       printf("MSC: c%d starts the next write, of offsets [%d,%d): batch epoch %d, expected ", c, FIRST(nexp[c]), nend[c], nep[c]);
+       print_offset(nexp[c]) }
 
   /* The write task (WriteWithRetriesAsync -> BatchWriter.WriteAsync), concurrent with the loop: one
      transaction = OffsetStore.AdvanceAsync (UPDATE .. WHERE epoch = my_epoch AND next_offset = expected)
      then the rows, then COMMIT. Zero rows updated = fenced: rollback. */
   :: atomic { fst[c] == PENDING ->
        if
-       :: EPOCH_MATCHES(c) && OFFSET_MATCHES(c) ->
-            printf("MSC: c%d commits offsets [%d,%d), batch epoch %d; db had epoch %d, next_offset ",
-                   c, FIRST(fexp[c]), fend[c], fep[c], db_epoch);
-            print_offset(db_next);
-#ifndef TABLE_ONLY
-            assert(fep[c] == db_epoch);          /* a fenced owner never commits */
-#endif
-            k = FIRST(fexp[c]);
-            do
-            :: k < fend[c] -> cnt[k]++; assert(cnt[k] <= 1); k++   /* no duplicate row */
-            :: else -> break
-            od;
-            db_next = fend[c];
-            check_table();
+       :: EPOCH_MATCHES(fep[c]) && OFFSET_MATCHES(fexp[c]) ->
+            commit(c, fep[c], fexp[c], fend[c]);
             if
             :: fst[c] = DONE_OK
             :: lr > 0 -> lr--;                   /* committed, but the reply is lost: retried */
@@ -183,16 +202,35 @@ end:
             printf("MSC: c%d write fenced, rolled back (db epoch %d, batch epoch %d)\n", c, db_epoch, fep[c])
        fi }
 
+  /* The next write, concurrent with the oldest: it expects the oldest's end. Its check runs after the oldest's
+     transaction ended (AwaitTurnAsync) or, having lost the race to the oldest's turn, before it committed. A check
+     that fails while the oldest is still pending is no fence: rolled back, done again once the oldest finished
+     (so no step here until then). Its result is taken after the oldest's (drop_flight). */
+  :: atomic { nst[c] == PENDING && (fst[c] != PENDING || (EPOCH_MATCHES(nep[c]) && OFFSET_MATCHES(nexp[c]))) ->
+       if
+       :: EPOCH_MATCHES(nep[c]) && OFFSET_MATCHES(nexp[c]) ->
+            commit(c, nep[c], nexp[c], nend[c]);
+            if
+            :: nst[c] = DONE_OK
+            :: lr > 0 -> lr--;
+               printf("MSC: c%d: the next write's commit reply is lost, it is retried\n", c)
+            fi
+       :: else -> nst[c] = DONE_FENCED;
+            printf("MSC: c%d next write fenced, rolled back (db epoch %d, batch epoch %d)\n", c, db_epoch, nep[c])
+       fi }
+
   /* FinishInFlightAsync: committed -> nothing to do (Kafka commit is best effort) */
   :: atomic { fst[c] == DONE_OK -> drop_flight(c) }
-  /* FinishInFlightAsync -> HandleFencedAsync: if the partition is in _owned (whatever claim that is),
-     pause it, drop the claim and the batch share, mark it unclaimed-fenced */
-  :: atomic { fst[c] == DONE_FENCED -> drop_flight(c);
+  /* FinishInFlightAsync -> HandleFencedAsync: if the partition is in _owned under the claim the batch was
+     consumed with, pause it, drop the claim and the batch share, mark it unclaimed-fenced (a newer claim, made
+     after the write before it was fenced, is left alone) */
+  :: atomic { fst[c] == DONE_FENCED ->
        if
-       :: st[c] == OWNED -> st[c] = FENCED; forget_claim(c); drop_batch(c);
+       :: st[c] == OWNED && ep[c] == fep[c] -> st[c] = FENCED; forget_claim(c); drop_batch(c);
           printf("MSC: c%d handles fence\n", c)
        :: else -> skip
-       fi }
+       fi;
+       drop_flight(c) }
 
   /* MaintainClaimsAsync -> CheckClaimsAsync (idle, no write in flight): FindFencedAsync finds the stored
      epoch moved -> HandleFencedAsync */
@@ -243,7 +281,7 @@ end:
   /* a process crashes: memory gone, an uncommitted transaction rolled back, restarted as a new owner */
   :: atomic { cr > 0 -> cr--; select (t : 0 .. NC - 1);
        printf("MSC: c%d crashes\n", t);
-       st[t] = FREE; forget_claim(t); drop_batch(t); drop_flight(t);
+       st[t] = FREE; forget_claim(t); drop_batch(t); drop_flights(t);
        asg[t] = 0; rev[t] = 0; inc[t]++;
        if
        :: gowner == t -> gowner = NONE
@@ -290,7 +328,7 @@ init
   atomic {
     i = 0;
     do
-    :: i < NC -> st[i] = FREE; fst[i] = NOFLIGHT; run Consumer(i); i++
+    :: i < NC -> st[i] = FREE; fst[i] = NOFLIGHT; nst[i] = NOFLIGHT; run Consumer(i); i++
     :: else -> break
     od;
     i = 0;

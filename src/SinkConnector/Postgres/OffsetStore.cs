@@ -16,6 +16,9 @@ public sealed class OffsetStore(SinkDatabase database, string groupId, string ow
 {
     private readonly string _table = Sql.Table(database.Schema, "offsets");
 
+    // This process's key for the advisory locks that order its own writes (two-int keys: their own key space).
+    private readonly int _turnKey = Random.Shared.Next();
+
     public string Owner { get; } = owner;
 
     /// <summary>
@@ -109,6 +112,29 @@ public sealed class OffsetStore(SinkDatabase database, string groupId, string ow
         }
 
         return slices.Select(s => s.Partition).Where(p => !advanced.Contains(p)).ToList();
+    }
+
+    /// <summary>
+    /// Inside the transaction of write <paramref name="sequence"/>: an exclusive advisory lock, held until it ends,
+    /// that the next write waits for before its offset check (<see cref="AwaitTurnAsync"/>).
+    /// </summary>
+    public Task HoldTurnAsync(NpgsqlConnection connection, long sequence, CancellationToken cancellationToken) =>
+        TurnLockAsync(connection, "pg_advisory_xact_lock", sequence, cancellationToken);
+
+    /// <summary>
+    /// Waits, inside Postgres, for the transaction of write <paramref name="sequence"/> to end, then holds a shared
+    /// lock on its turn until this transaction ends. Three turns rotate: the write after this one takes a turn that
+    /// neither this write holds nor waits on.
+    /// </summary>
+    public Task AwaitTurnAsync(NpgsqlConnection connection, long sequence, CancellationToken cancellationToken) =>
+        TurnLockAsync(connection, "pg_advisory_xact_lock_shared", sequence, cancellationToken);
+
+    private async Task TurnLockAsync(NpgsqlConnection connection, string function, long sequence, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT {function}(@key, @turn)", connection);
+        command.Parameters.AddWithValue("key", _turnKey);
+        command.Parameters.AddWithValue("turn", (int)(sequence % 3));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>

@@ -1,0 +1,245 @@
+using Confluent.Kafka;
+using Npgsql;
+using SinkConnector.Configuration;
+using SinkConnector.Consumer;
+using SinkConnector.Mapping;
+using SinkConnector.Postgres;
+using SinkConnector.Testing;
+
+namespace SinkConnector.IntegrationTests;
+
+/// <summary>
+/// <see cref="BatchWriter"/> with two writes in flight (mode insert): the second copies its rows while the first is
+/// still running, waits for the first's transaction inside Postgres before its offset check, and is never fenced
+/// because the first had not committed yet. Partition 0 of topic <c>fast</c> goes to <c>fast_rows</c>; the first
+/// batch also writes partition 0 of <c>slow</c> into <c>slow_rows</c>, which the test keeps locked to hold it back.
+/// </summary>
+public class OverlappingWritesTests(TestServices services)
+{
+    private static readonly TopicPartition s_fast = new("fast", 0);
+    private static readonly TopicPartition s_slow = new("slow", 0);
+
+    [Fact]
+    public async Task A_batch_started_while_its_predecessor_runs_waits_for_it_inside_postgres_and_commits_after_it()
+    {
+        await using var bed = await WriterBed.CreateAsync(services, "overlap_order");
+        await using var holdBack = await bed.LockAsync("slow_rows");
+
+        var first = bed.WriteAsync(bed.FirstBatch(), sequence: 0, predecessor: null);
+        await bed.WaitForAsync("the first write blocked on slow_rows", "wait_event_type = 'Lock' AND wait_event = 'relation'");
+        var second = bed.WriteAsync(bed.SecondBatch(), sequence: 1, predecessor: first);
+
+        // The second copied its rows and now waits for the first's turn: an advisory lock, so Postgres sees the wait.
+        await bed.WaitForAsync("the second write waiting for the first's turn", "wait_event_type = 'Lock' AND wait_event = 'advisory'");
+        Assert.False(second.IsCompleted);
+
+        await holdBack.DisposeAsync();
+        var firstResult = await first;
+        var secondResult = await second;
+
+        Assert.Equal([s_fast, s_slow], firstResult.Committed.Select(s => s.Partition));
+        Assert.Equal([s_fast], secondResult.Committed.Select(s => s.Partition));
+        Assert.Empty(firstResult.Fenced);
+        Assert.Empty(secondResult.Fenced);
+        await bed.AssertEveryRowOnceAsync();
+    }
+
+    [Fact]
+    public async Task A_batch_whose_predecessor_failed_and_retried_is_written_again_after_it_not_fenced()
+    {
+        await using var bed = await WriterBed.CreateAsync(services, "overlap_retry");
+        var holdBack = await bed.LockAsync("slow_rows");
+        var firstAttempt = true;
+
+        // What SinkConsumer.WriteWithRetriesAsync does for the first batch: its first attempt fails (its backend is
+        // terminated while it waits for slow_rows), the retry commits.
+        async Task<WriteResult> FirstWithRetry()
+        {
+            try
+            {
+                return await bed.WriteAsync(bed.FirstBatch(), sequence: 0, predecessor: null);
+            }
+            catch (Exception e) when (firstAttempt && SinkConsumer.IsTransient(e))
+            {
+                firstAttempt = false;
+                await Task.Delay(500, Ct);
+                return await bed.WriteAsync(bed.FirstBatch(), sequence: 0, predecessor: null);
+            }
+        }
+
+        var first = FirstWithRetry();
+        var blocked = await bed.WaitForAsync("the first write blocked on slow_rows", "wait_event_type = 'Lock' AND wait_event = 'relation'");
+        var second = bed.WriteAsync(bed.SecondBatch(), sequence: 1, predecessor: first);
+        await bed.WaitForAsync("the second write waiting for the first's turn", "wait_event_type = 'Lock' AND wait_event = 'advisory'");
+
+        // The first's transaction ends without a commit: the second's check fails, which must not count as a fence.
+        await bed.TerminateAsync(blocked);
+        await holdBack.DisposeAsync();
+        var firstResult = await first;
+        var secondResult = await second;
+
+        Assert.False(firstAttempt);
+        Assert.Equal([s_fast, s_slow], firstResult.Committed.Select(s => s.Partition));
+        Assert.Empty(secondResult.Fenced);
+        Assert.Equal([s_fast], secondResult.Committed.Select(s => s.Partition));
+        await bed.AssertEveryRowOnceAsync();
+    }
+
+    [Fact]
+    public async Task A_batch_whose_predecessor_was_fenced_is_fenced_too()
+    {
+        await using var bed = await WriterBed.CreateAsync(services, "overlap_fenced");
+        var holdBack = await bed.LockAsync("slow_rows");
+
+        var first = bed.WriteAsync(bed.FirstBatch(), sequence: 0, predecessor: null);
+        await bed.WaitForAsync("the first write blocked on slow_rows", "wait_event_type = 'Lock' AND wait_event = 'relation'");
+        var second = bed.WriteAsync(bed.SecondBatch(), sequence: 1, predecessor: first);
+        await bed.WaitForAsync("the second write waiting for the first's turn", "wait_event_type = 'Lock' AND wait_event = 'advisory'");
+
+        // Another owner claims both partitions meanwhile (it waits for neither write: they check offsets last).
+        await new OffsetStore(bed.Database, WriterBed.GroupId, "another-owner").ClaimAsync([s_fast, s_slow], Ct);
+        await holdBack.DisposeAsync();
+        var firstResult = await first;
+        var secondResult = await second;
+
+        Assert.Equal([s_fast, s_slow], firstResult.Fenced.Select(s => s.Partition));
+        Assert.Equal([s_fast], secondResult.Fenced.Select(s => s.Partition));
+        Assert.Empty(firstResult.Committed);
+        Assert.Empty(secondResult.Committed);
+        Assert.Equal(0, await bed.ScalarAsync("SELECT count(*) FROM fast_rows") + await bed.ScalarAsync("SELECT count(*) FROM slow_rows"));
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A database with the connector's schema, two tables, both partitions claimed by this bed's owner.</summary>
+    private sealed class WriterBed : IAsyncDisposable
+    {
+        private readonly string _connectionString;
+        private readonly MappingConfig _fast = Mapping("fast");
+        private readonly MappingConfig _slow = Mapping("slow");
+        private readonly BatchWriter _writer;
+        private readonly Dictionary<TopicPartition, long> _epochs;
+
+        private WriterBed(string connectionString, SinkDatabase database, OffsetStore offsets, IReadOnlyList<PartitionClaim> claims)
+        {
+            _connectionString = connectionString;
+            Database = database;
+            _writer = new BatchWriter(database, offsets);
+            _epochs = claims.ToDictionary(c => c.Partition, c => c.Epoch);
+        }
+
+        public SinkDatabase Database { get; }
+
+        public const string GroupId = "overlap";
+
+        public static async Task<WriterBed> CreateAsync(TestServices services, string name)
+        {
+            var connectionString = await services.Postgres.CreateDatabaseAsync(name, Ct);
+            await ExecuteAsync(connectionString, "CREATE TABLE fast_rows (id bigint PRIMARY KEY); CREATE TABLE slow_rows (id bigint PRIMARY KEY)");
+            var database = new SinkDatabase(new PostgresSettings { ConnectionString = connectionString });
+            await SchemaMigrator.MigrateAsync(database, Ct);
+            var offsets = new OffsetStore(database, GroupId, "this-owner");
+            return new WriterBed(connectionString, database, offsets, await offsets.ClaimAsync([s_fast, s_slow], Ct));
+        }
+
+        /// <summary>Offsets 0-99 of <c>fast</c>, then 0-9 of <c>slow</c> (so its COPY into slow_rows comes second).</summary>
+        public WriteBatch FirstBatch()
+        {
+            var batch = new WriteBatch();
+            Add(batch, s_fast, _fast, null, 0, 100);
+            Add(batch, s_slow, _slow, null, 0, 10);
+            return batch;
+        }
+
+        /// <summary>Offsets 100-199 of <c>fast</c>: it expects the first batch's next offset.</summary>
+        public WriteBatch SecondBatch()
+        {
+            var batch = new WriteBatch();
+            Add(batch, s_fast, _fast, 100, 100, 200);
+            return batch;
+        }
+
+        public Task<WriteResult> WriteAsync(WriteBatch batch, long sequence, Task? predecessor) =>
+            Task.Run(() => _writer.WriteAsync(batch, sequence, predecessor, Ct), Ct);
+
+        /// <summary>Holds an exclusive lock on <paramref name="table"/> until disposed.</summary>
+        public async Task<IAsyncDisposable> LockAsync(string table)
+        {
+            var connection = new NpgsqlConnection(_connectionString);
+            await connection.OpenAsync(Ct);
+            var transaction = await connection.BeginTransactionAsync(Ct);
+            await using (var command = new NpgsqlCommand($"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE", connection, transaction))
+            {
+                await command.ExecuteNonQueryAsync(Ct);
+            }
+
+            return connection;
+        }
+
+        /// <summary>Waits until a backend of this database waits the way <paramref name="condition"/> says; returns its pid.</summary>
+        public async Task<int> WaitForAsync(string what, string condition)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (DateTime.UtcNow < deadline)
+            {
+                var pids = await TestSql.QueryAsync(_connectionString,
+                    $"SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND {condition}",
+                    r => r.GetInt32(0));
+                if (pids.Count > 0)
+                {
+                    return pids[0];
+                }
+
+                await Task.Delay(50, Ct);
+            }
+
+            throw new TimeoutException($"not seen within 30 s: {what}");
+        }
+
+        public async Task TerminateAsync(int pid) => await ScalarAsync($"SELECT count(*) FROM (SELECT pg_terminate_backend({pid})) t");
+
+        public async Task<long> ScalarAsync(string sql) => (await TestSql.QueryAsync(_connectionString, sql, r => r.GetInt64(0)))[0];
+
+        /// <summary>Rows of offsets 0-199 and 0-9 exactly once, and the stored next offsets right after them.</summary>
+        public async Task AssertEveryRowOnceAsync()
+        {
+            // The primary keys rule out a row twice.
+            Assert.Equal(200, await ScalarAsync("SELECT count(*) FROM fast_rows WHERE id BETWEEN 0 AND 199"));
+            Assert.Equal(200, await ScalarAsync("SELECT count(*) FROM fast_rows"));
+            Assert.Equal(10, await ScalarAsync("SELECT count(*) FROM slow_rows"));
+            Assert.Equal([200L, 10L], await TestSql.QueryAsync(_connectionString,
+                "SELECT next_offset FROM sink.offsets WHERE group_id = 'overlap' ORDER BY topic", r => r.GetInt64(0)));
+        }
+
+        private void Add(WriteBatch batch, TopicPartition partition, MappingConfig mapping, long? expected, long from, long to)
+        {
+            var slice = batch.Slice(partition, _epochs[partition], expected);
+            for (var offset = from; offset < to; offset++)
+            {
+                slice.Rows.Add(new RowChange(mapping, ChangeKind.Write, [offset], null));
+                batch.Count(slice, 8);
+            }
+
+            slice.NextOffset = to;
+        }
+
+        private static async Task ExecuteAsync(string connectionString, string sql)
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(Ct);
+            await Sql.ExecuteAsync(connection, sql, Ct);
+        }
+
+        private static MappingConfig Mapping(string topic) => new()
+        {
+            Name = topic,
+            File = $"mappings/{topic}.yaml",
+            Topics = [topic],
+            Table = new TableName("public", $"{topic}_rows"),
+            Format = MessageFormat.Json,
+            Columns = [new ColumnMapping("id", SourcePath.TryParse("value.id", out var path, out _) ? path! : throw new InvalidOperationException(), ColumnType.Parse("bigint"), Nullable: false, Default: null)],
+        };
+
+        public ValueTask DisposeAsync() => Database.DisposeAsync();
+    }
+}
