@@ -69,7 +69,7 @@ mtype fst[NC];          /* the oldest in-flight write task (_inFlight) */
 byte fep[NC];
 byte fexp[NC];
 byte fend[NC];
-mtype nst[NC];          /* the write started after it (_nextInFlight; mode insert), NOFLIGHT or PENDING */
+mtype nst[NC];          /* the write started after it (_nextInFlight), NOFLIGHT, PENDING or done */
 byte nep[NC];
 byte nexp[NC];
 byte nend[NC];
@@ -175,8 +175,8 @@ end:
        printf("MSC: c%d consumes offset %d: batch epoch %d, expected ", c, bend[c] - 1, bep[c]);
        print_offset(bexp[c]) }
 
-  /* StartWrite: a due batch becomes the in-flight write once the previous one is finished, or (mode
-     insert) the next write while one is in flight; the loop takes their results in order */
+  /* StartWrite: a due batch becomes the in-flight write once the previous one is finished, or (unless both
+     hold upserts) the next write while one is in flight; the loop takes their results in order */
   :: atomic { bact[c] && fst[c] == NOFLIGHT ->
        fst[c] = PENDING; fep[c] = bep[c]; fexp[c] = bexp[c]; fend[c] = bend[c]; drop_batch(c);
        printf("MSC: c%d starts write of offsets [%d,%d): batch epoch %d, expected ", c, FIRST(fexp[c]), fend[c], fep[c]);

@@ -18,7 +18,7 @@ namespace SinkConnector.Consumer;
 /// 4. revoke: finish the in-flight commit, drop the rest; lost: drop everything, never commit;
 /// 5. Kafka commits only after the database commit, best effort;
 /// 6. shutdown: stop fetching, commit the current batch, leave the group within the grace period.
-/// One thread polls; one batch at a time (two for mode insert) converts and commits in the background meanwhile,
+/// One thread polls; one or two batches (not two with upserts) convert and commit in the background meanwhile,
 /// each retrying transient failures itself. While Postgres is slow or away the loop pauses its partitions but keeps polling, so the
 /// consumer stays in its group however long the outage lasts; claims that fail are retried the same way.
 /// All fields are touched only by the polling thread (rebalance callbacks run inside Consume on it).
@@ -72,9 +72,10 @@ public sealed class SinkConsumer : IDisposable
     private InFlight? _nextInFlight;
     private long _writesStarted;
 
-    // Mode insert only: an upsert's merge would lock rows its predecessor's merge may still hold (deadlocks, each
-    // costing Postgres's deadlock_timeout), and a second upsert batch waiting in memory pushed peak RSS up by 30 MiB.
-    private readonly bool _writesOverlap;
+    // Topics of mode upsert: two batches that both merge do not overlap. One merge would lock rows the other may
+    // still hold (deadlocks, each costing Postgres's deadlock_timeout), and in the benchmark a second upsert batch
+    // waiting in memory pushed peak RSS up by 30 MiB.
+    private readonly HashSet<string> _upsertTopics;
     private Task? _kafkaCommit;
     private readonly Dictionary<TopicPartition, long> _kafkaCommitsDue = [];
     private bool _backpressure;
@@ -96,7 +97,7 @@ public sealed class SinkConsumer : IDisposable
         _offsets = new OffsetStore(database, config.Connector.Kafka.GroupId, owner ?? DefaultOwner());
         _writer = new BatchWriter(database, _offsets);
         _converter = new BatchConverter(config.Mappings);
-        _writesOverlap = config.Mappings.All(m => m.Mode == WriteMode.Insert);
+        _upsertTopics = [.. config.Mappings.Where(m => m.Mode == WriteMode.Upsert).SelectMany(m => m.Topics)];
         var consumerConfig = ConsumerSettings.Build(config.Connector);
         _foreignClaimTimeout = TimeSpan.FromMilliseconds(consumerConfig.SessionTimeoutMs ?? 45_000) + TimeSpan.FromSeconds(5);
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(consumerConfig)
@@ -155,7 +156,7 @@ public sealed class SinkConsumer : IDisposable
 
             if (BatchIsDue(now))
             {
-                if (_nextInFlight is not null || (_inFlight is not null && !_writesOverlap))
+                if (_nextInFlight is not null || (_inFlight is { } running && Merges(running.Batch) && Merges(_batch)))
                 {
                     if (!await CompletesWithinAsync(_inFlight!.Task, s_backpressureWait, stopping))
                     {
@@ -366,6 +367,8 @@ public sealed class SinkConsumer : IDisposable
         return !_batch.IsEmpty && (_batch.Messages >= limits.MaxRows || _batch.Bytes >= limits.MaxBytes
             || now - _batch.StartedAt >= limits.MaxLatency);
     }
+
+    private bool Merges(WriteBatch batch) => _upsertTopics.Count > 0 && batch.Partitions.Keys.Any(p => _upsertTopics.Contains(p.Topic));
 
     private void StartWrite()
     {
