@@ -18,6 +18,7 @@ public class OverlappingWritesTests(TestServices services)
 {
     private static readonly TopicPartition s_fast = new("fast", 0);
     private static readonly TopicPartition s_slow = new("slow", 0);
+    private static readonly TopicPartition s_fastOther = new("fast", 1);
 
     [Fact]
     public async Task A_batch_started_while_its_predecessor_runs_waits_for_it_inside_postgres_and_commits_after_it()
@@ -109,6 +110,45 @@ public class OverlappingWritesTests(TestServices services)
         Assert.Equal(0, await bed.ScalarAsync("SELECT count(*) FROM fast_rows") + await bed.ScalarAsync("SELECT count(*) FROM slow_rows"));
     }
 
+    [Fact]
+    public async Task Overlapping_batches_with_the_same_key_end_in_a_deadlock_postgres_resolves_not_a_hang()
+    {
+        await using var bed = await WriterBed.CreateAsync(services, "overlap_deadlock");
+        var holdBack = await bed.LockAsync("slow_rows");
+        var deadlocks = 0;
+
+        // One retry, as SinkConsumer.WriteWithRetriesAsync would do for the deadlock's victim.
+        async Task<WriteResult> WithRetry(Func<Task<WriteResult>> write)
+        {
+            try
+            {
+                return await write();
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected)
+            {
+                Interlocked.Increment(ref deadlocks);
+                return await write();
+            }
+        }
+
+        // The first copies slow_rows (held back) before fast_rows; the second, on another partition, copies ids 50-59
+        // of fast_rows first, then waits for the first's turn. Released, the first reaches id 50 and waits for the
+        // second: a cycle of two waits, both inside Postgres.
+        var first = WithRetry(() => bed.WriteAsync(bed.FirstBatch(slowFirst: true), sequence: 0, predecessor: null));
+        await bed.WaitForAsync("the first write blocked on slow_rows", "wait_event_type = 'Lock' AND wait_event = 'relation'");
+        var second = WithRetry(() => bed.WriteAsync(bed.DuplicateBatch(), sequence: 1, predecessor: first));
+        await bed.WaitForAsync("the second write waiting for the first's turn", "wait_event_type = 'Lock' AND wait_event = 'advisory'");
+        await holdBack.DisposeAsync();
+
+        var both = Task.WhenAll(first, second);
+        Assert.Same(both, await Task.WhenAny(both, Task.Delay(TimeSpan.FromSeconds(30), Ct)));
+        Assert.Equal(1, deadlocks);
+        // Whichever went first, the other one's ids 50-59 are duplicates: rejected rows, dead-lettered.
+        Assert.Equal(100, await bed.ScalarAsync("SELECT count(*) FROM fast_rows"));
+        Assert.Equal(10, await bed.ScalarAsync("SELECT count(*) FROM sink.dead_letters WHERE error_kind = 'Rejected'"));
+        Assert.Equal(10, (await first).DeadLetters.Count + (await second).DeadLetters.Count);
+    }
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A database with the connector's schema, two tables, both partitions claimed by this bed's owner.</summary>
@@ -139,15 +179,32 @@ public class OverlappingWritesTests(TestServices services)
             var database = new SinkDatabase(new PostgresSettings { ConnectionString = connectionString });
             await SchemaMigrator.MigrateAsync(database, Ct);
             var offsets = new OffsetStore(database, GroupId, "this-owner");
-            return new WriterBed(connectionString, database, offsets, await offsets.ClaimAsync([s_fast, s_slow], Ct));
+            return new WriterBed(connectionString, database, offsets, await offsets.ClaimAsync([s_fast, s_slow, s_fastOther], Ct));
         }
 
-        /// <summary>Offsets 0-99 of <c>fast</c>, then 0-9 of <c>slow</c> (so its COPY into slow_rows comes second).</summary>
-        public WriteBatch FirstBatch()
+        /// <summary>Offsets 0-99 of <c>fast</c> and 0-9 of <c>slow</c>, in that order unless <paramref name="slowFirst"/> (tables are written in that order).</summary>
+        public WriteBatch FirstBatch(bool slowFirst = false)
         {
             var batch = new WriteBatch();
+            if (slowFirst)
+            {
+                Add(batch, s_slow, _slow, null, 0, 10);
+            }
+
             Add(batch, s_fast, _fast, null, 0, 100);
-            Add(batch, s_slow, _slow, null, 0, 10);
+            if (!slowFirst)
+            {
+                Add(batch, s_slow, _slow, null, 0, 10);
+            }
+
+            return batch;
+        }
+
+        /// <summary>Offsets 0-9 of partition 1 of <c>fast</c>, whose ids are 50-59: the ids of offsets 50-59 of partition 0.</summary>
+        public WriteBatch DuplicateBatch()
+        {
+            var batch = new WriteBatch();
+            Add(batch, s_fastOther, _fast, null, 0, 10, idOffset: 50);
             return batch;
         }
 
@@ -208,15 +265,21 @@ public class OverlappingWritesTests(TestServices services)
             Assert.Equal(200, await ScalarAsync("SELECT count(*) FROM fast_rows"));
             Assert.Equal(10, await ScalarAsync("SELECT count(*) FROM slow_rows"));
             Assert.Equal([200L, 10L], await TestSql.QueryAsync(_connectionString,
-                "SELECT next_offset FROM sink.offsets WHERE group_id = 'overlap' ORDER BY topic", r => r.GetInt64(0)));
+                "SELECT next_offset FROM sink.offsets WHERE group_id = 'overlap' AND next_offset IS NOT NULL ORDER BY topic", r => r.GetInt64(0)));
         }
 
-        private void Add(WriteBatch batch, TopicPartition partition, MappingConfig mapping, long? expected, long from, long to)
+        private void Add(WriteBatch batch, TopicPartition partition, MappingConfig mapping, long? expected, long from, long to, long idOffset = 0)
         {
             var slice = batch.Slice(partition, _epochs[partition], expected);
             for (var offset = from; offset < to; offset++)
             {
-                slice.Rows.Add(new RowChange(mapping, ChangeKind.Write, [offset], null));
+                // The message is what a rejected row's dead letter is made of.
+                var message = new ConsumeResult<byte[]?, byte[]?>
+                {
+                    TopicPartitionOffset = new TopicPartitionOffset(partition, offset),
+                    Message = new Message<byte[]?, byte[]?> { Value = [] },
+                };
+                slice.Rows.Add(new RowChange(mapping, ChangeKind.Write, [offset + idOffset], message));
                 batch.Count(slice, 8);
             }
 

@@ -176,6 +176,7 @@ public sealed class SinkConsumer : IDisposable
                 await MaintainClaimsAsync(now, stopping);
             }
 
+            StartKafkaCommit();
             ReportProgress(now);
         }
     }
@@ -638,8 +639,16 @@ public sealed class SinkConsumer : IDisposable
             _kafkaCommitsDue[slice.Partition] = slice.NextOffset;
         }
 
-        // Commit blocks until the group coordinator answers (up to the session timeout while it is away), so it
-        // runs beside the loop, one at a time; what is due meanwhile goes with the next one.
+        StartKafkaCommit();
+    }
+
+    /// <summary>
+    /// Commit blocks until the group coordinator answers (up to the session timeout while it is away), so it runs
+    /// beside the loop, one at a time; what is due meanwhile goes with the next one, which the loop starts as soon as
+    /// this one is done (the last batch before the topic goes quiet must reach lag tools too).
+    /// </summary>
+    private void StartKafkaCommit()
+    {
         if (_kafkaCommitsDue.Count == 0 || _kafkaCommit?.IsCompleted == false)
         {
             return;
@@ -734,8 +743,13 @@ public sealed class SinkConsumer : IDisposable
             Log.GraceExceeded(_logger);
         }
 
-        // A Kafka commit still waiting for the coordinator must not outlive the consumer it uses.
-        await (_kafkaCommit ?? Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // A Kafka commit still waiting for the coordinator must not outlive the consumer it uses; offsets that
+        // became due meanwhile go in one more.
+        for (var round = 0; round < 2; round++)
+        {
+            StartKafkaCommit();
+            await (_kafkaCommit ?? Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
 
         // Leaving the group waits for the coordinator, which can be away for longer than the grace (seen in the
         // chaos soak). Postgres already has everything, so past the grace the process goes without a goodbye and
