@@ -19,8 +19,8 @@ namespace SinkConnector.Consumer;
 /// 5. Kafka commits only after the database commit, best effort;
 /// 6. shutdown: stop fetching, commit the current batch, leave the group within the grace period.
 /// One thread polls; one or two batches (not two with upserts) convert and commit in the background meanwhile,
-/// each retrying transient failures itself. While Postgres is slow or away the loop pauses its partitions but keeps polling, so the
-/// consumer stays in its group however long the outage lasts; claims that fail are retried the same way.
+/// each retrying transient failures itself. While Postgres is slow or away the loop pauses its partitions but keeps
+/// polling, so the consumer stays in its group however long the outage lasts; claims that fail are retried the same way.
 /// All fields are touched only by the polling thread (rebalance callbacks run inside Consume on it).
 /// </summary>
 public sealed class SinkConsumer : IDisposable
@@ -109,7 +109,8 @@ public sealed class SinkConsumer : IDisposable
             .Build();
     }
 
-    private sealed record InFlight(Task<WriteResult> Task, WriteBatch Batch, Stopwatch Elapsed);
+    /// <param name="Merges">Whether the batch has upsert partitions (<see cref="Batch"/> belongs to the write task until it is done).</param>
+    private sealed record InFlight(Task<WriteResult> Task, WriteBatch Batch, bool Merges, Stopwatch Elapsed);
 
     /// <summary>Runs until <paramref name="stopping"/> fires, then shuts down within <c>shutdown_grace</c>.</summary>
     public async Task RunAsync(CancellationToken stopping)
@@ -156,7 +157,7 @@ public sealed class SinkConsumer : IDisposable
 
             if (BatchIsDue(now))
             {
-                if (_nextInFlight is not null || (_inFlight is { } running && Merges(running.Batch) && Merges(_batch)))
+                if (_nextInFlight is not null || (_inFlight is { Merges: true } && Merges(_batch)))
                 {
                     if (!await CompletesWithinAsync(_inFlight!.Task, s_backpressureWait, stopping))
                     {
@@ -386,7 +387,7 @@ public sealed class SinkConsumer : IDisposable
         {
             await _converter.CompleteAsync(batch);
             return await WriteWithRetriesAsync(batch, sequence, predecessor, _abandonWrites.Token);
-        }), batch, Stopwatch.StartNew());
+        }), batch, Merges(batch), Stopwatch.StartNew());
         if (_inFlight is null)
         {
             _inFlight = write;
