@@ -9,7 +9,7 @@ using SinkConnector.Testing;
 namespace SinkConnector.IntegrationTests;
 
 /// <summary>
-/// <see cref="BatchWriter"/> with two writes in flight (mode insert): the second copies its rows while the first is
+/// <see cref="BatchWriter"/> with two writes in flight: the second copies its rows while the first is
 /// still running, waits for the first's transaction inside Postgres before its offset check, and is never fenced
 /// because the first had not committed yet. Partition 0 of topic <c>fast</c> goes to <c>fast_rows</c>; the first
 /// batch also writes partition 0 of <c>slow</c> into <c>slow_rows</c>, which the test keeps locked to hold it back.
@@ -49,7 +49,7 @@ public class OverlappingWritesTests(TestServices services)
     public async Task A_batch_whose_predecessor_failed_and_retried_is_written_again_after_it_not_fenced()
     {
         await using var bed = await WriterBed.CreateAsync(services, "overlap_retry");
-        var holdBack = await bed.LockAsync("slow_rows");
+        await using var holdBack = await bed.LockAsync("slow_rows");
         var firstAttempt = true;
 
         // What SinkConsumer.WriteWithRetriesAsync does for the first batch: its first attempt fails (its backend is
@@ -90,7 +90,7 @@ public class OverlappingWritesTests(TestServices services)
     public async Task A_batch_whose_predecessor_was_fenced_is_fenced_too()
     {
         await using var bed = await WriterBed.CreateAsync(services, "overlap_fenced");
-        var holdBack = await bed.LockAsync("slow_rows");
+        await using var holdBack = await bed.LockAsync("slow_rows");
 
         var first = bed.WriteAsync(bed.FirstBatch(), sequence: 0, predecessor: null);
         await bed.WaitForAsync("the first write blocked on slow_rows", "wait_event_type = 'Lock' AND wait_event = 'relation'");
@@ -114,7 +114,7 @@ public class OverlappingWritesTests(TestServices services)
     public async Task Overlapping_batches_with_the_same_key_end_in_a_deadlock_postgres_resolves_not_a_hang()
     {
         await using var bed = await WriterBed.CreateAsync(services, "overlap_deadlock");
-        var holdBack = await bed.LockAsync("slow_rows");
+        await using var holdBack = await bed.LockAsync("slow_rows");
         var deadlocks = 0;
 
         // One retry, as SinkConsumer.WriteWithRetriesAsync would do for the deadlock's victim.
