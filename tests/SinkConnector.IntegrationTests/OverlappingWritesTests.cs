@@ -27,11 +27,11 @@ public class OverlappingWritesTests(TestServices services)
         await using var holdBack = await bed.LockAsync("slow_rows");
 
         var first = bed.WriteAsync(bed.FirstBatch(), sequence: 0, predecessor: null);
-        await bed.WaitForAsync("the first write blocked on slow_rows", "wait_event_type = 'Lock' AND wait_event = 'relation'");
+        await bed.FirstHeldBackAsync();
         var second = bed.WriteAsync(bed.SecondBatch(), sequence: 1, predecessor: first);
 
-        // The second copied its rows and now waits for the first's turn: an advisory lock, so Postgres sees the wait.
-        await bed.WaitForAsync("the second write waiting for the first's turn", "wait_event_type = 'Lock' AND wait_event = 'advisory'");
+        // The second copied its rows and now waits for the first's turn.
+        await bed.SecondWaitingForTurnAsync();
         Assert.False(second.IsCompleted);
 
         await holdBack.DisposeAsync();
@@ -69,9 +69,9 @@ public class OverlappingWritesTests(TestServices services)
         }
 
         var first = FirstWithRetry();
-        var blocked = await bed.WaitForAsync("the first write blocked on slow_rows", "wait_event_type = 'Lock' AND wait_event = 'relation'");
+        var blocked = await bed.FirstHeldBackAsync();
         var second = bed.WriteAsync(bed.SecondBatch(), sequence: 1, predecessor: first);
-        await bed.WaitForAsync("the second write waiting for the first's turn", "wait_event_type = 'Lock' AND wait_event = 'advisory'");
+        await bed.SecondWaitingForTurnAsync();
 
         // The first's transaction ends without a commit: the second's check fails, which must not count as a fence.
         await bed.TerminateAsync(blocked);
@@ -93,9 +93,9 @@ public class OverlappingWritesTests(TestServices services)
         await using var holdBack = await bed.LockAsync("slow_rows");
 
         var first = bed.WriteAsync(bed.FirstBatch(), sequence: 0, predecessor: null);
-        await bed.WaitForAsync("the first write blocked on slow_rows", "wait_event_type = 'Lock' AND wait_event = 'relation'");
+        await bed.FirstHeldBackAsync();
         var second = bed.WriteAsync(bed.SecondBatch(), sequence: 1, predecessor: first);
-        await bed.WaitForAsync("the second write waiting for the first's turn", "wait_event_type = 'Lock' AND wait_event = 'advisory'");
+        await bed.SecondWaitingForTurnAsync();
 
         // Another owner claims both partitions meanwhile (it waits for neither write: they check offsets last).
         await new OffsetStore(bed.Database, WriterBed.GroupId, "another-owner").ClaimAsync([s_fast, s_slow], Ct);
@@ -135,9 +135,9 @@ public class OverlappingWritesTests(TestServices services)
         // of fast_rows first, then waits for the first's turn. Released, the first reaches id 50 and waits for the
         // second: a cycle of two waits, both inside Postgres.
         var first = WithRetry(() => bed.WriteAsync(bed.FirstBatch(slowFirst: true), sequence: 0, predecessor: null));
-        await bed.WaitForAsync("the first write blocked on slow_rows", "wait_event_type = 'Lock' AND wait_event = 'relation'");
+        await bed.FirstHeldBackAsync();
         var second = WithRetry(() => bed.WriteAsync(bed.DuplicateBatch(), sequence: 1, predecessor: first));
-        await bed.WaitForAsync("the second write waiting for the first's turn", "wait_event_type = 'Lock' AND wait_event = 'advisory'");
+        await bed.SecondWaitingForTurnAsync();
         await holdBack.DisposeAsync();
 
         var both = Task.WhenAll(first, second);
@@ -233,8 +233,16 @@ public class OverlappingWritesTests(TestServices services)
             return connection;
         }
 
+        /// <summary>Waits until the first write's COPY into slow_rows waits for the test's table lock; returns its backend's pid.</summary>
+        public Task<int> FirstHeldBackAsync() =>
+            WaitForAsync("the first write blocked on slow_rows", "wait_event_type = 'Lock' AND wait_event = 'relation'");
+
+        /// <summary>Waits until the second write waits for the first's turn: an advisory lock, a wait Postgres sees.</summary>
+        public Task<int> SecondWaitingForTurnAsync() =>
+            WaitForAsync("the second write waiting for the first's turn", "wait_event_type = 'Lock' AND wait_event = 'advisory'");
+
         /// <summary>Waits until a backend of this database waits the way <paramref name="condition"/> says; returns its pid.</summary>
-        public async Task<int> WaitForAsync(string what, string condition)
+        private async Task<int> WaitForAsync(string what, string condition)
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
             while (DateTime.UtcNow < deadline)
