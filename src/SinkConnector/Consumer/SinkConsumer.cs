@@ -592,9 +592,9 @@ public sealed class SinkConsumer : IDisposable
 
     private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
-        // The next owner claims these partitions once this callback returns. Let the in-flight commit finish
-        // first so it does not needlessly get fenced; the callback is synchronous, hence the blocking wait.
-        // Its result is handled by the loop afterwards.
+        // The next owner claims these partitions once this callback returns. Let the in-flight commits finish
+        // first so they do not needlessly get fenced; the callback is synchronous, hence the blocking wait.
+        // Their results are handled by the loop afterwards.
         try
         {
             Task.WaitAll([.. InFlightWrites()], _config.Connector.ShutdownGrace);
