@@ -187,8 +187,8 @@ end:
        print_offset(nexp[c]) }
 
   /* The write task (WriteWithRetriesAsync -> BatchWriter.WriteAsync), concurrent with the loop: one
-     transaction = OffsetStore.AdvanceAsync (UPDATE .. WHERE epoch = my_epoch AND next_offset = expected)
-     then the rows, then COMMIT. Zero rows updated = fenced: rollback. */
+     transaction = the rows, then OffsetStore.AdvanceAsync (UPDATE .. WHERE epoch = my_epoch AND
+     next_offset = expected), then COMMIT. Zero rows updated = fenced: rollback. */
   :: atomic { fst[c] == PENDING ->
        if
        :: EPOCH_MATCHES(fep[c]) && OFFSET_MATCHES(fexp[c]) ->
