@@ -15,7 +15,7 @@ public sealed record WriteResult(IReadOnlyList<PartitionSlice> Committed, IReadO
 /// into ONE EF Core transaction, the rows by binary COPY over the same connection.
 /// </summary>
 /// <remarks>
-/// Rows first, then the offset check, then commit. Two batches may be in flight (not two with upserts, SinkConsumer): the second
+/// Rows first, then the offset check, then commit. Two batches may be in flight (never two with upserts: SinkConsumer): the second
 /// copies its rows while the first commits (the benchmark's profile: with one write at a time the loop waited a third
 /// of the time for Postgres). Its offset check expects what the first commits, so before the check it waits for the
 /// first's transaction to end inside Postgres (<see cref="OffsetStore.AwaitTurnAsync"/>), where the deadlock detector
