@@ -15,9 +15,9 @@ public sealed record WriteResult(IReadOnlyList<PartitionSlice> Committed, IReadO
 /// into ONE EF Core transaction, the rows by binary COPY over the same connection.
 /// </summary>
 /// <remarks>
-/// Rows first, then the offset check, then commit. Two batches may be in flight (never two with upserts: SinkConsumer): the second
-/// copies its rows while the first commits (the benchmark's profile: with one write at a time the loop waited a third
-/// of the time for Postgres). Its offset check expects what the first commits, so before the check it waits for the
+/// Rows first, then the offset check, then commit. Two batches may be in flight (never two with upserts:
+/// SinkConsumer): the second copies its rows while the first commits (the benchmark's profile: with one write at a
+/// time the loop waited a third of the time for Postgres). Its offset check expects what the first commits, so before the check it waits for the
 /// first's transaction to end inside Postgres (<see cref="OffsetStore.AwaitTurnAsync"/>), where the deadlock detector
 /// sees the wait should the first in turn wait for a row the second copied (a duplicate key). A check that fails while
 /// the predecessor was still running is no fence: the transaction is rolled back and done again once the predecessor
