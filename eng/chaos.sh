@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Chaos soak (README "Chaos soak"): three `sink run` processes in one group under a seeded fault schedule
+# Chaos soak (docs/chaos.md): three `sink run` processes in one group under a seeded fault schedule
 # (SIGKILL, SIGSTOP zombies, SIGTERM rolling restarts, pg_ctl restart/stop, pg_terminate_backend, mock-broker
 # request errors and broker down/up) while a producer writes a known sequence; at the end the tables are checked
 # against the state computed from that sequence. Exit 0 only on PASS.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Model check of the exactly-once protocol (DESIGN.md section 4) with spin: eng/model/README.md.
+# Model check of the exactly-once protocol (docs/exactly-once.md) with spin: eng/model/README.md.
 # Exhaustive runs of eng/model/exactly_once.pml. The protocol as implemented must pass; each mutant
 # must fail with a counterexample (printed as a trail). Exits 0 only if every run behaves as expected.
 # Installs spin (and a C compiler for its verifiers) when missing; needs no standard input.

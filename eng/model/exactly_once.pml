@@ -1,5 +1,5 @@
 /*
- * Promela model of the exactly-once protocol of DESIGN.md section 4 (claim / commit / fence),
+ * Promela model of the exactly-once protocol of docs/exactly-once.md (claim / commit / fence),
  * as implemented by SinkConsumer.cs, OffsetStore.cs and BatchWriter.cs. See README.md beside this
  * file for the mapping of every step to the C# code and for what is abstracted away.
  *

@@ -11,7 +11,7 @@ namespace SinkConnector.Benchmarks;
 /// </summary>
 public sealed class BenchEnvironment : IAsyncDisposable
 {
-    // The mock cluster answers a fetch at once only with a short wait (see the README's test section); nothing else
+    // The mock cluster answers a fetch at once only with a short wait (see docs/development.md, Tests); nothing else
     // is tuned: session timeouts and fetch sizes stay at librdkafka's defaults.
     private static readonly IReadOnlyDictionary<string, string> s_kafkaProperties = new Dictionary<string, string>
     {

@@ -21,7 +21,7 @@ internal sealed class ExpectedState
 
     /// <summary>
     /// Dead letters that may be absent: an account write only Postgres rejects, followed by another change of the
-    /// same account. If both land in one batch, only the later change is applied (README "mode: upsert"), so the
+    /// same account. If both land in one batch, only the later change is applied (docs/configuration.md, "Write modes"), so the
     /// rejected value never reaches Postgres. Whether they share a batch depends on timing, so either outcome passes.
     /// </summary>
     public HashSet<(string Topic, int Partition, long Offset)> OptionalDeadLetters { get; } = [];

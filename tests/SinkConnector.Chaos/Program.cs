@@ -1,6 +1,6 @@
 using SinkConnector.Chaos;
 
-// The chaos soak (README "Chaos soak"): eng/chaos.sh [--seed N] [--duration SECONDS]. Exit 0 only on PASS.
+// The chaos soak (docs/chaos.md): eng/chaos.sh [--seed N] [--duration SECONDS]. Exit 0 only on PASS.
 if (!ChaosOptions.TryParse(args, out var options, out var error))
 {
     Console.Error.WriteLine(error);
