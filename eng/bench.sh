@@ -11,7 +11,6 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-bash eng/build-librdkafka.sh
 dotnet build tests/SinkConnector.Benchmarks -c Release -nologo -clp:ErrorsOnly -v quiet
 # The sink runs as users run it: the ReadyToRun publish of docker/Dockerfile (same command line).
 sink_publish=tests/SinkConnector.Benchmarks/bin/sink-publish

@@ -12,7 +12,6 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-bash eng/build-librdkafka.sh
 dotnet build tests/SinkConnector.Chaos -c Release -nologo -clp:ErrorsOnly -v quiet
 # The soak stops and restarts its own Postgres server: never an external one.
 unset SINK_TEST_POSTGRES

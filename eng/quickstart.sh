@@ -5,6 +5,5 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-bash eng/build-librdkafka.sh
 dotnet build tests/SinkConnector.QuickStart -c Release -nologo -clp:ErrorsOnly -v quiet
 exec dotnet tests/SinkConnector.QuickStart/bin/Release/net10.0/SinkConnector.QuickStart.dll "$repo/samples/config"

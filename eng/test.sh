@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# The test command: native client, build (warnings are errors), every test against a real PostgreSQL
-# server and Kafka protocol (both started by the tests), then one summary line.
+# The test command: build (warnings are errors), every test against a real PostgreSQL server and Kafka
+# protocol (both started by the tests), then one summary line.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 
-bash eng/build-librdkafka.sh
 dotnet build SinkConnector.sln -c Release -nologo -clp:ErrorsOnly
 
 results=$repo/TestResults

@@ -1,48 +1,88 @@
-using System.Runtime.InteropServices;
-using System.Text;
+using System.Text.RegularExpressions;
 using Confluent.Kafka;
+using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;
 
-public class NativeClientTests
+/// <summary>
+/// The native Kafka client comes from librdkafka.redist (through Confluent.Kafka). Which of its Linux builds loads
+/// depends on the machine: the main one needs <c>libsasl2.so.3</c>, without it Confluent.Kafka takes the build
+/// without GSSAPI. These tests hold the development build and the container image's layout to what they need.
+/// </summary>
+public partial class NativeClientTests
 {
     [Fact]
-    public void Loaded_librdkafka_is_2_15_1_with_zstd_and_lz4()
+    public void Development_build_loads_librdkafka_2_16_from_the_package_with_the_features_the_connector_uses()
     {
-        Assert.Equal("2.15.1", Library.VersionString);
+        Assert.StartsWith("2.16.", Library.VersionString, StringComparison.Ordinal);
+        // Copied next to the assemblies by the build, not a system librdkafka (Debian's 2.0.2 is too old).
+        Assert.Equal(AppContext.BaseDirectory, Path.GetDirectoryName(LoadedLibrdkafka.Path) + "/");
 
-        var features = BuiltinFeatures().Split(',');
-        Assert.Contains("zstd", features);
-        Assert.Contains("lz4", features);
-        Assert.Contains("ssl", features);
-        Assert.Contains("sasl_scram", features);
-        Assert.Contains("sasl_oauthbearer", features);
-        Assert.Contains("snappy", features);
-        Assert.Contains("gzip", features);
+        var features = LoadedLibrdkafka.BuiltinFeatures();
+        foreach (var feature in new[] { "ssl", "sasl_plain", "sasl_scram", "sasl_oauthbearer", "gzip", "snappy", "lz4", "zstd" })
+        {
+            Assert.True(features.Contains(feature), $"no {feature} in builtin.features of {LoadedLibrdkafka.Path}: {string.Join(',', features)}");
+        }
     }
 
-    private static string BuiltinFeatures()
+    [Fact]
+    public async Task Published_image_layout_loads_the_full_librdkafka_build_with_sasl_gssapi()
     {
-        var conf = rd_kafka_conf_new();
+        var publish = Directory.CreateTempSubdirectory("sink-publish-").FullName;
+        var scratch = Directory.CreateTempSubdirectory("sink-image-").FullName;
         try
         {
-            var size = (UIntPtr)512;
-            var buffer = new byte[512];
-            Assert.Equal(0, rd_kafka_conf_get(conf, "builtin.features", buffer, ref size));
-            return Encoding.UTF8.GetString(buffer, 0, (int)size - 1);
+            await DeploymentFilesTests.PublishAsDockerfileDoesAsync(publish);
+            // The published sink itself, in the image's loader setup, nothing else from this machine's environment.
+            // A startup hook prints which librdkafka Confluent.Kafka loads there and its features before `sink --help`.
+            var environment = WithImageLoaderSetup(new Dictionary<string, string>
+            {
+                ["DOTNET_STARTUP_HOOKS"] = Path.Combine(AppContext.BaseDirectory, "SinkConnector.Testing.dll"),
+            }, scratch);
+            using var sink = SinkProcess.Start(["--help"], environment, dllPath: Path.Combine(publish, "sink.dll"), inheritEnvironment: false);
+            await sink.WaitForExitAsync(TimeSpan.FromMinutes(1));
+            Assert.True(sink.ExitCode == 0, sink.Output);
+
+            var probe = ProbeLine().Match(sink.Output);
+            Assert.True(probe.Success, $"no librdkafka probe line in the published sink's output:\n{sink.Output}");
+            Assert.StartsWith("2.16.", probe.Groups["version"].Value, StringComparison.Ordinal);
+            Assert.Equal(Path.Combine(publish, "librdkafka.so"), probe.Groups["path"].Value);
+            var features = probe.Groups["features"].Value.Split(',');
+            foreach (var feature in new[] { "ssl", "sasl_gssapi", "sasl_oauthbearer", "zstd", "lz4" })
+            {
+                Assert.True(features.Contains(feature), $"no {feature} in builtin.features of the image's librdkafka:\n{sink.Output}");
+            }
         }
         finally
         {
-            rd_kafka_conf_destroy(conf);
+            Directory.Delete(publish, recursive: true);
+            Directory.Delete(scratch, recursive: true);
         }
     }
 
-    [DllImport("librdkafka")]
-    private static extern IntPtr rd_kafka_conf_new();
+    /// <summary>
+    /// <paramref name="environment"/> plus what docker/Dockerfile's runtime stage does for the loader, reproduced
+    /// without a container engine: the image links <c>libsasl2.so.3</c> to Ubuntu's <c>libsasl2.so.2</c> in the
+    /// system library folder; here the same link goes into a new folder under <paramref name="scratch"/>, which is put
+    /// on <c>LD_LIBRARY_PATH</c>. Fails when the Dockerfile has no such link or this (Debian-family) machine lacks
+    /// its target.
+    /// </summary>
+    internal static Dictionary<string, string> WithImageLoaderSetup(IReadOnlyDictionary<string, string> environment, string scratch)
+    {
+        var dockerfile = File.ReadAllText(Path.Combine(DeploymentFilesTests.Repository, "docker", "Dockerfile"));
+        var link = SaslLink().Match(dockerfile);
+        Assert.True(link.Success, "docker/Dockerfile: the runtime stage must link libsasl2.so.3 (ln -s <target> <dir>/libsasl2.so.3)");
+        var linkPath = link.Groups["link"].Value;
+        var target = Path.Combine(Path.GetDirectoryName(linkPath)!, link.Groups["target"].Value);
+        Assert.True(File.Exists(target), $"docker/Dockerfile links {linkPath} to {target}, which this machine does not have");
+        var folder = Directory.CreateDirectory(Path.Combine(scratch, "image-loader")).FullName;
+        File.CreateSymbolicLink(Path.Combine(folder, Path.GetFileName(linkPath)), target);
+        return new Dictionary<string, string>(environment) { ["LD_LIBRARY_PATH"] = folder };
+    }
 
-    [DllImport("librdkafka")]
-    private static extern void rd_kafka_conf_destroy(IntPtr conf);
+    [GeneratedRegex(@"ln -s (?<target>\S+) (?<link>/\S+/libsasl2\.so\.3)\b")]
+    private static partial Regex SaslLink();
 
-    [DllImport("librdkafka")]
-    private static extern int rd_kafka_conf_get(IntPtr conf, string name, byte[] dest, ref UIntPtr size);
+    [GeneratedRegex(@"^librdkafka probe: version=(?<version>\S+) path=(?<path>\S+) builtin\.features=(?<features>\S+)$", RegexOptions.Multiline)]
+    private static partial Regex ProbeLine();
 }

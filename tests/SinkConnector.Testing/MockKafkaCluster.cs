@@ -17,6 +17,8 @@ public sealed class MockKafkaCluster : IDisposable
 
     public MockKafkaCluster(int brokers = 3)
     {
+        // The mock API is not wrapped by Confluent.Kafka: call into the same library it loaded.
+        LoadedLibrdkafka.ResolveImports();
         var conf = Native.rd_kafka_conf_new();
         // This client never connects anywhere: silence its "no bootstrap.servers" notice.
         _ = Native.rd_kafka_conf_set(conf, "log_level", "3", new byte[256], 256);
@@ -127,7 +129,7 @@ public sealed class MockKafkaCluster : IDisposable
 
     private static class Native
     {
-        private const string Lib = "librdkafka";
+        private const string Lib = LoadedLibrdkafka.ImportName;
 
         [DllImport(Lib)]
         public static extern IntPtr rd_kafka_conf_new();
