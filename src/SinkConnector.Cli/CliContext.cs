@@ -15,7 +15,10 @@ public static class CliContext
     };
 
     /// <summary>Loads the configuration and runs <paramref name="body"/>, mapping errors to exit codes 2 and 1.</summary>
-    public static async Task<int> RunAsync(ParseResult parse, Option<string?> configOption, Func<SinkConfig, CancellationToken, Task<int>> body, CancellationToken cancellationToken)
+    /// <param name="environment">Looks up <c>${NAME}</c> references; the process environment by default.</param>
+    public static async Task<int> RunAsync(
+        ParseResult parse, Option<string?> configOption, Func<SinkConfig, CancellationToken, Task<int>> body, CancellationToken cancellationToken,
+        Func<string, string?>? environment = null)
     {
         var directory = parse.GetValue(configOption) ?? Environment.GetEnvironmentVariable("SINK_CONFIG");
         if (string.IsNullOrEmpty(directory))
@@ -27,7 +30,7 @@ public static class CliContext
         SinkConfig config;
         try
         {
-            config = ConfigLoader.Load(directory);
+            config = ConfigLoader.Load(directory, environment);
         }
         catch (ConfigException e)
         {

@@ -16,13 +16,7 @@ var root = new RootCommand("SinkConnector: copies Kafka topics into PostgreSQL t
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
-    foreach (var error in parsed.Errors)
-    {
-        await Console.Error.WriteLineAsync($"sink: {error.Message}");
-    }
-
-    await Console.Error.WriteLineAsync("Run 'sink --help' for usage.");
-    return ExitCodes.Usage;
+    return await UsageErrors.ReportAsync(parsed);
 }
 
 // `sink run` handles SIGTERM/SIGINT itself (commit, leave the group, within shutdown_grace); System.CommandLine's

@@ -69,4 +69,49 @@ public class CliTests(TestServices services)
         await using var run = new NpgsqlCommand(script, conn);
         await run.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
     }
+
+    [Fact]
+    public async Task Migrate_script_needs_no_connection_settings_from_the_environment()
+    {
+        await using var bed = await SinkTestBed.CreateAsync(services, "script_env", partitions: 1);
+
+        // Only PATH: neither SINK_POSTGRES nor KAFKA_BOOTSTRAP, which sink.yaml refers to; the script needs neither.
+        using var sink = SinkProcess.Start(["migrate", "--config", bed.ConfigDirectory, "--script"],
+            new Dictionary<string, string> { ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "" }, inheritEnvironment: false);
+        await sink.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(sink.ExitCode == 0, sink.Output);
+        Assert.Contains("CREATE TABLE sink.offsets", sink.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("SINK_POSTGRES", sink.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_command_gets_one_clear_error_with_the_commands_and_exit_2()
+    {
+        var (exit, output) = await SinkProcess.RunToEndAsync(["frobnicate"]);
+        Assert.True(exit == 2, output);
+        Assert.Contains("sink: unknown command 'frobnicate'", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Required command was not provided", output, StringComparison.Ordinal);
+        Assert.Contains("  sink migrate ", output, StringComparison.Ordinal);
+        Assert.Contains("Run 'sink --help' for usage.", output, StringComparison.Ordinal);
+
+        (exit, output) = await SinkProcess.RunToEndAsync(["offsets", "rewind"]);
+        Assert.True(exit == 2, output);
+        Assert.Contains("sink offsets: unknown command 'rewind'", output, StringComparison.Ordinal);
+        Assert.Contains("  sink offsets reset ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Required command was not provided", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Offsets_of_a_topic_no_mapping_reads_exit_2_listing_the_mapped_topics()
+    {
+        await using var bed = await SinkTestBed.CreateAsync(services, "unmapped", partitions: 1);
+        foreach (var command in new[] { "show", "reset" })
+        {
+            string[] args = ["offsets", command, "--config", bed.ConfigDirectory, "--topic", "no-such-topic", .. command == "reset" ? new[] { "--to-earliest" } : []];
+            var (exit, output) = await SinkProcess.RunToEndAsync(args, bed.Environment);
+            Assert.True(exit == 2, output);
+            Assert.Contains($"topic 'no-such-topic' is not mapped by any file in {Path.Combine(bed.ConfigDirectory, "mappings")}; mapped topics: {bed.Topic}", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("partition", output, StringComparison.Ordinal);
+        }
+    }
 }

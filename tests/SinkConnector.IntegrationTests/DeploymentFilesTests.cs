@@ -256,8 +256,10 @@ public partial class DeploymentFilesTests(TestServices services)
         var byName = composeServices.Children.ToDictionary(s => Text(s.Key), s => (YamlMappingNode)s.Value, StringComparer.Ordinal);
         var runReplicas = 0;
         var oneShots = new List<(string[] Args, Dictionary<string, string> Environment, string Config)>();
+        AssertOneBuildOfTheSinkImage(byName);
         foreach (var (name, service) in byName)
         {
+            AssertPublishedOnLoopbackOnly(name, service);
             foreach (var (source, target, readOnly) in BindMounts(service))
             {
                 Assert.True(File.Exists(source) || Directory.Exists(source), $"compose: services.{name}.volumes: {source} does not exist");
@@ -282,8 +284,6 @@ public partial class DeploymentFilesTests(TestServices services)
                 continue;
             }
 
-            var build = Mapping(service, "build");
-            Assert.True(File.Exists(Path.Combine(s_docker, Text(Get(build, "context")), Text(Get(build, "dockerfile")))), $"compose: services.{name}.build: no Dockerfile");
             var args = Strings(Get(service, "command"));
             commands.Add(string.Join(' ', args.TakeWhile(a => !a.StartsWith('-'))));
             var environment = ComposeEnvironment(service);
@@ -333,6 +333,41 @@ public partial class DeploymentFilesTests(TestServices services)
         }
 
         await RunAgainstTestServicesAsync(["validate"], oneShots[0].Environment, oneShots[0].Config, database);
+    }
+
+    /// <summary>
+    /// One service builds the sink image and the others run that tag: with a <c>build</c> each, compose builds the
+    /// same image once per service. The others must not pull it (it is in no registry) and must start after the build.
+    /// </summary>
+    private static void AssertOneBuildOfTheSinkImage(Dictionary<string, YamlMappingNode> byName)
+    {
+        var users = byName.Where(s => Text(Get(s.Value, "image")).StartsWith(SinkImage, StringComparison.Ordinal)).ToList();
+        var builder = Assert.Single(users, s => Get(s.Value, "build") is not null);
+        var build = Mapping(builder.Value, "build");
+        Assert.True(File.Exists(Path.Combine(s_docker, Text(Get(build, "context")), Text(Get(build, "dockerfile")))), $"compose: services.{builder.Key}.build: no Dockerfile");
+        foreach (var (name, service) in users.Where(s => s.Key != builder.Key))
+        {
+            Assert.True(Text(Get(service, "image")) == Text(Get(builder.Value, "image")), $"compose: services.{name} runs another image than services.{builder.Key} builds");
+            Assert.True(Text(Get(service, "pull_policy")) == "never", $"compose: services.{name}: pull_policy: never (the image is built by services.{builder.Key}, not pulled)");
+            Assert.True(DependsOn(byName, name, builder.Key), $"compose: services.{name} must start after services.{builder.Key}, which builds its image");
+        }
+    }
+
+    private static bool DependsOn(Dictionary<string, YamlMappingNode> byName, string service, string dependency) =>
+        Get(byName[service], "depends_on") is YamlMappingNode dependsOn
+        && dependsOn.Children.Select(d => Text(d.Key)).Any(d => d == dependency || DependsOn(byName, d, dependency));
+
+    /// <summary>Published ports listen on the loopback interface only: the stack's Postgres and Kafka use default credentials or none.</summary>
+    private static void AssertPublishedOnLoopbackOnly(string name, YamlMappingNode service)
+    {
+        foreach (var port in Sequence(service, "ports"))
+        {
+            // Short syntax [HOST_IP:]HOST_PORT:CONTAINER_PORT; long syntax { target, published, host_ip }.
+            var hostIp = port is YamlMappingNode longSyntax
+                ? Text(longSyntax, "host_ip")
+                : Text(port).Split(':') is { Length: 3 } parts ? parts[0] : "";
+            Assert.True(hostIp == "127.0.0.1", $"compose: services.{name}.ports: {(port is YamlScalarNode ? Text(port) : port.ToString())} is published on every interface; bind it to 127.0.0.1");
+        }
     }
 
     /// <summary>Host paths of the service's bind mounts (short syntax), relative to the compose file.</summary>
@@ -396,16 +431,10 @@ public partial class DeploymentFilesTests(TestServices services)
     private async Task CheckKubernetesAsync(HashSet<string> commands)
     {
         var directory = Path.Combine(s_docker, "k8s");
-        var documents = Directory.EnumerateFiles(directory, "*.yaml").Order(StringComparer.Ordinal)
-            .SelectMany(f => LoadYaml(f).Select(d => (File: Path.GetFileName(f), Node: Assert.IsType<YamlMappingNode>(d))))
+        var documents = Directory.EnumerateFiles(directory, "*.yaml", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .SelectMany(f => LoadYaml(f).Select(d => (File: Path.GetRelativePath(directory, f), Node: Assert.IsType<YamlMappingNode>(d))))
             .ToList();
-        var kustomization = Assert.Single(documents, d => Text(d.Node, "kind") == "Kustomization");
-        foreach (var resource in Strings(Get(kustomization.Node, "resources")))
-        {
-            Assert.True(File.Exists(Path.Combine(directory, resource)), $"k8s/{kustomization.File}: resources: {resource} does not exist");
-        }
-
-        var objects = documents.Where(d => d != kustomization).ToList();
+        var objects = documents.Where(d => Text(d.Node, "kind") is not ("Kustomization" or "Component")).ToList();
         foreach (var (file, node) in objects)
         {
             Assert.True(Get(node, "apiVersion") is not null && Get(node, "kind") is not null && Get(Mapping(node, "metadata"), "name") is not null,
@@ -415,6 +444,9 @@ public partial class DeploymentFilesTests(TestServices services)
         string Name(YamlMappingNode node) => Text(Mapping(node, "metadata"), "name");
         var secrets = objects.Where(o => Text(o.Node, "kind") == "Secret").ToDictionary(o => Name(o.Node), o => Mapping(o.Node, "stringData"), StringComparer.Ordinal);
         var configMaps = objects.Where(o => Text(o.Node, "kind") == "ConfigMap").ToDictionary(o => Name(o.Node), o => Mapping(o.Node, "data"), StringComparer.Ordinal);
+        var kustomizations = KustomizeRoots(directory);
+        CheckKustomizations(kustomizations, objects);
+
         var workloads = objects.Where(o => Text(o.Node, "kind") is "StatefulSet" or "Deployment" or "Job").ToList();
         Assert.Contains(workloads, w => Text(w.Node, "kind") == "Job");
 
@@ -491,6 +523,111 @@ public partial class DeploymentFilesTests(TestServices services)
         finally
         {
             Directory.Delete(temporary, recursive: true);
+        }
+    }
+
+    /// <summary>What one <c>kubectl apply -k DIR</c> applies: the manifest files and the <c>images</c> entries that rewrite them.</summary>
+    private sealed record KustomizeBuild(string Directory, HashSet<string> Files, Dictionary<string, YamlMappingNode> Images);
+
+    /// <summary>
+    /// Every kustomization under <paramref name="k8s"/> that no other one includes (what an operator applies with
+    /// -k), resolved as kustomize does: resources (files in its own directory, or other kustomizations) and
+    /// components, whose <c>images</c> apply to everything the including kustomization holds.
+    /// </summary>
+    private static List<KustomizeBuild> KustomizeRoots(string k8s)
+    {
+        var all = Directory.EnumerateFiles(k8s, "kustomization.yaml", SearchOption.AllDirectories).Select(Path.GetDirectoryName).Cast<string>().ToList();
+        var included = new HashSet<string>(StringComparer.Ordinal);
+        var builds = all.Select(d => Kustomize(d, included)).ToList();
+        return builds.Where(b => !included.Contains(b.Directory)).ToList();
+    }
+
+    private static KustomizeBuild Kustomize(string directory, HashSet<string> included)
+    {
+        var at = $"k8s/{Path.GetRelativePath(Path.Combine(s_docker, "k8s"), Path.Combine(directory, "kustomization.yaml"))}";
+        var node = Assert.IsType<YamlMappingNode>(Assert.Single(LoadYaml(Path.Combine(directory, "kustomization.yaml"))));
+        Assert.True(Text(node, "kind") is "Kustomization" or "Component", $"{at}: kind must be Kustomization or Component");
+        var build = new KustomizeBuild(directory, new HashSet<string>(StringComparer.Ordinal), new Dictionary<string, YamlMappingNode>(StringComparer.Ordinal));
+        foreach (var (key, isComponent) in new[] { ("resources", false), ("components", true) })
+        {
+            foreach (var entry in Strings(Get(node, key)))
+            {
+                var path = Path.GetFullPath(Path.Combine(directory, entry));
+                if (File.Exists(path))
+                {
+                    // kustomize's load restrictor: a file must be in or below the kustomization's directory.
+                    Assert.True(!isComponent && path.StartsWith(directory + Path.DirectorySeparatorChar, StringComparison.Ordinal), $"{at}: {key}: {entry} must be a file below the kustomization's directory");
+                    build.Files.Add(path);
+                    continue;
+                }
+
+                Assert.True(File.Exists(Path.Combine(path, "kustomization.yaml")), $"{at}: {key}: {entry} does not exist");
+                included.Add(path);
+                var inner = Kustomize(path, included);
+                build.Files.UnionWith(inner.Files);
+                if (isComponent)
+                {
+                    foreach (var (name, image) in inner.Images)
+                    {
+                        build.Images[name] = image;
+                    }
+                }
+            }
+        }
+
+        foreach (var image in Sequence(node, "images").Cast<YamlMappingNode>())
+        {
+            build.Images[Text(image, "name")] = image;
+        }
+
+        return build;
+    }
+
+    /// <summary>
+    /// What <c>kubectl apply -k</c> would do with the manifests: never overwrite a Secret (operators create it from
+    /// a secret store), reach every workload with the one <c>images</c> entry that names the sink's image, and bring
+    /// each workload the ConfigMaps it mounts.
+    /// </summary>
+    private static void CheckKustomizations(List<KustomizeBuild> roots, List<(string File, YamlMappingNode Node)> objects)
+    {
+        var k8s = Path.Combine(s_docker, "k8s");
+        var byFile = objects.ToLookup(o => Path.Combine(k8s, o.File));
+        foreach (var root in roots)
+        {
+            foreach (var (file, node) in root.Files.SelectMany(f => byFile[f]))
+            {
+                Assert.True(Text(node, "kind") != "Secret",
+                    $"k8s/{Path.GetRelativePath(k8s, root.Directory)}: includes the Secret in k8s/{file}; `kubectl apply -k` would overwrite the real one with its placeholders");
+            }
+        }
+
+        var imageEntries = Directory.EnumerateFiles(k8s, "kustomization.yaml", SearchOption.AllDirectories)
+            .SelectMany(f => Sequence(Assert.IsType<YamlMappingNode>(LoadYaml(f)[0]), "images").Cast<YamlMappingNode>())
+            .Where(i => Text(i, "name") == SinkImage).ToList();
+        Assert.True(imageEntries.Count == 1, $"k8s: {imageEntries.Count} kustomize images entries name `{SinkImage}`; the image must be set in exactly one place");
+        var entry = imageEntries[0];
+        Assert.True(Get(entry, "newTag") is not null || Get(entry, "digest") is not null, "k8s: the images entry must pin a tag or digest");
+
+        foreach (var (file, workload) in objects.Where(o => Text(o.Node, "kind") is "StatefulSet" or "Deployment" or "Job"))
+        {
+            var path = Path.Combine(k8s, file);
+            var applying = roots.Where(r => r.Files.Contains(path)).ToList();
+            Assert.True(applying.Count == 1, $"k8s/{file}: applied by {applying.Count} kustomizations, not one: with `kubectl apply -f` the images entry would not reach it");
+            var root = applying[0];
+            var pod = Mapping(Mapping(Mapping(workload, "spec"), "template"), "spec");
+            foreach (var container in Sequence(pod, "initContainers").Concat(Sequence(pod, "containers")).Cast<YamlMappingNode>())
+            {
+                var image = Text(container, "image");
+                Assert.True(image == SinkImage, $"k8s/{file}: container {Text(container, "name")}: image {image}: name it `{SinkImage}` only; the registry and tag are set once, in the images entry");
+                Assert.True(root.Images.ContainsKey(SinkImage), $"k8s/{file}: the kustomization that applies it ({Path.GetRelativePath(k8s, root.Directory)}) has no images entry for {SinkImage}");
+            }
+
+            foreach (var volume in Sequence(pod, "volumes").Cast<YamlMappingNode>().Where(v => Get(v, "configMap") is not null))
+            {
+                var configMap = Text(Mapping(volume, "configMap"), "name");
+                Assert.True(root.Files.SelectMany(f => byFile[f]).Any(o => Text(o.Node, "kind") == "ConfigMap" && Text(Mapping(o.Node, "metadata"), "name") == configMap),
+                    $"k8s/{file}: mounts ConfigMap {configMap}, which `kubectl apply -k {Path.GetRelativePath(s_repository, root.Directory)}` does not create");
+            }
         }
     }
 

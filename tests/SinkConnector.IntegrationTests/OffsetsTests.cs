@@ -85,6 +85,43 @@ public class OffsetsTests(TestServices services)
     }
 
     [Fact]
+    public async Task Offsets_reset_refuses_offsets_and_partitions_kafka_does_not_have_and_changes_nothing()
+    {
+        const int partitions = 2;
+        await using var bed = await SinkTestBed.CreateAsync(services, "reset_range", partitions);
+        await bed.ProduceAsync(100, partitions);
+        string[] Reset(params string[] args) => ["offsets", "reset", "--config", bed.ConfigDirectory, "--topic", bed.Topic, .. args];
+
+        // Past the end of the log: stored, it would make the sink skip every message written until that offset.
+        var (exit, output) = await SinkProcess.RunToEndAsync(Reset("--partition", "0", "--to-offset", "99999"), bed.Environment);
+        Assert.True(exit == 2, output);
+        Assert.Contains($"--to-offset 99999 is outside what Kafka holds for {bed.Topic}[0]: offsets 0 (low watermark) to 50 (high watermark", output, StringComparison.Ordinal);
+        Assert.Contains("choose N in [0, 50]", output, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", output, StringComparison.Ordinal);
+
+        // All partitions: each one out of range is named, none is set.
+        (exit, output) = await SinkProcess.RunToEndAsync(Reset("--to-offset", "51"), bed.Environment);
+        Assert.True(exit == 2, output);
+        Assert.Contains($"{bed.Topic}[0]", output, StringComparison.Ordinal);
+        Assert.Contains($"{bed.Topic}[1]", output, StringComparison.Ordinal);
+
+        (exit, output) = await SinkProcess.RunToEndAsync(Reset("--partition", "7", "--to-earliest"), bed.Environment);
+        Assert.True(exit == 2, output);
+        Assert.Contains($"--partition 7: topic '{bed.Topic}' has no partition 7 (its partitions: 0-1)", output, StringComparison.Ordinal);
+        Assert.Equal(0, await bed.ScalarAsync($"SELECT count(*) FROM sink.offsets WHERE group_id = '{bed.GroupId}'"));
+
+        // The high watermark itself is the next offset to be written: valid (as --to-latest).
+        (exit, output) = await SinkProcess.RunToEndAsync(Reset("--to-offset", "50"), bed.Environment);
+        Assert.True(exit == 0, output);
+        Assert.Equal(100, await bed.ScalarAsync($"SELECT sum(next_offset) FROM sink.offsets WHERE group_id = '{bed.GroupId}'"));
+
+        // Nothing was skipped: from there on the sink copies every new message.
+        await bed.ProduceAsync(bed.Topic, Enumerable.Range(0, 30).Select(i => (i % partitions, SinkTestBed.Event(100 + i))));
+        await bed.RunInProcessAsync(() => bed.WaitForRowsAsync(30, s_catchUp), s_catchUp);
+        Assert.Equal(30, await bed.ScalarAsync("SELECT count(DISTINCT id) FROM public.events WHERE id >= 100"));
+    }
+
+    [Fact]
     public async Task A_stale_foreign_claim_does_not_stall_a_partition_the_group_still_assigns_here()
     {
         // Found by the model check (eng/model, FIX_STALL): a consumer expelled while its claim was on the way lands

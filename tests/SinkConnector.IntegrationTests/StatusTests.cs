@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Confluent.Kafka;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;
@@ -106,6 +107,50 @@ public class StatusTests(TestServices services)
         (exit, table) = await SinkProcess.RunToEndAsync(["status", "--config", bed.ConfigDirectory], bed.Environment);
         Assert.True(exit == 0, table);
         Assert.Contains("counts 0 (auto_offset_reset: latest", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_flags_stored_offsets_outside_the_watermarks()
+    {
+        const int partitions = 3;
+        await using var bed = await SinkTestBed.CreateAsync(services, "status_range", partitions);
+        await bed.ProduceAsync(90, partitions);
+        var (exit, output) = await SinkProcess.RunToEndAsync(
+            ["offsets", "reset", "--config", bed.ConfigDirectory, "--topic", bed.Topic, "--to-latest"], bed.Environment);
+        Assert.True(exit == 0, output);
+
+        // Partition 1: an offset past the end of the log (a reset from an older version, a topic deleted and
+        // re-created). Partition 2: retention deleted offsets 0-19 that the sink never copied (stored: 5).
+        await bed.ExecuteAsync($"UPDATE sink.offsets SET next_offset = 99999 WHERE group_id = '{bed.GroupId}' AND partition = 1");
+        await bed.ExecuteAsync($"UPDATE sink.offsets SET next_offset = 5 WHERE group_id = '{bed.GroupId}' AND partition = 2");
+        if (services.Kafka.Mock is { } mock)
+        {
+            // The mock cluster does not serve the DeleteRecords request; its own call does the same.
+            mock.DeleteRecords(bed.Topic, 2, beforeOffset: 20);
+        }
+        else
+        {
+            using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = services.Kafka.BootstrapServers }).Build();
+            await admin.DeleteRecordsAsync([new TopicPartitionOffset(bed.Topic, 2, 20)]);
+        }
+
+        var report = await StatusJsonAsync(bed);
+        var rows = Partitions(report).ToDictionary(p => p.GetProperty("partition").GetInt32());
+        Assert.Equal(JsonValueKind.Null, rows[0].GetProperty("warning").ValueKind);
+        Assert.Equal("beyond_high_watermark", rows[1].GetProperty("warning").GetString());
+        Assert.Equal("below_low_watermark", rows[2].GetProperty("warning").GetString());
+        Assert.Equal(20, rows[2].GetProperty("low_watermark").GetInt64());
+        Assert.Equal(2, report.GetProperty("totals").GetProperty("warnings").GetInt32());
+
+        string table;
+        (exit, table) = await SinkProcess.RunToEndAsync(["status", "--config", bed.ConfigDirectory], bed.Environment);
+        Assert.True(exit == 0, table);
+        Assert.Contains("2 with warnings", table, StringComparison.Ordinal);
+        Assert.Contains($"WARNING {bed.Topic}[1]: stored next offset 99999 is beyond the high watermark 30", table, StringComparison.Ordinal);
+        Assert.Contains($"WARNING {bed.Topic}[2]: stored next offset 5 is below the low watermark 20: messages 5 to 19 were deleted by retention", table, StringComparison.Ordinal);
+        Assert.DoesNotContain($"WARNING {bed.Topic}[0]", table, StringComparison.Ordinal);
+        var header = table.Split('\n')[0];
+        Assert.Contains("warning", header, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,12 +1,30 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 using Npgsql;
 using SinkConnector.Testing;
 
 // Runs the sink end to end on local defaults and exits: a throwaway Postgres, Kafka (librdkafka's mock
-// cluster, or $KAFKA_BOOTSTRAP), 1,000 sample orders, `sink migrate`, `sink run`, and the rows that landed.
+// cluster, or the broker in $KAFKA_BOOTSTRAP), 1,000 sample orders, `sink migrate`, `sink run`, and the rows
+// that landed. Usage: quickstart [CONFIG_DIR] [--keep]
 const int Orders = 1_000;
-var configDir = Path.GetFullPath(args.Length > 0 ? args[0] : "samples/config");
+var keep = args.Contains("--keep");
+var unknown = args.Where(a => a.StartsWith('-') && a != "--keep").ToList();
+if (unknown.Count > 0)
+{
+    Console.Error.WriteLine($"quickstart: unknown option {unknown[0]}; usage: eng/quickstart.sh [--keep]  (--keep: leave PostgreSQL running to look at the rows, until Ctrl+C)");
+    return 2;
+}
+
+var samples = Path.GetFullPath(args.FirstOrDefault(a => !a.StartsWith('-')) ?? "samples/config");
+
+// The run's own topic and consumer group, unique per run: $KAFKA_BOOTSTRAP may be a real broker with an `orders`
+// topic (or an `orders-sink` group) of its own, which the quick start must neither produce into nor join.
+var runId = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..6];
+var topic = $"sink-quickstart-{runId}";
+var configDir = CopyConfig(samples, topic);
 
 Console.WriteLine("==> starting PostgreSQL 15 (temporary) and Kafka");
 await using var postgres = await PostgresServer.StartAsync();
@@ -14,24 +32,34 @@ using var mock = Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP") is { Leng
 var bootstrap = mock?.BootstrapServers ?? Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP")!;
 var database = await postgres.CreateDatabaseAsync("quickstart");
 var environment = new Dictionary<string, string> { ["KAFKA_BOOTSTRAP"] = bootstrap, ["SINK_POSTGRES"] = database };
-Console.WriteLine($"    Kafka {bootstrap} ({(mock is null ? "external" : "mock cluster")}), Postgres port {postgres.Port}");
+Console.WriteLine($"    Kafka {bootstrap} ({(mock is null ? "external, from $KAFKA_BOOTSTRAP" : "mock cluster")}), Postgres port {postgres.Port}");
+Console.WriteLine($"    configuration: {samples}, copied to {configDir} with topic and consumer group {topic}");
 
 await using (var connection = new NpgsqlConnection(database))
 {
     await connection.OpenAsync();
-    await using var create = new NpgsqlCommand(await File.ReadAllTextAsync(Path.Combine(configDir, "orders.sql")), connection);
+    await using var create = new NpgsqlCommand(await File.ReadAllTextAsync(Path.Combine(samples, "orders.sql")), connection);
     await create.ExecuteNonQueryAsync();
 }
 
-Console.WriteLine($"==> producing {Orders} orders to topic 'orders' (3 partitions)");
-mock?.CreateTopic("orders", 3);
+Console.WriteLine($"==> producing {Orders} orders to topic '{topic}' (3 partitions)");
+if (mock is not null)
+{
+    mock.CreateTopic(topic, 3);
+}
+else
+{
+    using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
+    await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 3, ReplicationFactor = 1 }]);
+}
+
 using (var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = bootstrap, EnableIdempotence = true }).Build())
 {
     for (var i = 1; i <= Orders; i++)
     {
         var value = $$"""{"id":{{i}},"customer":{"id":"{{new Guid(i, 0, 0, new byte[8])}}"},"amount":"{{i}}.{{i % 100:00}}","status":"{{(i % 3 == 0 ? "paid" : "new")}}","created_at":"2026-11-21T10:{{i % 60:00}}:00Z"}""";
         var headers = new Headers { { "trace-id", Encoding.UTF8.GetBytes($"trace-{i}") } };
-        producer.Produce("orders", new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes($"order-{i}"), Value = Encoding.UTF8.GetBytes(value), Headers = headers });
+        producer.Produce(topic, new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes($"order-{i}"), Value = Encoding.UTF8.GetBytes(value), Headers = headers });
     }
 
     producer.Flush(TimeSpan.FromSeconds(30));
@@ -82,6 +110,25 @@ await using (var connection = new NpgsqlConnection(database))
 
 var landed = await CountAsync();
 Console.WriteLine($"==> {landed} of {Orders} orders landed in public.orders; offsets are in sink.offsets");
+var psql = Psql(database);
+if (keep)
+{
+    // The server and its data live as long as this process: wait for the operator, then clean up as usual.
+    Console.WriteLine("==> --keep: PostgreSQL stays up until Ctrl+C. Look at the rows with");
+    Console.WriteLine($"    {psql}");
+    Console.WriteLine("    e.g. SELECT * FROM public.orders LIMIT 10;  SELECT * FROM sink.offsets;");
+    var stop = new TaskCompletionSource();
+    using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+    using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+    await stop.Task;
+    Console.WriteLine("==> stopping PostgreSQL and deleting its data");
+}
+else
+{
+    Console.WriteLine("    (the database is deleted on exit; eng/quickstart.sh --keep leaves it running to look at, with psql)");
+}
+
+Directory.Delete(configDir, recursive: true);
 return landed == Orders ? 0 : 1;
 
 async Task<long> CountAsync()
@@ -90,4 +137,31 @@ async Task<long> CountAsync()
     await connection.OpenAsync();
     await using var count = new NpgsqlCommand("SELECT count(*) FROM public.orders", connection);
     return (long)(await count.ExecuteScalarAsync())!;
+}
+
+// A copy of the sample configuration with the run's own topic and consumer group; the samples stay as documented.
+static string CopyConfig(string samples, string topic)
+{
+    var directory = Directory.CreateTempSubdirectory("sink-quickstart-config-").FullName;
+    Directory.CreateDirectory(Path.Combine(directory, "mappings"));
+    File.WriteAllText(Path.Combine(directory, "sink.yaml"), Rewrite(Path.Combine(samples, "sink.yaml"), "kafka:\n", $"kafka:\n  group_id: {topic}\n"));
+    File.WriteAllText(Path.Combine(directory, "mappings", "orders.yaml"), Rewrite(Path.Combine(samples, "mappings", "orders.yaml"), "topic: orders\n", $"topic: {topic}\n"));
+    return directory;
+}
+
+static string Rewrite(string file, string find, string replacement)
+{
+    var text = File.ReadAllText(file).ReplaceLineEndings("\n");
+    return text.Contains(find, StringComparison.Ordinal)
+        ? text.Replace(find, replacement, StringComparison.Ordinal)
+        : throw new InvalidOperationException($"{file}: expected a line '{find.TrimEnd()}' to point the quick start at its own topic and group");
+}
+
+// A psql command line for the quick start's database (the server's own psql when none is on PATH).
+static string Psql(string connectionString)
+{
+    var builder = new NpgsqlConnectionStringBuilder(connectionString);
+    var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, "psql")));
+    var psql = onPath ? "psql" : "/usr/lib/postgresql/15/bin/psql";
+    return $"{psql} \"host={builder.Host} port={builder.Port} dbname={builder.Database} user={builder.Username}\"";
 }

@@ -95,6 +95,10 @@ public sealed class MockKafkaCluster : IDisposable
     public void SetPartitionLeader(string topic, int partition, int brokerId) =>
         Check(Native.rd_kafka_mock_partition_set_leader(_cluster, topic, partition, brokerId), $"leader of {topic} [{partition}]");
 
+    /// <summary>Deletes the partition's messages before <paramref name="beforeOffset"/>, as retention would: the low watermark moves there.</summary>
+    public void DeleteRecords(string topic, int partition, long beforeOffset) =>
+        Check(Native.rd_kafka_mock_partition_delete_records(_cluster, topic, partition, beforeOffset), $"delete records of {topic} [{partition}]");
+
     /// <summary>Pins the group coordinator of <paramref name="groupId"/> (otherwise chosen by hashing the group id).</summary>
     public void SetGroupCoordinator(string groupId, int brokerId) =>
         Check(Native.rd_kafka_mock_coordinator_set(_cluster, "group", groupId, brokerId), $"coordinator of {groupId}");
@@ -175,6 +179,9 @@ public sealed class MockKafkaCluster : IDisposable
 
         [DllImport(Lib)]
         public static extern int rd_kafka_mock_partition_set_leader(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partition, int brokerId);
+
+        [DllImport(Lib)]
+        public static extern int rd_kafka_mock_partition_delete_records(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partition, long beforeOffset);
 
         [DllImport(Lib)]
         public static extern int rd_kafka_mock_coordinator_set(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string keyType, [MarshalAs(UnmanagedType.LPUTF8Str)] string key, int brokerId);

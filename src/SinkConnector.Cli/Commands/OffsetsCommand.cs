@@ -3,6 +3,7 @@ using System.Globalization;
 using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Kafka;
+using SinkConnector.Operations;
 using SinkConnector.Postgres;
 
 namespace SinkConnector.Cli.Commands;
@@ -29,6 +30,11 @@ public static class OffsetsCommand
         var command = new Command("show", "Show stored next offset, epoch, owner and last update per partition.") { config, topic, partition };
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
+            if (!await IsMappedAsync(sinkConfig, parse.GetValue(topic)!))
+            {
+                return ExitCodes.Usage;
+            }
+
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
             var store = new OffsetStore(database, sinkConfig.Connector.Kafka.GroupId, owner: "cli");
             var rows = await store.ListAsync(parse.GetValue(topic)!, parse.GetValue(partition), ct);
@@ -72,31 +78,54 @@ public static class OffsetsCommand
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             var topicName = parse.GetValue(topic)!;
-            if (!sinkConfig.Mappings.Any(m => m.Topics.Contains(topicName)))
+            if (!await IsMappedAsync(sinkConfig, topicName))
             {
-                await Console.Error.WriteLineAsync($"sink: topic '{topicName}' is not mapped by any file in {sinkConfig.Directory}/mappings");
                 return ExitCodes.Usage;
             }
 
-            using var kafka = new TopicInspector(sinkConfig.Connector);
-            var partitions = parse.GetValue(partition) is { } one ? [one] : kafka.Partitions(topicName);
-            var targets = new Dictionary<int, long>();
-            foreach (var p in partitions)
+            var target = new ResetTarget(parse.GetValue(toEarliest), parse.GetValue(toLatest), parse.GetValue(toOffset), parse.GetValue(toTimestamp));
+            OffsetResetPlan plan;
+            using (var kafka = new TopicInspector(sinkConfig.Connector))
             {
-                var tp = new TopicPartition(topicName, p);
-                targets[p] = parse.GetValue(toOffset) ?? (parse.GetValue(toTimestamp) is { } time ? kafka.OffsetForTime(tp, time)
-                    : parse.GetValue(toLatest) ? kafka.Watermarks(tp).High.Value : kafka.Watermarks(tp).Low.Value);
+                plan = OffsetReset.Plan(kafka, topicName, parse.GetValue(partition), target);
+            }
+
+            if (plan.Problems.Count > 0)
+            {
+                foreach (var problem in plan.Problems)
+                {
+                    await Console.Error.WriteLineAsync($"sink: {problem}");
+                }
+
+                await Console.Error.WriteLineAsync("sink: nothing was changed");
+                return ExitCodes.Usage;
             }
 
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            await new OffsetStore(database, sinkConfig.Connector.Kafka.GroupId, owner: "cli").ResetAsync(topicName, targets, ct);
-            foreach (var (p, next) in targets.OrderBy(t => t.Key))
+            await new OffsetStore(database, sinkConfig.Connector.Kafka.GroupId, owner: "cli")
+                .ResetAsync(topicName, plan.Partitions.ToDictionary(p => p.Partition, p => p.NextOffset), ct);
+            foreach (var p in plan.Partitions)
             {
-                Console.WriteLine($"{topicName}[{p}] next offset set to {next}");
+                Console.WriteLine($"{topicName}[{p.Partition}] next offset set to {p.NextOffset} (Kafka holds {p.LowWatermark} to {p.HighWatermark})");
             }
 
             return ExitCodes.Success;
         }, cancellationToken));
         return command;
+    }
+
+    /// <summary>Offsets are kept only for mapped topics: anything else is a typo, said with the topics that are mapped.</summary>
+    private static async Task<bool> IsMappedAsync(SinkConfig config, string topic)
+    {
+        if (config.Mappings.Any(m => m.Topics.Contains(topic)))
+        {
+            return true;
+        }
+
+        var mapped = config.Mappings.SelectMany(m => m.Topics).Distinct().Order(StringComparer.Ordinal);
+        await Console.Error.WriteLineAsync(
+            $"sink: --topic {topic}: topic '{topic}' is not mapped by any file in {Path.Combine(config.Directory, ConfigLoader.MappingsDirectoryName)}; "
+            + $"mapped topics: {string.Join(", ", mapped)}");
+        return false;
     }
 }

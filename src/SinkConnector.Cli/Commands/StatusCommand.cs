@@ -61,13 +61,13 @@ public static class StatusCommand
     /// <summary>The human-readable report: a table with the numbers first and the long owner last, totals, legend.</summary>
     public static IEnumerable<string> Table(SinkStatusReport report)
     {
-        string[] header = ["topic", "partition", "mapping", "next_offset", "low", "high", "lag", "epoch", "updated_at", "owner"];
-        bool[] numeric = [false, true, false, true, true, true, true, true, false, false];
+        string[] header = ["topic", "partition", "mapping", "next_offset", "low", "high", "lag", "warning", "epoch", "updated_at", "owner"];
+        bool[] numeric = [false, true, false, true, true, true, true, false, true, false, false];
         var rows = report.Partitions.Select(p => new[]
         {
             p.Topic, Number(p.Partition), p.Mapping, Number(p.NextOffset), Number(p.LowWatermark), Number(p.HighWatermark),
-            Number(p.Lag), Number(p.Epoch), p.UpdatedAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) ?? "-",
-            p.Owner ?? "-",
+            Number(p.Lag), Flag(p.Warning), Number(p.Epoch),
+            p.UpdatedAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) ?? "-", p.Owner ?? "-",
         }).ToList();
         var widths = header.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
         foreach (var row in rows.Prepend(header))
@@ -77,14 +77,39 @@ public static class StatusCommand
 
         var totals = report.Totals;
         yield return "";
-        yield return $"totals: {totals.Partitions} partitions, lag {Number(totals.Lag)}, {totals.NeverCommitted} never committed "
-            + $"(group {report.GroupId}, auto_offset_reset: {Reset(report.AutoOffsetReset)})";
+        yield return $"totals: {totals.Partitions} partitions, lag {Number(totals.Lag)}, {totals.NeverCommitted} never committed, "
+            + $"{totals.Warnings} with warnings (group {report.GroupId}, auto_offset_reset: {Reset(report.AutoOffsetReset)})";
         yield return "lag = high - next_offset; a partition without a stored next offset ('-') counts "
             + (report.AutoOffsetReset == AutoOffsetReset.Earliest
                 ? "high - low (auto_offset_reset: earliest: the sink would start at the low watermark)"
                 : "0 (auto_offset_reset: latest: the sink would start at the high watermark)");
         yield return "epoch '-': never claimed; updated_at: the row's last claim, commit or offsets reset";
+        foreach (var p in report.Partitions.Where(p => p.Warning is not null))
+        {
+            yield return Explain(p);
+        }
     }
+
+    /// <summary>What a flagged partition means and what to do, one line each (also on a terminal that cuts the table).</summary>
+    public static string Explain(PartitionStatus p) => p.Warning switch
+    {
+        OffsetWarning.BeyondHighWatermark =>
+            $"WARNING {p.Topic}[{p.Partition}]: stored next offset {p.NextOffset} is beyond the high watermark {p.HighWatermark}: "
+            + $"the sink skips the messages Kafka writes before offset {p.NextOffset}. If that offset is wrong: "
+            + $"sink offsets reset --topic {p.Topic} --partition {p.Partition} --to-offset N (N <= {p.HighWatermark}) or --to-latest",
+        OffsetWarning.BelowLowWatermark =>
+            $"WARNING {p.Topic}[{p.Partition}]: stored next offset {p.NextOffset} is below the low watermark {p.LowWatermark}: "
+            + $"messages {p.NextOffset} to {p.LowWatermark - 1} were deleted by retention before the sink copied them; "
+            + $"it resumes at {p.LowWatermark}",
+        _ => "",
+    };
+
+    private static string Flag(OffsetWarning? warning) => warning switch
+    {
+        OffsetWarning.BeyondHighWatermark => "beyond_high",
+        OffsetWarning.BelowLowWatermark => "below_low",
+        _ => "-",
+    };
 
     private static string Number(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
 

@@ -23,10 +23,36 @@ public sealed record PartitionStatus(
     long LowWatermark, long HighWatermark, long Lag)
 {
     public bool NeverCommitted => NextOffset is null;
+
+    /// <summary>Set when the stored next offset lies outside what Kafka holds; null when it is inside (or absent).</summary>
+    public OffsetWarning? Warning => NextOffset switch
+    {
+        { } next when next > HighWatermark => OffsetWarning.BeyondHighWatermark,
+        { } next when next < LowWatermark => OffsetWarning.BelowLowWatermark,
+        _ => null,
+    };
+}
+
+/// <summary>A stored next offset Kafka cannot serve.</summary>
+public enum OffsetWarning
+{
+    /// <summary>
+    /// Past the end of the log (a reset to a wrong offset, a topic deleted and re-created): Kafka answers "offset out
+    /// of range", the consumer restarts at the low watermark and the sink skips every message before the stored
+    /// offset: messages written up to it are never copied. The lag is negative.
+    /// </summary>
+    BeyondHighWatermark,
+
+    /// <summary>
+    /// Before the start of the log: retention deleted messages the sink had not copied yet; it resumes at the low
+    /// watermark. The lag counts the deleted messages too.
+    /// </summary>
+    BelowLowWatermark,
 }
 
 /// <summary>Sums over all partitions of a <see cref="SinkStatusReport"/>.</summary>
-public sealed record StatusTotals(int Partitions, long Lag, int NeverCommitted);
+/// <param name="Warnings">Partitions whose stored next offset is outside the watermarks (<see cref="PartitionStatus.Warning"/>).</param>
+public sealed record StatusTotals(int Partitions, long Lag, int NeverCommitted, int Warnings);
 
 /// <summary>Every partition of every mapped topic, in mapping and partition order, and the totals.</summary>
 public sealed record SinkStatusReport(string GroupId, AutoOffsetReset AutoOffsetReset, IReadOnlyList<PartitionStatus> Partitions, StatusTotals Totals);
@@ -65,7 +91,7 @@ public static class SinkStatus
             }
         }
 
-        var totals = new StatusTotals(partitions.Count, partitions.Sum(p => p.Lag), partitions.Count(p => p.NeverCommitted));
+        var totals = new StatusTotals(partitions.Count, partitions.Sum(p => p.Lag), partitions.Count(p => p.NeverCommitted), partitions.Count(p => p.Warning is not null));
         return new SinkStatusReport(kafkaSettings.GroupId, kafkaSettings.AutoOffsetReset, partitions, totals);
     }
 
