@@ -17,6 +17,12 @@ public enum ConversionErrorKind
 
     /// <summary>The envelope (debezium, connect-json) is not what the format expects.</summary>
     InvalidEnvelope,
+
+    /// <summary>
+    /// Converting the message threw: a bug of the sink, not a property of the message it can explain. The message is
+    /// kept (dead letter) instead of stopping the process, so it can be replayed once the sink is fixed.
+    /// </summary>
+    Unexpected,
 }
 
 /// <summary>Why one message could not become a row. A value, not an exception: the loop decides what to do.</summary>

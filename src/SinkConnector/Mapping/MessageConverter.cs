@@ -148,11 +148,12 @@ public sealed class MessageConverter
         ArgumentNullException.ThrowIfNull(message);
         var json = message.Message.Value is { } bytes ? Envelope.SkipBom(bytes).Span : default;
         Span<int> starts = _valueFields is null ? default : _plans.Length <= 64 ? stackalloc int[_plans.Length] : new int[_plans.Length];
-        var located = _valueFields is not null && !json.IsEmpty && _valueFields.TryLocate(json, starts);
         var parsed = new ParsedMessage(_format);
+        var i = 0;
         try
         {
-            for (var i = 0; i < _plans.Length; i++)
+            var located = _valueFields is not null && !json.IsEmpty && _valueFields.TryLocate(json, starts);
+            for (; i < _plans.Length; i++)
             {
                 var plan = _plans[i];
                 object? value = null;
@@ -200,11 +201,30 @@ public sealed class MessageConverter
 
             return null;
         }
+        catch (Exception e) when (IsConversionFault(e))
+        {
+            return Unexpected(i < _plans.Length ? _plans[i] : null, e);
+        }
         finally
         {
             parsed.Dispose();
         }
     }
+
+    /// <summary>
+    /// The last resort behind "bad input never throws". Every converter reports bad input as a <see cref="Failure"/>,
+    /// and the tests feed them hostile input of every kind; but an input some converter still throws on would, uncaught,
+    /// end the process at that message on every restart with its offset never passing it (a crash loop that no
+    /// replica survives). Conversion reads nothing but the message and the mapping, so an exception from inside it is
+    /// about this message: it becomes the message's error (a dead letter, or a clean stop under on_error: fail).
+    /// Kept narrow: only the column loops of conversion are inside, not the writes or the batch around them, and out of
+    /// memory is the process's problem, not the message's.
+    /// </summary>
+    private static bool IsConversionFault(Exception e) => e is not OutOfMemoryException;
+
+    private static ConversionError Unexpected(ColumnPlan? plan, Exception e) =>
+        new(ConversionErrorKind.Unexpected, plan?.Column.Name ?? "",
+            $"{plan?.Column.From.ToString() ?? "message"}: converting this message failed unexpectedly ({e.GetType().Name}: {Failure.Storable(e.Message)}); this is a bug of the sink, please report it");
 
     private static ConversionError Error(ColumnPlan plan, Failure failure) =>
         new(failure.Kind, plan.Column.Name, $"{plan.Column.From}: {failure.Message}");
@@ -217,11 +237,12 @@ public sealed class MessageConverter
     {
         Array.Clear(values, 0, _plans.Length);
         var parsed = new ParsedMessage(_format);
+        ColumnPlan? plan = null;
         try
         {
             foreach (var i in _keyIndexes)
             {
-                var plan = _plans[i];
+                plan = _plans[i];
                 if (!TryRead(plan, message, ref parsed, out var value, out var failure))
                 {
                     return Error(plan, failure);
@@ -255,6 +276,10 @@ public sealed class MessageConverter
             }
 
             return null;
+        }
+        catch (Exception e) when (IsConversionFault(e))
+        {
+            return Unexpected(plan, e);
         }
         finally
         {
@@ -567,17 +592,28 @@ public sealed class MessageConverter
                 return false;
             }
 
+            var json = Envelope.SkipBom(bytes);
             try
             {
-                document = JsonDocument.Parse(Envelope.SkipBom(bytes));
-                failure = default;
-                return true;
+                document = JsonDocument.Parse(json);
             }
             catch (JsonException e)
             {
-                failure = new Failure(ConversionErrorKind.InvalidJson, $"{part} is not valid JSON: {e.Message}");
+                failure = new Failure(ConversionErrorKind.InvalidJson, $"{part} is not valid JSON: {Failure.Storable(e.Message)}");
                 return false;
             }
+
+            // Like invalid UTF-8, anywhere in the document: reading that string would throw, and jsonb refuses it.
+            if (UnicodeEscapes.FindUnpairedSurrogate(json.Span) is var at and >= 0)
+            {
+                document.Dispose();
+                document = null;
+                failure = new Failure(ConversionErrorKind.InvalidJson, $"{part} is not valid JSON: {UnicodeEscapes.Describe(json.Span, at)}");
+                return false;
+            }
+
+            failure = default;
+            return true;
         }
     }
 }

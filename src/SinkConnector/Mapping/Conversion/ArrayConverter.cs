@@ -62,6 +62,14 @@ internal sealed class ArrayConverter<T> : ValueConverter
 
         using (document)
         {
+            // Its strings are decoded below, which throws on such an escape.
+            if (UnicodeEscapes.FindUnpairedSurrogate(text.AsSpan()) is var at and >= 0)
+            {
+                value = null;
+                failure = new Failure(ConversionErrorKind.WrongType, $"{Failure.Show(text)} is not valid JSON for {Type.SqlName}: {UnicodeEscapes.Describe(text.AsSpan(), at)}");
+                return false;
+            }
+
             return TryFromJson(document.RootElement, out value, out failure);
         }
     }

@@ -86,9 +86,8 @@ internal sealed class JsonFieldIndex
                 return false;
             }
 
-            Walk(ref reader, _root, starts);
             // Trailing content after the object is invalid JSON (the reader throws on anything but whitespace).
-            return !reader.Read();
+            return Walk(ref reader, _root, starts) && !reader.Read();
         }
         catch (JsonException)
         {
@@ -96,11 +95,22 @@ internal sealed class JsonFieldIndex
         }
     }
 
-    /// <summary>Reader on a StartObject; leaves it on the matching EndObject.</summary>
-    private static void Walk(ref Utf8JsonReader reader, Node node, Span<int> starts)
+    /// <summary>
+    /// Reader on a StartObject; leaves it on the matching EndObject. False when a property name or string has an
+    /// escape of an unpaired surrogate anywhere in the object (<see cref="UnicodeEscapes"/>): the document path then
+    /// reports it, for the whole value as it does for invalid UTF-8. Only escaped tokens are looked at, so plain text
+    /// costs nothing more than the reader's own pass.
+    /// </summary>
+    private static bool Walk(ref Utf8JsonReader reader, Node node, Span<int> starts)
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            // Checked before it is compared: comparing an escaped name decodes it, which throws on such an escape.
+            if (!IsDecodable(ref reader))
+            {
+                return false;
+            }
+
             var child = node.Find(ref reader);
             reader.Read();
             if (child is not null)
@@ -117,14 +127,46 @@ internal sealed class JsonFieldIndex
 
                 if (child.Children.Length > 0 && reader.TokenType == JsonTokenType.StartObject)
                 {
-                    Walk(ref reader, child, starts);
+                    if (!Walk(ref reader, child, starts))
+                    {
+                        return false;
+                    }
+
                     continue;
                 }
             }
 
-            reader.Skip();
+            if (!Skip(ref reader))
+            {
+                return false;
+            }
         }
+
+        return true;
     }
+
+    /// <summary><see cref="Utf8JsonReader.Skip"/> (the same token-by-token read), checking every string and name on the way.</summary>
+    private static bool Skip(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+        {
+            return IsDecodable(ref reader);
+        }
+
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (!IsDecodable(ref reader))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsDecodable(ref Utf8JsonReader reader) =>
+        !reader.ValueIsEscaped || UnicodeEscapes.FindUnpairedSurrogate(reader.ValueSpan) < 0;
 
     private sealed class Node(byte[] name)
     {

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
 
 namespace SinkConnector.Mapping.Conversion;
@@ -36,15 +37,57 @@ internal static class TemporalRules
     /// </summary>
     public static bool TryParseIso(string text, out DateTime utc)
     {
-        var trimmed = TrimFraction(text.Trim());
-        if (DateTimeOffset.TryParseExact(trimmed, s_isoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        var trimmed = text.Trim();
+        if (DateTimeOffset.TryParseExact(TrimFraction(trimmed), s_isoFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
         {
-            utc = parsed.UtcDateTime;
-            return true;
+            // Offsets are whole minutes: the UTC time's part of a second is the text's fraction.
+            var ticks = RoundFraction(trimmed, parsed.UtcDateTime.Ticks);
+            utc = ticks <= DateTime.MaxValue.Ticks ? new DateTime(ticks, DateTimeKind.Utc) : default;
+            return ticks <= DateTime.MaxValue.Ticks;
         }
 
         utc = default;
         return false;
+    }
+
+    /// <summary>
+    /// A fraction of a second (its '.' and digits) in microseconds, rounded as Postgres rounds it: it reads the
+    /// fraction with strtod and keeps rint(fraction * 1e6) (datetime.c, ParseFractionalSecond), so .1234567 is
+    /// .123457, .9999995 carries into the next second, and a half that is exact in binary goes to the even microsecond
+    /// (.0000005 is 0, .0000015 and .0000025 are 2; checked against PostgreSQL 15). .NET's double parsing is correctly
+    /// rounded like glibc's strtod, and Math.Round rounds half to even like rint. Up to six digits are exact.
+    /// </summary>
+    public static long FractionMicros(ReadOnlySpan<byte> fraction) =>
+        fraction.Length <= 7 ? ExactMicros(fraction) : RoundMicros(double.Parse(fraction, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture));
+
+    /// <inheritdoc cref="FractionMicros(ReadOnlySpan{byte})"/>
+    public static long FractionMicros(ReadOnlySpan<char> fraction) =>
+        fraction.Length <= 7 ? ExactMicros(fraction) : RoundMicros(double.Parse(fraction, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture));
+
+    private static long RoundMicros(double fraction) => (long)Math.Round(fraction * 1_000_000, MidpointRounding.ToEven);
+
+    private static long ExactMicros<T>(ReadOnlySpan<T> fraction)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        long micros = 0;
+        for (var i = 1; i < 7; i++)
+        {
+            micros = (micros * 10) + (i < fraction.Length ? int.CreateTruncating(fraction[i]) - '0' : 0);
+        }
+
+        return micros;
+    }
+
+    /// <summary>Where the digits after the '.' at <paramref name="dot"/> end.</summary>
+    private static int FractionEnd(string text, int dot)
+    {
+        var end = dot + 1;
+        while (end < text.Length && char.IsAsciiDigit(text[end]))
+        {
+            end++;
+        }
+
+        return end;
     }
 
     /// <summary>
@@ -65,26 +108,21 @@ internal static class TemporalRules
         }
 
         var at = 19;
-        long fraction = 0;
+        long micros = 0;
         if (at < text.Length && text[at] == '.')
         {
-            // Like TrimFraction: digits beyond the 7th (100 ns ticks) are cut off, not rounded.
-            var first = ++at;
+            var dot = at++;
             while (at < text.Length && char.IsAsciiDigit((char)text[at]))
             {
-                fraction = at - first < 7 ? (fraction * 10) + (text[at] - '0') : fraction;
                 at++;
             }
 
-            if (at == first)
+            if (at == dot + 1)
             {
                 return false;
             }
 
-            for (var digits = at - first; digits < 7; digits++)
-            {
-                fraction *= 10;
-            }
+            micros = FractionMicros(text[dot..at]);
         }
 
         if (!TryZone(text[at..], out var offset))
@@ -92,7 +130,7 @@ internal static class TemporalRules
             return false;
         }
 
-        var ticks = new DateTime(year, month, day, hour, minute, second).Ticks + fraction - offset;
+        var ticks = new DateTime(year, month, day, hour, minute, second).Ticks + (micros * 10) - offset;
         if (ticks < DateTime.MinValue.Ticks || ticks > DateTime.MaxValue.Ticks)
         {
             return false;
@@ -138,8 +176,11 @@ internal static class TemporalRules
         return true;
     }
 
-    /// <summary>.NET parses at most 7 fractional digits; Debezium and Java write nanoseconds. Postgres keeps microseconds anyway.</summary>
-    private static string TrimFraction(string text)
+    /// <summary>
+    /// .NET parses at most 7 fractional digits; Debezium and Java write nanoseconds. Only for the shape of the parse:
+    /// the callers then replace the fraction by <see cref="FractionMicros(ReadOnlySpan{char})"/> of all its digits.
+    /// </summary>
+    public static string TrimFraction(string text)
     {
         var dot = text.IndexOf('.', StringComparison.Ordinal);
         if (dot < 0)
@@ -147,13 +188,19 @@ internal static class TemporalRules
             return text;
         }
 
-        var end = dot + 1;
-        while (end < text.Length && char.IsAsciiDigit(text[end]))
-        {
-            end++;
-        }
-
+        var end = FractionEnd(text, dot);
         return end - dot - 1 <= 7 ? text : string.Concat(text.AsSpan(0, dot + 8), text.AsSpan(end));
+    }
+
+    /// <summary>
+    /// <paramref name="ticks"/> parsed from <paramref name="text"/> (with <see cref="TrimFraction"/>), with the part of
+    /// a second replaced by the text's whole fraction rounded as Postgres does, so it may carry into the next second,
+    /// day, or past the end of the type. The fraction is the text's first '.': the only one the parse formats allow.
+    /// </summary>
+    public static long RoundFraction(string text, long ticks)
+    {
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        return dot < 0 ? ticks : ticks - (ticks % TimeSpan.TicksPerSecond) + (FractionMicros(text.AsSpan(dot, FractionEnd(text, dot) - dot)) * 10);
     }
 }
 
@@ -293,7 +340,7 @@ internal sealed class DateConverter : ScalarConverter<DateOnly>
     }
 }
 
-/// <summary>time: "HH:mm:ss[.fffffff]" or "HH:mm".</summary>
+/// <summary>time: "HH:mm:ss[.fraction]" (any number of digits, rounded to microseconds like Postgres) or "HH:mm".</summary>
 internal sealed class TimeConverter : ScalarConverter<TimeOnly>
 {
     private static readonly string[] s_formats = ["HH:mm:ss.FFFFFFF", "HH:mm"];
@@ -307,8 +354,19 @@ internal sealed class TimeConverter : ScalarConverter<TimeOnly>
 
     public override bool TryText(string text, out TimeOnly value, out Failure failure)
     {
-        if (TimeOnly.TryParseExact(text.AsSpan().Trim(), s_formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out value))
+        var trimmed = text.Trim();
+        if (TimeOnly.TryParseExact(TemporalRules.TrimFraction(trimmed), s_formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out value))
         {
+            var ticks = TemporalRules.RoundFraction(trimmed, value.Ticks);
+            if (ticks >= TimeSpan.TicksPerDay)
+            {
+                // Postgres stores 24:00:00; TimeOnly, and so this sink, cannot.
+                value = default;
+                failure = Failure.OutOfRange($"{Type.SqlName} (it rounds to 24:00:00, which the sink cannot write)", text);
+                return false;
+            }
+
+            value = new TimeOnly(ticks);
             failure = default;
             return true;
         }

@@ -134,7 +134,14 @@ internal sealed class JsonTextConverter : ScalarConverter<string>
         }
         catch (JsonException e)
         {
-            failure = new Failure(ConversionErrorKind.WrongType, $"{Failure.Show(text)} is not valid JSON for {Type.SqlName}: {e.Message}");
+            failure = new Failure(ConversionErrorKind.WrongType, $"{Failure.Show(text)} is not valid JSON for {Type.SqlName}: {Failure.Storable(e.Message)}");
+            return false;
+        }
+
+        // As for a message's own JSON (checked where it is parsed): json and jsonb alike, although Postgres json would take it.
+        if (UnicodeEscapes.FindUnpairedSurrogate(text.AsSpan()) is var at and >= 0)
+        {
+            failure = new Failure(ConversionErrorKind.WrongType, $"{Failure.Show(text)} is not valid JSON for {Type.SqlName}: {UnicodeEscapes.Describe(text.AsSpan(), at)}");
             return false;
         }
 

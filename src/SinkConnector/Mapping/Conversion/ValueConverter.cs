@@ -17,8 +17,46 @@ internal readonly record struct Failure(ConversionErrorKind Kind, string Message
         new(ConversionErrorKind.OutOfRange, $"{Show(input)} is out of range for {type}");
 
     /// <summary>Dead letters carry the raw message; the error text only needs enough of the input to recognize it.</summary>
-    public static string Show(string input) =>
-        input.Length <= 80 ? $"'{input}'" : $"'{input[..80]}...' ({input.Length} chars)";
+    public static string Show(string input)
+    {
+        if (input.Length <= 80)
+        {
+            return $"'{Storable(input)}'";
+        }
+
+        // Not between the two halves of a surrogate pair: half of one is what Storable would have to replace.
+        var cut = char.IsHighSurrogate(input[79]) ? 79 : 80;
+        return $"'{Storable(input[..cut])}...' ({input.Length} chars)";
+    }
+
+    /// <summary>
+    /// Text an error message may quote, made storable as the dead letter's Postgres text: NUL and unpaired surrogates
+    /// (which Postgres text cannot hold, and Npgsql refuses to encode) become U+FFFD.
+    /// </summary>
+    public static string Storable(string text)
+    {
+        var span = text.AsSpan();
+        if (!span.Contains('\0') && !span.ContainsAnyInRange('\uD800', '\uDFFF'))
+        {
+            return text;
+        }
+
+        var chars = text.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var pair = char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]);
+            if (pair)
+            {
+                i++;
+            }
+            else if (chars[i] == '\0' || char.IsSurrogate(chars[i]))
+            {
+                chars[i] = '\uFFFD';
+            }
+        }
+
+        return new string(chars);
+    }
 
     private static string Describe(JsonElement e) => e.ValueKind switch
     {
