@@ -37,8 +37,12 @@ public sealed class SinkConsumer : IDisposable
     // A partition with messages to fetch that delivered none for this long is sought again (OwnedPartition.IsStalled).
     private static readonly TimeSpan s_stallTimeout = TimeSpan.FromSeconds(15);
 
-    // Leaving the group gets what is left of shutdown_grace, but at least this.
+    // After a failure (no SIGTERM, so no hard deadline), leaving the group gets shutdown_grace, but at least this.
     private static readonly TimeSpan s_minimumLeaveTime = TimeSpan.FromSeconds(5);
+
+    // The orderly shutdown ends this long before shutdown_grace (at most a quarter of it), when sink run's hard
+    // deadline ends the process: time to exit on its own, with exit code 0.
+    private static readonly TimeSpan s_exitReserve = TimeSpan.FromSeconds(2);
 
     private static readonly TimeSpan s_watermarkInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(10);
@@ -152,7 +156,7 @@ public sealed class SinkConsumer : IDisposable
             // closing it first can hang in librdkafka (mid-rebalance, for one), and the failure would never be reported.
             Log.Failed(_logger, e.Message);
             await _abandonWrites.CancelAsync();
-            await LeaveGroupAsync(DateTime.UtcNow + _config.Connector.ShutdownGrace);
+            await LeaveGroupAsync(_config.Connector.ShutdownGrace > s_minimumLeaveTime ? _config.Connector.ShutdownGrace : s_minimumLeaveTime);
             throw;
         }
 
@@ -807,8 +811,11 @@ public sealed class SinkConsumer : IDisposable
     private async Task ShutdownAsync()
     {
         Log.Stopping(_logger, _config.Connector.ShutdownGrace.TotalSeconds);
-        var deadline = DateTime.UtcNow + _config.Connector.ShutdownGrace;
-        using var grace = new CancellationTokenSource(_config.Connector.ShutdownGrace);
+        // sink run ends the process at shutdown_grace whatever happens; the orderly steps finish a moment before,
+        // so that it exits on its own.
+        var budget = _config.Connector.ShutdownGrace - TimeSpan.FromTicks(Math.Min(s_exitReserve.Ticks, _config.Connector.ShutdownGrace.Ticks / 4));
+        var deadline = DateTime.UtcNow + budget;
+        using var grace = new CancellationTokenSource(budget);
         try
         {
             await FinishWritesAsync(grace.Token);
@@ -830,24 +837,30 @@ public sealed class SinkConsumer : IDisposable
         for (var round = 0; round < 2; round++)
         {
             StartKafkaCommit();
-            await (_kafkaCommit ?? Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await (_kafkaCommit ?? Task.CompletedTask).WaitAsync(Left(deadline, TimeSpan.FromSeconds(5))).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         // Leaving the group waits for the coordinator, which can be away for longer than the grace (seen in the
         // chaos soak). Postgres already has everything, so past the grace the process goes without a goodbye and
         // the group notices through the session timeout.
-        if (await LeaveGroupAsync(deadline))
+        if (await LeaveGroupAsync(Left(deadline, TimeSpan.MaxValue)))
         {
             Log.Stopped(_logger);
         }
     }
 
-    /// <summary>Closes the consumer (leaving the group) by the deadline, but allows at least a few seconds; false if it did not.</summary>
-    private async Task<bool> LeaveGroupAsync(DateTime deadline)
+    /// <summary>The time until <paramref name="deadline"/>, at most <paramref name="cap"/>, never negative.</summary>
+    private static TimeSpan Left(DateTime deadline, TimeSpan cap)
     {
-        var leaveTime = deadline - DateTime.UtcNow;
+        var left = deadline - DateTime.UtcNow;
+        return left < TimeSpan.Zero ? TimeSpan.Zero : left < cap ? left : cap;
+    }
+
+    /// <summary>Closes the consumer (leaving the group) within <paramref name="timeout"/>; false if it did not.</summary>
+    private async Task<bool> LeaveGroupAsync(TimeSpan timeout)
+    {
         var leaving = Task.Run(_consumer.Close);
-        await leaving.WaitAsync(leaveTime > s_minimumLeaveTime ? leaveTime : s_minimumLeaveTime).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await leaving.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (!leaving.IsCompletedSuccessfully)
         {
             _leaveAbandoned = true;
