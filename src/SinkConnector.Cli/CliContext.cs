@@ -101,13 +101,43 @@ public static class CliContext
         return string.Join(" -> ", messages.Distinct());
     }
 
+    /// <summary>The values <c>SINK_LOG_FORMAT</c> accepts; the first is the default.</summary>
+    private static readonly string[] s_logFormats = ["text", "json"];
+
+    /// <summary>
+    /// Reads <c>SINK_LOG_LEVEL</c> (default Information) and <c>SINK_LOG_FORMAT</c> (default text); null, with the
+    /// reason and the allowed values in <paramref name="error"/>, when either is set to something else.
+    /// </summary>
+    public static (LogLevel Level, bool Json)? ReadLogSettings(out string? error)
+    {
+        error = null;
+        var level = LogLevel.Information;
+        var levelText = Environment.GetEnvironmentVariable("SINK_LOG_LEVEL");
+        // Enum.TryParse also takes numbers and comma lists: only the names are accepted.
+        if (!string.IsNullOrWhiteSpace(levelText) &&
+            !(Enum.GetNames<LogLevel>().Contains(levelText.Trim(), StringComparer.OrdinalIgnoreCase) && Enum.TryParse(levelText.Trim(), true, out level)))
+        {
+            error = $"SINK_LOG_LEVEL: '{levelText}' is not a log level; use one of {string.Join(", ", Enum.GetNames<LogLevel>())}";
+            return null;
+        }
+
+        var format = Environment.GetEnvironmentVariable("SINK_LOG_FORMAT");
+        if (!string.IsNullOrWhiteSpace(format) && !s_logFormats.Contains(format.Trim(), StringComparer.OrdinalIgnoreCase))
+        {
+            error = $"SINK_LOG_FORMAT: '{format}' is not a log format; use one of {string.Join(", ", s_logFormats)}";
+            return null;
+        }
+
+        return (level, string.Equals(format?.Trim(), "json", StringComparison.OrdinalIgnoreCase));
+    }
+
     /// <summary>
     /// Console logging: one line per event, or one JSON object per line with <c>SINK_LOG_FORMAT=json</c> (for log
-    /// shippers: the message template's values are separate fields). <c>SINK_LOG_LEVEL</c> sets the level.
+    /// shippers: the message template's values are separate fields). Both stamp each event in ISO-8601 UTC.
     /// </summary>
-    public static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder =>
+    public static ILoggerFactory CreateLoggerFactory((LogLevel Level, bool Json) settings) => LoggerFactory.Create(builder =>
     {
-        if (string.Equals(Environment.GetEnvironmentVariable("SINK_LOG_FORMAT"), "json", StringComparison.OrdinalIgnoreCase))
+        if (settings.Json)
         {
             builder.AddJsonConsole(o =>
             {
@@ -120,11 +150,11 @@ public static class CliContext
             builder.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss.fff ";
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
                 o.UseUtcTimestamp = true;
             });
         }
 
-        builder.SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("SINK_LOG_LEVEL"), true, out var level) ? level : LogLevel.Information);
+        builder.SetMinimumLevel(settings.Level);
     });
 }

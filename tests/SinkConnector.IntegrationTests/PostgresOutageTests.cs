@@ -126,6 +126,28 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Readyz_follows_Postgres_down_and_up_within_seconds_while_no_message_arrives()
+    {
+        await using var bed = await SinkTestBed.CreateAsync(services, "idleready", partitions: 2, postgres: _postgres);
+        var http = await bed.EnableHttpAsync();
+        using var sink = bed.StartSink();
+        await bed.ProduceAsync(100, partitions: 2);
+        await bed.WaitForRowsAsync(100, s_catchUp, () => sink.Output);
+        await WaitForStatusAsync(http, "readyz", System.Net.HttpStatusCode.OK, sink);
+
+        // Drained: from here on no message arrives, so no write tells the sink how Postgres is doing.
+        await _postgres.StopAsync(TestContext.Current.CancellationToken);
+        await WaitForStatusAsync(http, "readyz", System.Net.HttpStatusCode.ServiceUnavailable, sink, SinkConnector.Observability.SinkHealth.LongOutage + TimeSpan.FromSeconds(10));
+
+        await _postgres.StartAgainAsync(TestContext.Current.CancellationToken);
+        await WaitForStatusAsync(http, "readyz", System.Net.HttpStatusCode.OK, sink, TimeSpan.FromSeconds(15));
+        sink.Signal(SinkProcess.SIGTERM);
+        await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(sink.ExitCode == 0, sink.Output);
+        await bed.AssertExactlyOnceAsync(100);
+    }
+
+    [Fact]
     public async Task A_sink_started_while_Postgres_is_down_waits_for_it_live_but_not_ready()
     {
         await using var bed = await SinkTestBed.CreateAsync(services, "startdown", partitions: 2, postgres: _postgres);
@@ -146,9 +168,9 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
         await bed.AssertExactlyOnceAsync(400);
     }
 
-    private static async Task WaitForStatusAsync(Uri http, string path, System.Net.HttpStatusCode status, SinkProcess sink)
+    private static async Task WaitForStatusAsync(Uri http, string path, System.Net.HttpStatusCode status, SinkProcess sink, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
         (System.Net.HttpStatusCode Status, string Body) last;
         while ((last = await ObservabilityTests.GetAsync(http, path)).Status != status)
         {

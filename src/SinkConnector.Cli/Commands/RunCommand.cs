@@ -16,14 +16,21 @@ public static class RunCommand
         var command = new Command("run", "Run the sink until SIGTERM or SIGINT.") { config };
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
+            if (CliContext.ReadLogSettings(out var logError) is not { } logSettings)
+            {
+                await Console.Error.WriteLineAsync($"sink: {logError}");
+                return ExitCodes.Usage;
+            }
+
+            using var loggers = CliContext.CreateLoggerFactory(logSettings);
+            var logger = loggers.CreateLogger("sink");
             using var stopping = new CancellationTokenSource();
+            Timer? deadline = null;
             // SIGTERM and SIGINT start a graceful shutdown; cancelling the signal keeps the runtime from
             // exiting before the current batch is committed and the consumer has left the group.
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
-            using var loggers = CliContext.CreateLoggerFactory();
-            var logger = loggers.CreateLogger("sink");
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
             using var metrics = new SinkMetrics();
             var health = new SinkHealth();
@@ -38,7 +45,19 @@ public static class RunCommand
             {
                 try
                 {
-                    // Fail before joining the group: a mapping that cannot be written would fail every batch.
+                    // Fail before joining the group: without its schema (or on a read-only server) the sink could
+                    // not claim a partition, and a mapping that cannot be written would fail every batch.
+                    var schemaProblems = await ConnectorSchema.CheckAsync(database, sinkConfig.Directory, ct);
+                    if (schemaProblems.Count > 0)
+                    {
+                        foreach (var problem in schemaProblems)
+                        {
+                            RunLog.CannotStart(logger, problem.ToString());
+                        }
+
+                        throw new SinkStoppedException(string.Join(Environment.NewLine, schemaProblems));
+                    }
+
                     if (await PrepareTablesAsync(database, sinkConfig, logger, ct) > 0)
                     {
                         return ExitCodes.Usage;
@@ -60,6 +79,11 @@ public static class RunCommand
                         return ExitCodes.Success;
                     }
                 }
+                catch (Exception e) when (ConnectorSchema.Explain(e, database.Schema, sinkConfig.Directory, null) is { } reason)
+                {
+                    // A read-only server or missing privileges met by auto_create or the table checks.
+                    throw new SinkStoppedException(reason);
+                }
             }
 
             using var consumer = new SinkConsumer(sinkConfig, database, logger, metrics: metrics, health: health);
@@ -72,6 +96,17 @@ public static class RunCommand
             {
                 context.Cancel = true;
                 stopping.Cancel();
+                // The hard deadline: whatever state librdkafka (or Postgres) is in, the process ends within
+                // shutdown_grace. Nothing is lost by going without a goodbye: Postgres holds every committed offset.
+                deadline ??= new Timer(_ => ExitNow(), null, sinkConfig.Connector.ShutdownGrace, Timeout.InfiniteTimeSpan);
+            }
+
+            void ExitNow()
+            {
+                RunLog.ShutdownHung(logger, sinkConfig.Connector.ShutdownGrace.TotalSeconds);
+                // Flushes the console logger's queue.
+                loggers.Dispose();
+                Environment.Exit(ExitCodes.Failure);
             }
         }, cancellationToken));
         return command;
@@ -91,6 +126,12 @@ public static class RunCommand
 
 internal static partial class RunLog
 {
+    [LoggerMessage(2002, LogLevel.Error, "Cannot start: {Reason}")]
+    public static partial void CannotStart(ILogger logger, string reason);
+
+    [LoggerMessage(2003, LogLevel.Error, "Shutdown did not finish within shutdown_grace ({GraceSeconds} s): exiting without it. Postgres holds every committed offset; the group reassigns the partitions after the session timeout")]
+    public static partial void ShutdownHung(ILogger logger, double graceSeconds);
+
     [LoggerMessage(2001, LogLevel.Warning, "Postgres not reachable at startup, retrying in {DelaySeconds} s: {Reason}")]
     public static partial void WaitingForPostgres(ILogger logger, long delaySeconds, string reason);
 

@@ -12,7 +12,15 @@ public static class ValidateCommand
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            var problems = await CliContext.ReportTableProblemsAsync(database, sinkConfig, ct);
+            // The connector schema as `sink run` needs it (migrated, privileges, a writable server), then the targets.
+            var problems = 0;
+            foreach (var error in await ConnectorSchema.CheckAsync(database, sinkConfig.Directory, ct))
+            {
+                await Console.Error.WriteLineAsync(error.ToString());
+                problems++;
+            }
+
+            problems += await CliContext.ReportTableProblemsAsync(database, sinkConfig, ct);
             if (problems > 0)
             {
                 return ExitCodes.Usage;

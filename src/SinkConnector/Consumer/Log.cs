@@ -9,7 +9,7 @@ internal static partial class Log
     [LoggerMessage(1000, LogLevel.Information, "Subscribed to {Topics} as group {GroupId}, owner {Owner}")]
     public static partial void Subscribed(ILogger logger, string topics, string groupId, string owner);
 
-    [LoggerMessage(1001, LogLevel.Information, "Claimed {Partition} at epoch {Epoch}, resuming at offset {Offset}")]
+    [LoggerMessage(1001, LogLevel.Information, "Claimed {Partition} at epoch {Epoch}, resuming at {Offset}")]
     public static partial void Claimed(ILogger logger, TopicPartition partition, long epoch, string offset);
 
     [LoggerMessage(1002, LogLevel.Information, "Revoked {Partitions}")]
@@ -77,4 +77,19 @@ internal static partial class Log
 
     [LoggerMessage(1023, LogLevel.Warning, "Stopped without leaving the group ({Reason}): everything is committed; the group reassigns the partitions after the session timeout")]
     public static partial void LeaveAbandoned(ILogger logger, string reason);
+
+    [LoggerMessage(1024, LogLevel.Warning, "Kafka error repeated {Repeats} more time(s) within {Seconds} s: {Reason}")]
+    public static partial void KafkaErrorRepeated(ILogger logger, int repeats, long seconds, string reason);
+
+    [LoggerMessage(1025, LogLevel.Debug, "librdkafka {Facility}: {Message}")]
+    public static partial void KafkaLog(ILogger logger, string facility, string message);
+
+    [LoggerMessage(1026, LogLevel.Information, "Waiting for partition assignment from group {GroupId} ({Seconds} s so far): the group coordinator assigns partitions once the group has formed")]
+    public static partial void WaitingForAssignment(ILogger logger, string groupId, long seconds);
+
+    [LoggerMessage(1027, LogLevel.Error, "Cannot claim {Partitions}, and retrying will not help: {Reason}")]
+    public static partial void ClaimFailed(ILogger logger, string partitions, string reason);
+
+    [LoggerMessage(1028, LogLevel.Error, "Stopping after a failure: {Reason}")]
+    public static partial void Failed(ILogger logger, string reason);
 }

@@ -37,11 +37,19 @@ public sealed class SinkConsumer : IDisposable
     // A partition with messages to fetch that delivered none for this long is sought again (OwnedPartition.IsStalled).
     private static readonly TimeSpan s_stallTimeout = TimeSpan.FromSeconds(15);
 
-    // Leaving the group gets what is left of shutdown_grace, but at least this.
+    // After a failure (no SIGTERM, so no hard deadline), leaving the group gets shutdown_grace, but at least this.
     private static readonly TimeSpan s_minimumLeaveTime = TimeSpan.FromSeconds(5);
+
+    // The orderly shutdown ends this long before shutdown_grace (at most a quarter of it), when sink run's hard
+    // deadline ends the process: time to exit on its own, with exit code 0.
+    private static readonly TimeSpan s_exitReserve = TimeSpan.FromSeconds(2);
 
     private static readonly TimeSpan s_watermarkInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromSeconds(10);
+
+    // Silence while the group forms is normal for a few seconds; longer, the log says what the sink waits for.
+    private static readonly TimeSpan s_assignmentWaitNotice = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_assignmentWaitRepeat = TimeSpan.FromSeconds(30);
 
     private readonly SinkConfig _config;
     private readonly OffsetStore _offsets;
@@ -53,6 +61,8 @@ public sealed class SinkConsumer : IDisposable
     private readonly Dictionary<TopicPartition, OwnedPartition> _owned = [];
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
     private readonly List<TopicPartition> _assignedSincePoll = [];
+    private readonly string _schema;
+    private readonly string? _role;
 
     // Assigned partitions without a current claim, paused: true = assigned by the group (claim it), false = fenced
     // (re-claim only if the newer claim is this process's own, else leave it to the group).
@@ -88,6 +98,16 @@ public sealed class SinkConsumer : IDisposable
     private DateTime _lastProgress = DateTime.UtcNow;
     private long _rowsSinceProgress;
 
+    // Since when the consumer has been waiting for the group to assign it partitions (null: it has an assignment).
+    private DateTime? _waitingSince;
+    private DateTime _nextWaitNotice;
+
+    // librdkafka repeats client errors for as long as their cause lasts (a broker down: every few dozen ms).
+    private readonly RepeatedMessages _kafkaErrors = new(TimeSpan.FromSeconds(30));
+
+    // Set by a claim that failed for a reason retrying cannot fix; the loop stops the sink with it.
+    private string? _claimFailure;
+
     public SinkConsumer(SinkConfig config, SinkDatabase database, ILogger logger, string? owner = null, SinkMetrics? metrics = null, SinkHealth? health = null)
     {
         _config = config;
@@ -95,6 +115,8 @@ public sealed class SinkConsumer : IDisposable
         _metrics = metrics ?? new SinkMetrics();
         _health = health ?? new SinkHealth();
         _offsets = new OffsetStore(database, config.Connector.Kafka.GroupId, owner ?? DefaultOwner());
+        _schema = database.Schema;
+        _role = new NpgsqlConnectionStringBuilder(database.DataSource.ConnectionString).Username;
         _writer = new BatchWriter(database, _offsets);
         _converter = new BatchConverter(config.Mappings);
         _upsertTopics = [.. config.Mappings.Where(m => m.Mode == WriteMode.Upsert).SelectMany(m => m.Topics)];
@@ -118,6 +140,7 @@ public sealed class SinkConsumer : IDisposable
         var topics = _converter.Topics.Order(StringComparer.Ordinal).ToList();
         _consumer.Subscribe(topics);
         Log.Subscribed(_logger, string.Join(", ", topics), _config.Connector.Kafka.GroupId, _offsets.Owner);
+        WaitForAssignment();
 
         try
         {
@@ -127,6 +150,15 @@ public sealed class SinkConsumer : IDisposable
         {
             // Stopping interrupted a retry or a claim check; the shutdown below finishes the work.
         }
+        catch (Exception e)
+        {
+            // Nothing more is committed. The consumer still leaves the group, within the grace: disposing it without
+            // closing it first can hang in librdkafka (mid-rebalance, for one), and the failure would never be reported.
+            Log.Failed(_logger, e.Message);
+            await _abandonWrites.CancelAsync();
+            await LeaveGroupAsync(_config.Connector.ShutdownGrace > s_minimumLeaveTime ? _config.Connector.ShutdownGrace : s_minimumLeaveTime);
+            throw;
+        }
 
         await ShutdownAsync();
     }
@@ -135,6 +167,11 @@ public sealed class SinkConsumer : IDisposable
     {
         while (!stopping.IsCancellationRequested)
         {
+            if (_claimFailure is not null)
+            {
+                throw new SinkStoppedException(_claimFailure);
+            }
+
             var result = Poll();
             // One clock read per iteration for everything below: the loop runs once per message.
             var now = DateTime.UtcNow;
@@ -192,7 +229,7 @@ public sealed class SinkConsumer : IDisposable
         }
         catch (ConsumeException e) when (!e.Error.IsFatal)
         {
-            Log.KafkaError(_logger, e.Error.ToString());
+            LogKafkaError(e.Error.ToString());
             return null;
         }
     }
@@ -213,6 +250,7 @@ public sealed class SinkConsumer : IDisposable
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
     {
         _health.Joined();
+        _waitingSince = null;
         if (partitions.Count == 0)
         {
             return [];
@@ -227,15 +265,27 @@ public sealed class SinkConsumer : IDisposable
             claims = _offsets.Claim(partitions);
             _health.DatabaseAnswered();
         }
-        catch (Exception e) when (IsTransient(e))
+        catch (Exception e)
         {
-            _health.DatabaseFailed();
-            _metrics.Retried("claim");
+            if (IsTransient(e))
+            {
+                _health.DatabaseFailed();
+                _metrics.Retried("claim");
+                Log.ClaimDeferred(_logger, string.Join(", ", partitions), e.Message);
+            }
+            else
+            {
+                // The schema is missing, a privilege too, or the server is read-only. The exception must not leave
+                // this callback: librdkafka would stay mid-rebalance, and closing the consumer would hang. The
+                // partitions are parked like a deferred claim, and the loop stops the sink with the reason.
+                _claimFailure ??= ClaimFailure(e);
+                Log.ClaimFailed(_logger, string.Join(", ", partitions), _claimFailure);
+            }
+
             // Without a claim there is no offset to start from: park the partitions (paused, and every message of
             // theirs ignored) until the loop manages to claim them and seeks. They wait where a partition without a
             // stored offset starts, so a seek that librdkafka loses to this logical offset errs backwards (ignored
             // messages) or is caught as a gap (OwnedPartition), never skips.
-            Log.ClaimDeferred(_logger, string.Join(", ", partitions), e.Message);
             foreach (var partition in partitions)
             {
                 _unclaimed[partition] = true;
@@ -256,7 +306,7 @@ public sealed class SinkConsumer : IDisposable
         _owned[claim.Partition] = owned;
         _metrics.Claimed(claim.Partition, claim.NextOffset);
         var start = StartOffset(owned);
-        Log.Claimed(_logger, claim.Partition, claim.Epoch, start.ToString());
+        Log.Claimed(_logger, claim.Partition, claim.Epoch, Describe(start));
         return new TopicPartitionOffset(claim.Partition, start);
     }
 
@@ -351,7 +401,7 @@ public sealed class SinkConsumer : IDisposable
         catch (KafkaException e)
         {
             // The partition is not fetchable right now; the stall check tries again.
-            Log.KafkaError(_logger, $"seek {partition} to {start}: {e.Error}");
+            LogKafkaError($"seek {partition} to {Describe(start)}: {e.Error}");
         }
     }
 
@@ -557,6 +607,10 @@ public sealed class SinkConsumer : IDisposable
             Log.ClaimRetry(_logger, _unclaimed.Count, (long)delay.TotalMilliseconds, e.Message);
             return;
         }
+        catch (Exception e) when (!stopping.IsCancellationRequested && ConnectorSchema.Explain(e, _schema, _config.Directory, _role) is { } reason)
+        {
+            throw new SinkStoppedException(ClaimFailure(e, reason));
+        }
 
         _claimFailures = 0;
         _health.DatabaseAnswered();
@@ -582,11 +636,9 @@ public sealed class SinkConsumer : IDisposable
     private async Task CheckClaimsAsync(CancellationToken stopping)
     {
         _lastClaimCheck = DateTime.UtcNow;
-        if (_owned.Count == 0)
-        {
-            return;
-        }
 
+        // Also with nothing owned: the check is what tells readiness that Postgres answers (again) while no
+        // message arrives.
         IReadOnlyList<TopicPartition> fenced;
         try
         {
@@ -599,7 +651,12 @@ public sealed class SinkConsumer : IDisposable
             Log.ClaimCheckFailed(_logger, e.Message);
             return;
         }
+        catch (Exception e) when (!stopping.IsCancellationRequested && ConnectorSchema.Explain(e, _schema, _config.Directory, _role) is { } reason)
+        {
+            throw new SinkStoppedException(ClaimFailure(e, reason));
+        }
 
+        _health.DatabaseAnswered();
         await HandleFencedAsync(fenced, stopping);
     }
 
@@ -629,6 +686,8 @@ public sealed class SinkConsumer : IDisposable
         // Another consumer may already own these: never commit for them again. A commit already sent is
         // harmless: it either lands before the new owner's claim, or is fenced by it.
         Release(partitions);
+        // Lost: the group expelled this consumer, which joins again and waits for a new assignment.
+        WaitForAssignment();
         _metrics.Rebalanced("lost");
         Log.Lost(_logger, string.Join(", ", partitions.Select(p => p.TopicPartition)));
     }
@@ -697,9 +756,20 @@ public sealed class SinkConsumer : IDisposable
     /// </summary>
     private void ReportProgress(DateTime now)
     {
+        if (_waitingSince is { } waiting && now >= _nextWaitNotice)
+        {
+            _nextWaitNotice = now + s_assignmentWaitRepeat;
+            Log.WaitingForAssignment(_logger, _config.Connector.Kafka.GroupId, (long)(now - waiting).TotalSeconds);
+        }
+
         if (now - _lastWatermarks >= s_watermarkInterval)
         {
             _lastWatermarks = now;
+            foreach (var (text, repeats) in _kafkaErrors.TakeSummaries(now))
+            {
+                Log.KafkaErrorRepeated(_logger, repeats, (long)_kafkaErrors.Window.TotalSeconds, text);
+            }
+
             foreach (var (partition, owned) in _owned)
             {
                 var high = _consumer.GetWatermarkOffsets(partition).High;
@@ -741,8 +811,11 @@ public sealed class SinkConsumer : IDisposable
     private async Task ShutdownAsync()
     {
         Log.Stopping(_logger, _config.Connector.ShutdownGrace.TotalSeconds);
-        var deadline = DateTime.UtcNow + _config.Connector.ShutdownGrace;
-        using var grace = new CancellationTokenSource(_config.Connector.ShutdownGrace);
+        // sink run ends the process at shutdown_grace whatever happens; the orderly steps finish a moment before,
+        // so that it exits on its own.
+        var budget = _config.Connector.ShutdownGrace - TimeSpan.FromTicks(Math.Min(s_exitReserve.Ticks, _config.Connector.ShutdownGrace.Ticks / 4));
+        var deadline = DateTime.UtcNow + budget;
+        using var grace = new CancellationTokenSource(budget);
         try
         {
             await FinishWritesAsync(grace.Token);
@@ -764,24 +837,39 @@ public sealed class SinkConsumer : IDisposable
         for (var round = 0; round < 2; round++)
         {
             StartKafkaCommit();
-            await (_kafkaCommit ?? Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await (_kafkaCommit ?? Task.CompletedTask).WaitAsync(Left(deadline, TimeSpan.FromSeconds(5))).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         // Leaving the group waits for the coordinator, which can be away for longer than the grace (seen in the
         // chaos soak). Postgres already has everything, so past the grace the process goes without a goodbye and
         // the group notices through the session timeout.
-        var leaveTime = deadline - DateTime.UtcNow;
+        if (await LeaveGroupAsync(Left(deadline, TimeSpan.MaxValue)))
+        {
+            Log.Stopped(_logger);
+        }
+    }
+
+    /// <summary>The time until <paramref name="deadline"/>, at most <paramref name="cap"/>, never negative.</summary>
+    private static TimeSpan Left(DateTime deadline, TimeSpan cap)
+    {
+        var left = deadline - DateTime.UtcNow;
+        return left < TimeSpan.Zero ? TimeSpan.Zero : left < cap ? left : cap;
+    }
+
+    /// <summary>Closes the consumer (leaving the group) within <paramref name="timeout"/>; false if it did not.</summary>
+    private async Task<bool> LeaveGroupAsync(TimeSpan timeout)
+    {
         var leaving = Task.Run(_consumer.Close);
-        await leaving.WaitAsync(leaveTime > s_minimumLeaveTime ? leaveTime : s_minimumLeaveTime).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await leaving.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (!leaving.IsCompletedSuccessfully)
         {
             _leaveAbandoned = true;
             Log.LeaveAbandoned(_logger, leaving.Exception?.InnerException?.Message ?? "timed out");
-            return;
+            return false;
         }
 
         _health.Left();
-        Log.Stopped(_logger);
+        return true;
     }
 
     private async Task FinishWritesAsync(CancellationToken grace)
@@ -801,16 +889,46 @@ public sealed class SinkConsumer : IDisposable
             _fatal = error;
         }
 
-        Log.KafkaError(_logger, error.ToString());
+        LogKafkaError(error.ToString());
     }
 
+    /// <summary>Warnings and errors as Kafka errors; the rest (librdkafka's <c>debug</c> output too) at Debug.</summary>
     private void OnLog(LogMessage message)
     {
         if (message.Level <= SyslogLevel.Warning)
         {
-            Log.KafkaError(_logger, $"{message.Facility}: {message.Message}");
+            LogKafkaError($"{message.Facility}: {message.Message}");
+        }
+        else
+        {
+            Log.KafkaLog(_logger, message.Facility, message.Message);
         }
     }
+
+    /// <summary>The first of a series of equal errors; the repeats are counted and summarized (ReportProgress).</summary>
+    private void LogKafkaError(string reason)
+    {
+        if (_kafkaErrors.Admit(reason, DateTime.UtcNow))
+        {
+            Log.KafkaError(_logger, reason);
+        }
+    }
+
+    private void WaitForAssignment()
+    {
+        _waitingSince = DateTime.UtcNow;
+        _nextWaitNotice = _waitingSince.Value + s_assignmentWaitNotice;
+    }
+
+    private string ClaimFailure(Exception e, string? reason = null) =>
+        $"claiming partitions in {Sql.Table(_schema, "offsets")} failed: " +
+        (reason ?? ConnectorSchema.Explain(e, _schema, _config.Directory, _role) ?? e.Message);
+
+    /// <summary>An offset as a log line says it: a number, or where a partition without a stored offset starts.</summary>
+    private static string Describe(Offset offset) =>
+        offset == Offset.Beginning ? "the beginning of the partition"
+        : offset == Offset.End ? "the end of the partition"
+        : "offset " + offset.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static string DefaultOwner() => $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 

@@ -70,7 +70,59 @@ public static class TableInspector
                 $"ON CONFLICT. Add it (ALTER TABLE {Sql.Quote(mapping.Table)} ADD PRIMARY KEY ({string.Join(", ", mapping.Key.Select(Sql.Quote))})) or change key"));
         }
 
+        var lacking = await LackingPrivilegesAsync(connection, mapping, [.. mapping.Columns.Select(c => c.Name).Where(byName.ContainsKey)], cancellationToken);
+        if (lacking is { } privileges)
+        {
+            errors.Add(new ConfigError(mapping.File, "table", privileges));
+        }
+
         return errors;
+    }
+
+    /// <summary>
+    /// The privileges the sink's writes take on the table: INSERT on the mapped columns (COPY), and for mode upsert
+    /// also UPDATE on them, SELECT on the key (ON CONFLICT and DELETE ... USING read it), DELETE (tombstones) and
+    /// TEMPORARY on the database (the staging tables). Null when the role has them all.
+    /// </summary>
+    private static async Task<string?> LackingPrivilegesAsync(NpgsqlConnection connection, MappingConfig mapping, string[] columns, CancellationToken cancellationToken)
+    {
+        var upsert = mapping.Mode == WriteMode.Upsert;
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT current_user,
+                   (SELECT coalesce(bool_and(has_column_privilege(c.oid, col, 'INSERT')), true) FROM unnest(@columns) AS col),
+                   NOT @upsert OR (SELECT coalesce(bool_and(has_column_privilege(c.oid, col, 'UPDATE')), true) FROM unnest(@columns) AS col),
+                   NOT @upsert OR (SELECT coalesce(bool_and(has_column_privilege(c.oid, col, 'SELECT')), true) FROM unnest(@key) AS col),
+                   NOT @upsert OR has_table_privilege(c.oid, 'DELETE'),
+                   NOT @upsert OR has_database_privilege(current_database(), 'TEMPORARY')
+            FROM pg_class c WHERE c.oid = to_regclass(@table)
+            """, connection);
+        command.Parameters.AddWithValue("table", Sql.Quote(mapping.Table));
+        command.Parameters.AddWithValue("columns", columns);
+        command.Parameters.AddWithValue("key", upsert ? mapping.Key.Where(columns.Contains).ToArray() : Array.Empty<string>());
+        command.Parameters.AddWithValue("upsert", upsert);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var role = Sql.Quote(reader.GetString(0));
+        var table = Sql.Quote(mapping.Table);
+        string[] names = ["INSERT", "UPDATE", "SELECT", "DELETE", "TEMPORARY"];
+        var lacking = Enumerable.Range(1, names.Length).Where(i => !reader.GetBoolean(i)).Select(i => names[i - 1]).ToList();
+        if (lacking.Count == 0)
+        {
+            return null;
+        }
+
+        var grants = new List<string> { $"GRANT {(upsert ? "SELECT, INSERT, UPDATE, DELETE" : "INSERT")} ON {table} TO {role}" };
+        if (lacking.Contains("TEMPORARY"))
+        {
+            grants.Add($"GRANT TEMPORARY ON DATABASE {Sql.Quote(connection.Database)} TO {role}");
+        }
+
+        return $"role {role} lacks {string.Join(", ", lacking)} on {table}{(upsert ? " (mode upsert)" : "")}: {string.Join("; ", grants)}";
     }
 
     /// <summary>

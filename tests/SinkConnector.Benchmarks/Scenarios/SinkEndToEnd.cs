@@ -142,7 +142,7 @@ public static partial class SinkEndToEnd
     }
 
     // 12:34:56.789 info: sink[1001] Claimed ... (SimpleConsole, single line, UTC).
-    [GeneratedRegex(@"^(?<time>\d\d:\d\d:\d\d\.\d{3}) \w+: sink\[\d+\] (?<text>.*)$")]
+    [GeneratedRegex(@"^\d{4}-\d\d-\d\dT(?<time>\d\d:\d\d:\d\d\.\d{3})Z \w+: sink\[\d+\] (?<text>.*)$")]
     private static partial Regex LogLine();
 
     [GeneratedRegex(@"^Committed batch: (?<messages>\d+) messages, \d+ rows, \d+ partitions in (?<ms>\d+) ms")]
