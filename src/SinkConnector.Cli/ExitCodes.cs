@@ -1,6 +1,6 @@
 namespace SinkConnector.Cli;
 
-/// <summary>The contract of DESIGN.md section 2.</summary>
+/// <summary>The exit-code contract of docs/commands.md.</summary>
 public static class ExitCodes
 {
     public const int Success = 0;

@@ -247,7 +247,7 @@ public partial class KafkaFaultTests(TestServices services)
         await bed.Bed.WaitForRowsAsync(1_000, s_catchUp, () => sink.Output);
 
         // Within the session timeout the member keeps its partitions and their leaders keep answering fetches. The
-        // Kafka commit after each batch cannot reach the coordinator, but it is best effort (DESIGN 4.5): the rows
+        // Kafka commit after each batch cannot reach the coordinator, but it is best effort (docs/exactly-once.md): the rows
         // must keep coming.
         bed.Mock.SetBrokerDown(Coordinator);
         await Task.Delay(1000, TestContext.Current.CancellationToken);
@@ -343,7 +343,7 @@ public partial class KafkaFaultTests(TestServices services)
         var stream = bed.StreamAsync(0, total, chunk: 400, pause: TimeSpan.FromMilliseconds(150));
         await bed.Bed.WaitForRowsAsync(1, s_catchUp, () => sink.Output);
 
-        // Kafka commits come after the database commit and only feed lag tools (DESIGN 4.5): however they fail
+        // Kafka commits come after the database commit and only feed lag tools (docs/exactly-once.md): however they fail
         // (slow coordinator, moved coordinator, rejected metadata, a rebalance or a generation the member missed),
         // rows and stored offsets must not notice.
         var errors = new (ErrorCode, int)[]
@@ -409,7 +409,7 @@ public partial class KafkaFaultTests(TestServices services)
 
         // Partition 0 starts with a tombstone and ends with two; partition 1 has the big message between events
         // and a key-less, value-less message. Tombstones in insert mode are skipped but still advance the offset
-        // (DESIGN 4.3), trailing ones too, although no row is written for them.
+        // (docs/exactly-once.md, step 3), trailing ones too, although no row is written for them.
         var messages = new List<(int Partition, Message<byte[]?, byte[]?> Message)>
         {
             (0, Tombstone("k-gone-1")), (0, SinkTestBed.Event(0)), (0, Tombstone("k0")), (0, SinkTestBed.Event(1)),

@@ -10,7 +10,7 @@ using SinkConnector.Postgres;
 namespace SinkConnector.Consumer;
 
 /// <summary>
-/// The exactly-once consumer loop (DESIGN.md section 4), top to bottom:
+/// The exactly-once consumer loop (docs/exactly-once.md), top to bottom:
 /// 1. assign: claim partitions in Postgres (epoch + 1) and seek to the stored offsets;
 /// 2. batch: collect messages; the write task converts them and commits rows, dead letters and fenced offset
 ///    updates in one transaction; a batch may start writing while the one before it commits (BatchWriter);

@@ -10,7 +10,7 @@ public sealed record PartitionClaim(TopicPartition Partition, long Epoch, long? 
 
 /// <summary>
 /// Reads and writes <c>&lt;schema&gt;.offsets</c>, the heart of the exactly-once protocol
-/// (DESIGN.md section 4). All offset SQL is here.
+/// (docs/exactly-once.md). All offset SQL is here.
 /// </summary>
 public sealed class OffsetStore(SinkDatabase database, string groupId, string owner)
 {

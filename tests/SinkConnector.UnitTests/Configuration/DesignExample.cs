@@ -1,6 +1,6 @@
 namespace SinkConnector.UnitTests.Configuration;
 
-/// <summary>The example files of DESIGN.md section 3, verbatim.</summary>
+/// <summary>The example configuration of the product contract (sink.yaml and mappings/orders.yaml), verbatim.</summary>
 internal static class DesignExample
 {
     public const string SinkYaml = """
