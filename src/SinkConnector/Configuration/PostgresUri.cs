@@ -76,8 +76,7 @@ internal static class PostgresUri
             var slash = rest.IndexOf('/', StringComparison.Ordinal);
             var hosts = Decode(slash < 0 ? rest : rest[..slash]);
             Set(builder, "Database", slash < 0 ? "" : Decode(rest[(slash + 1)..]));
-            // Npgsql takes host:port pairs, comma-separated, in Host, as libpq does in the URI.
-            Set(builder, "Host", hosts);
+            SetHosts(builder, hosts);
 
             foreach (var pair in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
             {
@@ -101,6 +100,26 @@ internal static class PostgresUri
 
         connectionString = builder.ConnectionString;
         return true;
+    }
+
+    /// <summary>One host:port becomes Host and Port; several stay host:port pairs, comma-separated, which Npgsql reads as libpq does.</summary>
+    private static void SetHosts(NpgsqlConnectionStringBuilder builder, string hosts)
+    {
+        if (hosts.Contains(',', StringComparison.Ordinal))
+        {
+            Set(builder, "Host", hosts);
+            return;
+        }
+
+        // [IPv6]:port, or host:port.
+        var close = hosts.StartsWith('[') ? hosts.IndexOf(']', StringComparison.Ordinal) : -1;
+        var colon = hosts.IndexOf(':', close + 1);
+        var host = colon < 0 ? hosts : hosts[..colon];
+        Set(builder, "Host", close > 0 ? host[1..close] : host);
+        if (colon >= 0)
+        {
+            Set(builder, "Port", hosts[(colon + 1)..]);
+        }
     }
 
     private static void Set(NpgsqlConnectionStringBuilder builder, string keyword, string value)

@@ -39,7 +39,10 @@ internal sealed class YamlFileParser
         }
         catch (YamlException e)
         {
-            errors.Add(SyntaxError(file, e.Start, StripMarks(e.Message)));
+            // YamlDotNet 16.3 reports some errors (a tab used for indentation) at an empty mark, line 1 column 1;
+            // the scanner has stopped where the problem is.
+            var at = e.Start.Index == 0 && e.End.Index == 0 && scanner.CurrentPosition.Index > 0 ? scanner.CurrentPosition : e.Start;
+            errors.Add(SyntaxError(file, at, StripMarks(e.Message)));
             return null;
         }
         catch (InvalidOperationException)
