@@ -20,13 +20,19 @@ public static class ConfigLoader
         environment ??= Environment.GetEnvironmentVariable;
         var errors = new List<ConfigError>();
         var root = Path.GetFullPath(directory);
+        if (File.Exists(root))
+        {
+            throw new ConfigException([new ConfigError(root, "", $"is a file; the configuration must be the directory that holds {SinkFileName} and {MappingsDirectoryName}/")]);
+        }
+
         if (!Directory.Exists(root))
         {
             throw new ConfigException([new ConfigError(root, "", "configuration directory not found")]);
         }
 
-        var connector = ReadSinkFile(Path.Combine(root, SinkFileName), environment, errors);
-        var mappings = ReadMappings(Path.Combine(root, MappingsDirectoryName), environment, errors);
+        var realRoot = ConfigFiles.RealPath(root);
+        var connector = ReadSinkFile(Path.Combine(root, SinkFileName), realRoot, environment, errors);
+        var mappings = ReadMappings(Path.Combine(root, MappingsDirectoryName), realRoot, environment, errors);
         if (errors.Count > 0)
         {
             throw new ConfigException(errors);
@@ -35,7 +41,7 @@ public static class ConfigLoader
         return new SinkConfig(root, connector!, mappings);
     }
 
-    private static ConnectorSettings? ReadSinkFile(string file, Func<string, string?> environment, List<ConfigError> errors)
+    private static ConnectorSettings? ReadSinkFile(string file, string realRoot, Func<string, string?> environment, List<ConfigError> errors)
     {
         if (!File.Exists(file))
         {
@@ -44,10 +50,16 @@ public static class ConfigLoader
         }
 
         var reader = new YamlValueReader(file, environment, errors);
-        return ReadRoot(file, reader, errors) is { } root ? SinkFileReader.Read(root, reader) : null;
+        if (ReadRoot(file, realRoot, reader, errors) is not { } root || SinkFileReader.Read(root, reader) is not { } connector)
+        {
+            return null;
+        }
+
+        // What run builds from these settings at startup is built here too, so that validate fails where run would.
+        return ClientSettingsCheck.Check(connector, reader);
     }
 
-    private static List<MappingConfig> ReadMappings(string directory, Func<string, string?> environment, List<ConfigError> errors)
+    private static List<MappingConfig> ReadMappings(string directory, string realRoot, Func<string, string?> environment, List<ConfigError> errors)
     {
         var mappings = new List<MappingConfig>();
         if (!Directory.Exists(directory))
@@ -76,7 +88,7 @@ public static class ConfigLoader
             }
 
             var reader = new YamlValueReader(file, environment, errors);
-            if (ReadRoot(file, reader, errors) is not { } root)
+            if (ReadRoot(file, realRoot, reader, errors) is not { } root)
             {
                 continue;
             }
@@ -109,21 +121,18 @@ public static class ConfigLoader
     }
 
     /// <summary>Parses the file and returns its top-level mapping, after reporting its duplicate keys.</summary>
-    private static YamlMappingNode? ReadRoot(string file, YamlValueReader reader, List<ConfigError> errors)
+    private static YamlMappingNode? ReadRoot(string file, string realRoot, YamlValueReader reader, List<ConfigError> errors)
     {
-        string text;
-        try
+        // A link out of the directory would let the config name any file the process can read, and error
+        // messages quote parts of what they read.
+        if (!ConfigFiles.IsInside(file, realRoot))
         {
-            text = File.ReadAllText(file);
-        }
-        catch (IOException e)
-        {
-            reader.Error("", $"cannot read file: {e.Message}");
+            reader.Error("", "is a symbolic link to a file outside the configuration directory; copy the file into the directory instead");
             return null;
         }
-        catch (UnauthorizedAccessException e)
+
+        if (ConfigFiles.Read(file, reader) is not { } text)
         {
-            reader.Error("", $"cannot read file: {e.Message}");
             return null;
         }
 

@@ -36,6 +36,10 @@ public static partial class ConfigValues
     [GeneratedRegex("^[A-Za-z0-9._-]+$")]
     private static partial Regex TopicPattern();
 
+    // A host name or IPv4 address. Anything else would change the URL Kestrel is given ("*;x:1" is two URLs).
+    [GeneratedRegex("^(?:[*+]|[A-Za-z0-9.-]+)$")]
+    private static partial Regex ListenHostPattern();
+
     /// <summary>Parses <c>200ms</c>, <c>30s</c>, <c>5m</c>, <c>1h</c>, <c>1.5s</c>, <c>1m30s</c>. A bare number is rejected: its unit would be a guess.</summary>
     public static bool TryParseDuration(string text, out TimeSpan duration)
     {
@@ -108,7 +112,9 @@ public static partial class ConfigValues
         }
 
         var host = text[..colon];
-        var hostOk = host.StartsWith('[') ? host.EndsWith(']') && host.Length > 2 : !host.Contains(':', StringComparison.Ordinal);
+        var hostOk = host.StartsWith('[')
+            ? host.EndsWith(']') && System.Net.IPAddress.TryParse(host[1..^1], out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            : ListenHostPattern().IsMatch(host);
         return hostOk
             && int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
             && port <= 65535;

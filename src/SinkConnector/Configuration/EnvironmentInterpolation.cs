@@ -5,7 +5,8 @@ namespace SinkConnector.Configuration;
 
 /// <summary>
 /// Replaces <c>${NAME}</c> and <c>${NAME:-default}</c> in YAML values so that secrets need not be in files.
-/// <c>$${</c> is a literal <c>${</c>. As in a shell, <c>:-</c> also applies when the variable is set but empty.
+/// <c>$${</c> is a literal <c>${</c>. As in a shell, <c>:-</c> also applies when the variable is set but empty,
+/// and the default may itself hold references: <c>${A:-${B:-none}}</c>.
 /// </summary>
 internal static partial class EnvironmentInterpolation
 {
@@ -13,13 +14,21 @@ internal static partial class EnvironmentInterpolation
     private static partial Regex NamePattern();
 
     /// <summary>Returns the expanded text, or null after adding one message per problem to <paramref name="problems"/>.</summary>
-    public static string? Expand(string text, Func<string, string?> environment, List<string> problems)
+    /// <param name="substitutions">Receives each variable used and its value, so that messages can avoid echoing it.</param>
+    public static string? Expand(
+        string text, Func<string, string?> environment, List<string> problems, List<(string Name, string Value)>? substitutions = null)
     {
         if (!text.Contains('$', StringComparison.Ordinal))
         {
             return text;
         }
 
+        return Expand(text, environment, problems, substitutions ?? [], depth: 0);
+    }
+
+    private static string? Expand(
+        string text, Func<string, string?> environment, List<string> problems, List<(string Name, string Value)> substitutions, int depth)
+    {
         var result = new StringBuilder(text.Length);
         var failed = false;
         var i = 0;
@@ -38,7 +47,7 @@ internal static partial class EnvironmentInterpolation
                 continue;
             }
 
-            var close = text.IndexOf('}', i + 2);
+            var close = MatchingBrace(text, i + 2);
             if (close < 0)
             {
                 problems.Add($"unterminated '${{' (write '$${{' for a literal '${{')");
@@ -58,9 +67,26 @@ internal static partial class EnvironmentInterpolation
             }
 
             var value = environment(name);
-            if (string.IsNullOrEmpty(value) && fallback is not null)
+            if (!string.IsNullOrEmpty(value))
             {
-                value = fallback;
+                substitutions.Add((name, value));
+            }
+            else if (fallback is not null)
+            {
+                if (depth + 1 >= ConfigLimits.MaxInterpolationDepth)
+                {
+                    problems.Add($"defaults are nested more than {ConfigLimits.MaxInterpolationDepth} levels deep");
+                    return null;
+                }
+
+                value = fallback.Contains('$', StringComparison.Ordinal)
+                    ? Expand(fallback, environment, problems, substitutions, depth + 1)
+                    : fallback;
+                if (value is null)
+                {
+                    failed = true;
+                    continue;
+                }
             }
 
             if (value is null)
@@ -74,5 +100,31 @@ internal static partial class EnvironmentInterpolation
         }
 
         return failed ? null : result.ToString();
+    }
+
+    /// <summary>The index of the '}' closing a reference whose name starts at <paramref name="start"/>, skipping nested references; -1 if none.</summary>
+    private static int MatchingBrace(string text, int start)
+    {
+        var open = 0;
+        for (var i = start; i < text.Length; i++)
+        {
+            // A literal '$${...}' in a default closes with its own brace too.
+            if (string.CompareOrdinal(text, i, "${", 0, 2) == 0)
+            {
+                open++;
+                i++;
+            }
+            else if (text[i] == '}')
+            {
+                if (open == 0)
+                {
+                    return i;
+                }
+
+                open--;
+            }
+        }
+
+        return -1;
     }
 }

@@ -1,9 +1,10 @@
+using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
 namespace SinkConnector.Configuration;
 
 /// <summary>Reads and validates <c>sink.yaml</c> into <see cref="ConnectorSettings"/>.</summary>
-internal static class SinkFileReader
+internal static partial class SinkFileReader
 {
     private static readonly Dictionary<string, AutoOffsetReset> s_offsetResets = new()
     {
@@ -15,7 +16,8 @@ internal static class SinkFileReader
     /// librdkafka properties the connector sets itself: exactly-once depends on them, or they have their own key.
     /// Letting <c>kafka.properties</c> override them would silently break the offset protocol.
     /// </summary>
-    private static readonly Dictionary<string, string> s_reservedProperties = new(StringComparer.Ordinal)
+    /// <remarks>Matched ignoring case: a spelling librdkafka would not know must not slip past as "not reserved".</remarks>
+    private static readonly Dictionary<string, string> s_reservedProperties = new(StringComparer.OrdinalIgnoreCase)
     {
         ["bootstrap.servers"] = "set kafka.bootstrap_servers instead",
         ["group.id"] = "set kafka.group_id instead",
@@ -24,7 +26,26 @@ internal static class SinkFileReader
         ["enable.auto.offset.store"] = "the connector stores offsets in Postgres and must control commits",
         ["isolation.level"] = "the connector reads committed messages only (read_committed)",
         ["partition.assignment.strategy"] = "the connector's rebalance handling relies on cooperative-sticky",
+        ["dotnet.consumer.consume.result.fields"] = "the connector reads every field of a message (topic, key, headers, timestamp)",
+
+        // Properties that make librdkafka load native code or run a command: a configuration file must not be
+        // a way to execute code in the sink's process.
+        ["plugin.library.paths"] = "it makes librdkafka load native libraries (dlopen); plugins are not supported",
+        ["ssl.engine.location"] = "it makes OpenSSL load a native engine library; use ssl.providers with a provider name instead",
+        ["sasl.kerberos.kinit.cmd"] = "it runs a shell command; the default kinit command is used (set sasl.kerberos.keytab and sasl.kerberos.principal)",
     };
+
+    // OpenSSL 3 loads a provider given as a path from that path: only names of installed providers are accepted.
+    [GeneratedRegex("^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$")]
+    private static partial Regex ProviderNamesPattern();
+
+    // The default sasl.kerberos.kinit.cmd pastes these into a shell command (the principal unquoted, the keytab
+    // in double quotes): shell syntax in them would run as a command.
+    [GeneratedRegex("^[A-Za-z0-9._/@=+-]+$")]
+    private static partial Regex KerberosPrincipalPattern();
+
+    [GeneratedRegex(@"^[^""$`\\]+$")]
+    private static partial Regex KerberosKeytabPattern();
 
     /// <summary>Returns the settings, or null if the file had problems (they are in the reader's error list).</summary>
     public static ConnectorSettings? Read(YamlMappingNode root, YamlValueReader reader)
@@ -76,12 +97,31 @@ internal static class SinkFileReader
             }
             else if (reader.Scalar(value, path) is { } text)
             {
-                result[key] = text;
+                if (CheckProperty(key, text) is { } problem)
+                {
+                    reader.Error(path, problem);
+                }
+                else
+                {
+                    result[key] = text;
+                }
             }
         }
 
         return result;
     }
+
+    /// <summary>Values of properties that would reach a shell or a library loader; null if the value is safe.</summary>
+    private static string? CheckProperty(string key, string value) => key switch
+    {
+        "ssl.providers" when !ProviderNamesPattern().IsMatch(value) =>
+            "expected a comma-separated list of OpenSSL provider names (such as default,legacy), not paths",
+        "sasl.kerberos.principal" when !KerberosPrincipalPattern().IsMatch(value) =>
+            "may hold only letters, digits and . _ / @ = + - (it is passed to the kinit command)",
+        "sasl.kerberos.keytab" when !KerberosKeytabPattern().IsMatch(value) =>
+            "must not contain \", $, ` or \\ (it is passed to the kinit command)",
+        _ => null,
+    };
 
     private static PostgresSettings ReadPostgres(YamlMappingNode postgres, YamlValueReader reader)
     {

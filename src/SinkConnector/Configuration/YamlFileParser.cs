@@ -17,8 +17,13 @@ internal sealed record YamlFile(YamlNode? Root, IReadOnlyList<DuplicateKey> Dupl
 /// </summary>
 internal sealed class YamlFileParser
 {
-    private readonly Dictionary<string, YamlNode> _anchors = new(StringComparer.Ordinal);
+    // An anchor maps to null while its node is still being built: an alias to it would make the node contain itself.
+    private readonly Dictionary<string, YamlNode?> _anchors = new(StringComparer.Ordinal);
+
+    // How many nodes each anchored subtree stands for, aliases expanded.
+    private readonly Dictionary<YamlNode, long> _sizes = new(ReferenceEqualityComparer.Instance);
     private readonly List<DuplicateKey> _duplicates = [];
+    private long _aliasedNodes;
 
     private YamlFileParser()
     {
@@ -34,7 +39,10 @@ internal sealed class YamlFileParser
         }
         catch (YamlException e)
         {
-            errors.Add(SyntaxError(file, e.Start, StripMarks(e.Message)));
+            // YamlDotNet 16.3 reports some errors (a tab used for indentation) at an empty mark, line 1 column 1;
+            // the scanner has stopped where the problem is.
+            var at = e.Start.Index == 0 && e.End.Index == 0 && scanner.CurrentPosition.Index > 0 ? scanner.CurrentPosition : e.Start;
+            errors.Add(SyntaxError(file, at, StripMarks(e.Message)));
             return null;
         }
         catch (InvalidOperationException)
@@ -62,7 +70,7 @@ internal sealed class YamlFileParser
         YamlNode? root = null;
         if (parser.TryConsume<DocumentStart>(out _))
         {
-            root = ParseNode(parser, "");
+            root = ParseNode(parser, "", 0).Node;
             parser.Consume<DocumentEnd>();
         }
 
@@ -75,38 +83,68 @@ internal sealed class YamlFileParser
         return new YamlFile(root, _duplicates);
     }
 
-    private YamlNode ParseNode(IParser parser, string path)
+    /// <returns>The node, and how many nodes it stands for with aliases expanded.</returns>
+    private (YamlNode Node, long Size) ParseNode(IParser parser, string path, int depth)
     {
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
-            return _anchors.TryGetValue(alias.Value.Value, out var target)
-                ? target
-                : throw new YamlException(alias.Start, alias.End, $"alias *{alias.Value} refers to no anchor");
+            if (!_anchors.TryGetValue(alias.Value.Value, out var target))
+            {
+                throw new YamlException(alias.Start, alias.End, $"alias *{alias.Value} refers to no anchor");
+            }
+
+            if (target is null)
+            {
+                throw new YamlException(alias.Start, alias.End, $"alias *{alias.Value} is inside the node it refers to; recursive aliases are not supported");
+            }
+
+            var size = _sizes.GetValueOrDefault(target, 1);
+            _aliasedNodes += size;
+            if (_aliasedNodes > ConfigLimits.MaxAliasedNodes)
+            {
+                throw new YamlException(
+                    alias.Start, alias.End, $"aliases expand to more than {ConfigLimits.MaxAliasedNodes} nodes; write the values out or share fewer, smaller blocks");
+            }
+
+            return (target, size);
         }
 
         if (parser.TryConsume<Scalar>(out var scalar))
         {
-            return Remember(scalar, new YamlScalarNode(scalar.Value) { Style = scalar.Style });
+            return (Remember(scalar, new YamlScalarNode(scalar.Value) { Style = scalar.Style }, 1), 1);
+        }
+
+        // Checked before recursing, so that a hostile depth costs one error, not the stack.
+        if (depth >= ConfigLimits.MaxYamlDepth && parser.Current is NodeEvent { } deep)
+        {
+            throw new YamlException(deep.Start, deep.End, $"lists and mappings are nested more than {ConfigLimits.MaxYamlDepth} levels deep");
         }
 
         if (parser.TryConsume<SequenceStart>(out var sequenceStart))
         {
-            var sequence = Remember(sequenceStart, new YamlSequenceNode());
+            var sequence = new YamlSequenceNode();
+            Open(sequenceStart);
+            long sequenceSize = 1;
             while (!parser.TryConsume<SequenceEnd>(out _))
             {
-                sequence.Add(ParseNode(parser, YamlPath.Item(path, sequence.Children.Count)));
+                var (item, size) = ParseNode(parser, YamlPath.Item(path, sequence.Children.Count), depth + 1);
+                sequence.Add(item);
+                sequenceSize += size;
             }
 
-            return sequence;
+            return (Remember(sequenceStart, sequence, sequenceSize), sequenceSize);
         }
 
         var mappingStart = parser.Consume<MappingStart>();
-        var mapping = Remember(mappingStart, new YamlMappingNode());
+        var mapping = new YamlMappingNode();
+        Open(mappingStart);
+        long mappingSize = 1;
         while (!parser.TryConsume<MappingEnd>(out _))
         {
-            var key = ParseNode(parser, path);
+            var (key, keySize) = ParseNode(parser, path, depth + 1);
             var keyPath = YamlPath.Child(path, YamlPath.KeyText(key));
-            var value = ParseNode(parser, keyPath);
+            var (value, valueSize) = ParseNode(parser, keyPath, depth + 1);
+            mappingSize += keySize + valueSize;
             if (mapping.Children.ContainsKey(key))
             {
                 _duplicates.Add(new DuplicateKey(path, keyPath));
@@ -117,15 +155,25 @@ internal sealed class YamlFileParser
             }
         }
 
-        return mapping;
+        return (Remember(mappingStart, mapping, mappingSize), mappingSize);
     }
 
-    private T Remember<T>(NodeEvent nodeEvent, T node)
+    /// <summary>Marks the anchor of a list or mapping being built, so that an alias inside it is refused.</summary>
+    private void Open(NodeEvent nodeEvent)
+    {
+        if (!nodeEvent.Anchor.IsEmpty)
+        {
+            _anchors[nodeEvent.Anchor.Value] = null;
+        }
+    }
+
+    private T Remember<T>(NodeEvent nodeEvent, T node, long size)
         where T : YamlNode
     {
         if (!nodeEvent.Anchor.IsEmpty)
         {
             _anchors[nodeEvent.Anchor.Value] = node;
+            _sizes[node] = size;
         }
 
         return node;

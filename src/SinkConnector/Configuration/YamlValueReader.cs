@@ -12,6 +12,10 @@ namespace SinkConnector.Configuration;
 /// </summary>
 internal sealed partial class YamlValueReader(string file, Func<string, string?> environment, List<ConfigError> errors)
 {
+    // Values that came from the environment, as written in the file (${NAME}) and as expanded.
+    private readonly List<(string Written, string Expanded)> _interpolated = [];
+    private readonly List<(string Name, string Value)> _variables = [];
+
     public string File => file;
 
     public int ErrorCount => errors.Count;
@@ -19,7 +23,39 @@ internal sealed partial class YamlValueReader(string file, Func<string, string?>
     [GeneratedRegex("^[+-]?[0-9]+$")]
     private static partial Regex IntegerPattern();
 
-    public void Error(string key, string reason) => errors.Add(new ConfigError(file, key, reason));
+    /// <summary>Reports a problem; a value that came from the environment is never echoed, its variable is named instead.</summary>
+    public void Error(string key, string reason) => errors.Add(new ConfigError(file, key, Redact(reason)));
+
+    /// <summary>
+    /// Replaces every value expanded from <c>${...}</c> in <paramref name="reason"/> by what the file wrote: an
+    /// environment variable often holds a secret (a connection string with its password).
+    /// </summary>
+    private string Redact(string reason)
+    {
+        if (_variables.Count == 0)
+        {
+            return reason;
+        }
+
+        var redacted = reason;
+        foreach (var (written, expanded) in _interpolated.OrderByDescending(i => i.Expanded.Length))
+        {
+            // Quoted first: a short value (a port, "0") must not be replaced inside ordinary words.
+            redacted = redacted.Replace($"'{expanded}'", $"'{written}'", StringComparison.Ordinal)
+                .Replace($"\"{expanded}\"", $"\"{written}\"", StringComparison.Ordinal);
+        }
+
+        // A library message may quote the value in part or without quotes; values this short are not secrets.
+        foreach (var (name, value) in _variables.OrderByDescending(v => v.Value.Length).Where(v => v.Value.Length >= MinRedactedLength))
+        {
+            redacted = redacted.Replace(value, $"${{{name}}}", StringComparison.Ordinal);
+        }
+
+        return redacted == reason ? reason : $"{redacted} (values from environment variables are not shown)";
+    }
+
+    // Shorter variable values are replaced only where a message quotes the whole value.
+    private const int MinRedactedLength = 4;
 
     public static bool IsNull(YamlNode? node) =>
         node is null or YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "~" or "null" or "Null" or "NULL" };
@@ -81,7 +117,18 @@ internal sealed partial class YamlValueReader(string file, Func<string, string?>
         }
 
         var problems = new List<string>();
-        var text = EnvironmentInterpolation.Expand(scalar.Value ?? "", environment, problems);
+        var substitutions = new List<(string Name, string Value)>();
+        var written = scalar.Value ?? "";
+        var text = EnvironmentInterpolation.Expand(written, environment, problems, substitutions);
+        if (substitutions.Count > 0)
+        {
+            _variables.AddRange(substitutions);
+            if (text is not null)
+            {
+                _interpolated.Add((written, text));
+            }
+        }
+
         foreach (var problem in problems)
         {
             Error(path, problem);
@@ -257,6 +304,12 @@ internal sealed partial class YamlValueReader(string file, Func<string, string?>
         if (value <= TimeSpan.Zero)
         {
             Error(YamlPath.Child(parentPath, key), "must be greater than zero");
+            return null;
+        }
+
+        if (value > ConfigLimits.MaxDuration)
+        {
+            Error(YamlPath.Child(parentPath, key), $"must be at most {ConfigLimits.MaxDuration.TotalHours:0}h");
             return null;
         }
 

@@ -28,7 +28,7 @@ public sealed class ConfigDirectoryTests : IDisposable
             kafka:
               bootstrap_servers: ${KAFKA_BOOTSTRAP}
             postgres:
-              connection_string: "Password=$${literal}"
+              connection_string: "Host=x;Password=$${literal}"
             """);
         _dir.Write("mappings/orders.yaml", TempConfigDirectory.ValidMapping.Replace("public.orders", "${TABLE_SCHEMA}.orders", StringComparison.Ordinal));
 
@@ -36,7 +36,7 @@ public sealed class ConfigDirectoryTests : IDisposable
 
         Assert.Equal("orders-sink", config.Connector.Name);
         Assert.Equal("broker:9092", config.Connector.Kafka.BootstrapServers);
-        Assert.Equal("Password=${literal}", config.Connector.Postgres.ConnectionString);
+        Assert.Equal("Host=x;Password=${literal}", config.Connector.Postgres.ConnectionString);
         Assert.Equal(new TableName("sales", "orders"), config.Mappings[0].Table);
     }
 
@@ -98,6 +98,25 @@ public sealed class ConfigDirectoryTests : IDisposable
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(missing, _ => null));
 
         ConfigAssert.HasOnlyError(e, missing, "", "configuration directory not found");
+    }
+
+    [Fact]
+    public void A_config_path_naming_a_file_says_it_must_be_the_directory()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(_dir.SinkFile, _ => null));
+
+        ConfigAssert.HasOnlyError(e, _dir.SinkFile, "", "is a file; the configuration must be the directory that holds sink.yaml and mappings/");
+    }
+
+    [Fact]
+    public void A_tab_used_for_indentation_is_reported_at_its_line()
+    {
+        _dir.Write("sink.yaml", "name: s\nkafka:\n\tbootstrap_servers: b:9092\npostgres:\n  connection_string: Host=x\n");
+
+        var e = _dir.LoadFails();
+
+        var error = ConfigAssert.HasOnlyError(e, _dir.SinkFile, "", "YAML syntax error at line 3, column 1");
+        Assert.Contains("tab", error.Reason, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]

@@ -127,7 +127,7 @@ public sealed class SinkFileTests : IDisposable
             kafka:
               bootstrap_servers: b:9092
               properties:
-                security.protocol: SASL_SSL
+                security.protocol: SSL
                 fetch.wait.max.ms: 5
                 enable.ssl.certificate.verification: false
             postgres:
@@ -136,7 +136,7 @@ public sealed class SinkFileTests : IDisposable
 
         var properties = _dir.Load().Connector.Kafka.Properties;
 
-        Assert.Equal("SASL_SSL", properties["security.protocol"]);
+        Assert.Equal("SSL", properties["security.protocol"]);
         Assert.Equal("5", properties["fetch.wait.max.ms"]);
         Assert.Equal("false", properties["enable.ssl.certificate.verification"]);
     }
