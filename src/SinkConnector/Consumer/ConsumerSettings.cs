@@ -3,7 +3,7 @@ using SinkConnector.Configuration;
 
 namespace SinkConnector.Consumer;
 
-/// <summary>The librdkafka settings the exactly-once protocol depends on (DESIGN.md section 4).</summary>
+/// <summary>The librdkafka settings the exactly-once protocol depends on (docs/exactly-once.md).</summary>
 public static class ConsumerSettings
 {
     public static ConsumerConfig Build(ConnectorSettings settings)
