@@ -31,8 +31,6 @@ public sealed class DeadLetterStore(SinkDatabase database, string groupId)
 {
     private readonly string _table = Sql.Table(database.Schema, "dead_letters");
 
-    public string GroupId => groupId;
-
     /// <summary>
     /// Inside the batch transaction: stores the dead letters of a batch. A message that already has a dead letter of
     /// this connector and mapping (read again after an offsets reset, or a batch re-delivered) keeps that one, same id
