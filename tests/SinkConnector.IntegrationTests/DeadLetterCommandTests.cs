@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Npgsql;
 using SinkConnector.Cli.Commands;
+using SinkConnector.Observability;
 using SinkConnector.Postgres;
 using SinkConnector.Testing;
 
@@ -239,6 +240,16 @@ public class DeadLetterCommandTests(TestServices services)
     }
 
     [Fact]
+    public async Task Show_with_an_id_that_is_not_a_number_says_so_and_exits_2()
+    {
+        var (exit, output) = await SinkProcess.RunToEndAsync(["dlq", "show", "abc", "--config", Path.GetTempPath()]);
+        Assert.True(exit == 2, output);
+        Assert.Contains("id must be a number", output, StringComparison.Ordinal);
+        Assert.Contains("'abc'", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Purge_without_yes_only_counts_and_exits_2_and_with_it_deletes_just_the_selection()
     {
         await using var bed = await SinkTestBed.CreateAsync(services, "dlq_purge", partitions: 1);
@@ -353,13 +364,13 @@ public class DeadLetterCommandTests(TestServices services)
         return DeadLetters.From(bed.Config().Mappings[0] with { Name = mapping }, result, kind, message);
     }
 
-    /// <summary>Writes dead letters the way the sink does (binary COPY); returns their ids in order.</summary>
+    /// <summary>Writes dead letters of the bed's connector the way the sink does; returns their ids in order.</summary>
     private static async Task<long[]> InsertAsync(SinkTestBed bed, DeadLetter[] letters)
     {
-        await using (var connection = new NpgsqlConnection(bed.ConnectionString))
+        await using (var database = new SinkDatabase(bed.Config().Connector.Postgres))
+        await using (var connection = await database.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken))
         {
-            await connection.OpenAsync(TestContext.Current.CancellationToken);
-            await RowCopier.CopyDeadLettersAsync(connection, "sink", letters, TestContext.Current.CancellationToken);
+            await new DeadLetterStore(database, bed.GroupId).AddAsync(connection, letters, TestContext.Current.CancellationToken);
         }
 
         return [.. await bed.QueryAsync("SELECT id FROM sink.dead_letters ORDER BY id", r => r.GetInt64(0))];
@@ -437,6 +448,35 @@ public class DeadLetterFormatTests
                 "kept 2 of mapping 'retired', which is not in the configuration (ids 7, 8)",
             ],
             lines);
+    }
+
+    [Fact]
+    public void Details_table_and_json_never_print_control_or_bidi_characters_raw()
+    {
+        const string hostile = "'\u001b[31mred\u001b]0;title\u0007' is not an integer (\u009b2J\u202eevil)";
+        var letter = Letter(5, hostile, mapping: "ev\u001bents");
+        letter.Key = "k\u202e5"u8.ToArray();
+        // JSON escapes only: the value is printable text, but its strings decode to an ESC and a bidi override.
+        letter.Value = """{"id":"\u001b[31mred\u202e"}"""u8.ToArray();
+        letter.Headers = """[{"key":"x\u001b[2J","value":"G1sySg=="},{"key":"note","value":"4oCuYQ=="}]""";
+
+        var details = DeadLetterFormat.Details(letter);
+        var table = string.Join("\n", DeadLetterFormat.Table([letter], width: 300));
+        var json = DeadLetterFormat.Json(letter);
+
+        foreach (var output in new[] { details, table, json })
+        {
+            Assert.True(TerminalText.IsSafe(output.Replace("\n", "", StringComparison.Ordinal)), output);
+        }
+
+        Assert.Contains("error_message:   '\\u001b[31mred\\u001b]0;title\\u0007' is not an integer (\\u009b2J\\u202eevil)", details, StringComparison.Ordinal);
+        Assert.Contains("mapping:         ev\\u001bents", details, StringComparison.Ordinal);
+        Assert.Contains("  x\\u001b[2J (binary, 4 bytes, hex): 1b5b324a", details, StringComparison.Ordinal);
+        Assert.Contains("  note (binary, 4 bytes, hex): e280ae61", details, StringComparison.Ordinal);
+        Assert.Contains("key (binary, 5 bytes, hex):", details, StringComparison.Ordinal);
+        Assert.Contains("'\\u001b[31mred", table, StringComparison.Ordinal);
+        Assert.Contains("value (JSON, ", details, StringComparison.Ordinal);
+        Assert.Equal(hostile, JsonDocument.Parse(json).RootElement.GetProperty("error_message").GetString());
     }
 
     [Fact]

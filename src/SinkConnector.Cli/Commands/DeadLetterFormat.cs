@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using SinkConnector.Mapping;
+using SinkConnector.Observability;
 using SinkConnector.Postgres;
 
 namespace SinkConnector.Cli.Commands;
@@ -24,6 +25,8 @@ public static class DeadLetterFormat
         Indented = true,
         // Keys, values and messages are for people to read: keep non-ASCII text as it is.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // Fixed, so that escaping the output line by line (see WriteJson) never meets a carriage return between tokens.
+        NewLine = "\n",
     };
 
     /// <summary>What <c>--kind</c> accepts: the conversion error kinds and the kind of rows Postgres refused.</summary>
@@ -101,14 +104,15 @@ public static class DeadLetterFormat
         var text = new StringBuilder();
         void Field(string name, object? value) => text.AppendLine(CultureInfo.InvariantCulture, $"{name + ":",-16} {value}");
         Field("id", letter.Id);
-        Field("mapping", letter.Mapping);
-        Field("topic", letter.Topic);
+        Field("mapping", TerminalText.Escape(letter.Mapping));
+        Field("topic", TerminalText.Escape(letter.Topic));
         Field("partition", letter.Partition);
         Field("offset", letter.Offset);
         Field("kafka_timestamp", letter.KafkaTimestamp?.ToString("O", CultureInfo.InvariantCulture) ?? "(none)");
         Field("created_at", letter.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
-        Field("error_kind", letter.ErrorKind);
-        Field("error_message", letter.ErrorMessage);
+        Field("error_kind", TerminalText.Escape(letter.ErrorKind));
+        // Error messages quote the message's values, escape sequences included.
+        Field("error_message", TerminalText.Escape(letter.ErrorMessage));
         var headers = Headers(letter.Headers);
         Field("headers", headers.Count == 0 ? "(none)" : headers.Count.ToString(CultureInfo.InvariantCulture));
         foreach (var (name, value) in headers)
@@ -123,7 +127,8 @@ public static class DeadLetterFormat
             text.AppendLine(CultureInfo.InvariantCulture, $"{name} ({label}):");
             foreach (var line in shown.Split('\n'))
             {
-                text.Append("  ").AppendLine(line.TrimEnd('\r'));
+                // Pretty-printed JSON writes the characters its strings decode to, bidi overrides among them.
+                text.Append("  ").AppendLine(TerminalText.Escape(line.TrimEnd('\r')));
             }
         }
 
@@ -151,9 +156,12 @@ public static class DeadLetterFormat
             : ($"binary, {bytes.Length} bytes, base64", Convert.ToBase64String(bytes));
     }
 
-    /// <summary>Valid UTF-8 without control characters other than tab and line breaks: safe to print on a terminal.</summary>
+    /// <summary>
+    /// Valid UTF-8 without control characters other than tab and line breaks (nor any other character
+    /// <see cref="TerminalText"/> escapes): safe to print on a terminal.
+    /// </summary>
     public static bool IsText(byte[] bytes) =>
-        Utf8.IsValid(bytes) && !Encoding.UTF8.GetString(bytes).Any(c => char.IsControl(c) && c is not ('\t' or '\n' or '\r'));
+        Utf8.IsValid(bytes) && TerminalText.IsSafe(WithoutLayout(Encoding.UTF8.GetString(bytes)));
 
     /// <summary>A JSON array of dead letters with every field, for <c>sink dlq list --json</c>.</summary>
     public static string Json(IEnumerable<DeadLetter> letters)
@@ -210,8 +218,11 @@ public static class DeadLetterFormat
     private static string IdList(List<long> ids) =>
         string.Join(", ", ids.Take(MaxListedIds)) + (ids.Count > MaxListedIds ? $", … {ids.Count - MaxListedIds} more" : "");
 
-    /// <summary>Names and messages may hold line breaks or escape sequences; one table row must stay one line.</summary>
-    private static string OneLine(string text) => string.Concat(text.Select(c => char.IsControl(c) ? ' ' : c));
+    /// <summary>Names and messages may hold line breaks or escape sequences: one table row stays one line, and nothing reaches the terminal raw.</summary>
+    private static string OneLine(string text) => TerminalText.Escape(WithoutLayout(text));
+
+    /// <summary>Tabs and line breaks as spaces.</summary>
+    private static string WithoutLayout(string text) => text.Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ');
 
     private static string? PrettyJson(byte[] bytes)
     {
@@ -293,6 +304,11 @@ public static class DeadLetterFormat
         }
     }
 
+    /// <summary>
+    /// Indented JSON, non-ASCII text kept for people to read but every character <see cref="TerminalText"/> escapes
+    /// as <c>\uXXXX</c> (the relaxed encoder writes bidi overrides and C1 controls raw). Escaping line by line is
+    /// valid JSON: the writer puts line breaks only between tokens, and anything else it escapes is inside a string.
+    /// </summary>
     private static string WriteJson(Action<Utf8JsonWriter> write)
     {
         using var buffer = new MemoryStream();
@@ -301,6 +317,6 @@ public static class DeadLetterFormat
             write(json);
         }
 
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return string.Join('\n', Encoding.UTF8.GetString(buffer.ToArray()).Split('\n').Select(TerminalText.Escape));
     }
 }

@@ -5,6 +5,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using SinkConnector.Mapping;
+using SinkConnector.Observability;
 using SinkConnector.Postgres;
 
 namespace SinkConnector.Cli.Commands;
@@ -13,7 +14,10 @@ public static class DlqCommand
 {
     public static Command Create()
     {
-        var command = new Command("dlq", "Inspect, replay and purge dead letters (<schema>.dead_letters).");
+        var command = new Command(
+            "dlq",
+            "Inspect, replay and purge this connector's dead letters (<schema>.dead_letters of its consumer group; "
+            + "other connectors sharing the schema keep theirs apart).");
         command.Subcommands.Add(List());
         command.Subcommands.Add(Show());
         command.Subcommands.Add(Replay());
@@ -44,7 +48,8 @@ public static class DlqCommand
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            var page = await new DeadLetterStore(database).ListAsync(filters.Read(parse), parse.GetValue(limit), ct);
+            var store = new DeadLetterStore(database, sinkConfig.Connector.Kafka.GroupId);
+            var page = await store.ListAsync(filters.Read(parse), parse.GetValue(limit), ct);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(DeadLetterFormat.Json(page.Rows));
@@ -62,6 +67,13 @@ public static class DlqCommand
             Console.WriteLine(page.Total == page.Rows.Count
                 ? $"total: {page.Total} dead letters"
                 : $"total: {page.Total} dead letters (showing the first {page.Rows.Count}; use --limit or filters)");
+            if (await store.CountUnassignedAsync(ct) is > 0 and var unassigned)
+            {
+                Console.WriteLine(
+                    $"note: {unassigned} older dead letters in this schema belong to no connector (group_id is NULL: written before dead letters "
+                    + "were kept per connector, by one the migration could not tell); assign them with UPDATE ... SET group_id to see them here");
+            }
+
             return ExitCodes.Success;
         }, cancellationToken));
         return command;
@@ -70,7 +82,21 @@ public static class DlqCommand
     private static Command Show()
     {
         var config = CliContext.ConfigOption();
-        var id = new Argument<long>("id") { Description = "Dead letter id (from `sink dlq list`)." };
+        var id = new Argument<long>("id")
+        {
+            Description = "Dead letter id (from `sink dlq list`).",
+            CustomParser = result =>
+            {
+                var token = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (long.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed > 0)
+                {
+                    return parsed;
+                }
+
+                result.AddError($"id must be a number (a dead letter id from `sink dlq list`), not '{TerminalText.Escape(token)}'");
+                return 0;
+            },
+        };
         var json = JsonOption();
         var command = new Command("show", "Show one dead letter: every field, key and value as text (JSON pretty-printed) when UTF-8, else hex or base64, headers decoded.")
         {
@@ -79,10 +105,11 @@ public static class DlqCommand
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            var letter = await new DeadLetterStore(database).GetAsync(parse.GetValue(id), ct);
+            var groupId = sinkConfig.Connector.Kafka.GroupId;
+            var letter = await new DeadLetterStore(database, groupId).GetAsync(parse.GetValue(id), ct);
             if (letter is null)
             {
-                await Console.Error.WriteLineAsync($"sink: dead letter {parse.GetValue(id)} not found");
+                await Console.Error.WriteLineAsync($"sink: dead letter {parse.GetValue(id)} not found among the dead letters of group '{groupId}'");
                 return ExitCodes.Failure;
             }
 
@@ -111,7 +138,7 @@ public static class DlqCommand
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            var result = await DeadLetterReplay.ReplayAsync(database, sinkConfig.Mappings, filters.Read(parse), ct);
+            var result = await DeadLetterReplay.ReplayAsync(database, sinkConfig.Connector.Kafka.GroupId, sinkConfig.Mappings, filters.Read(parse), ct);
             foreach (var line in DeadLetterFormat.ReplaySummary(result))
             {
                 Console.WriteLine(line);
@@ -132,7 +159,7 @@ public static class DlqCommand
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            var store = new DeadLetterStore(database);
+            var store = new DeadLetterStore(database, sinkConfig.Connector.Kafka.GroupId);
             if (!parse.GetValue(yes))
             {
                 var count = await store.CountAsync(filters.Read(parse), ct);

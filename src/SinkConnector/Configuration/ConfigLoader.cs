@@ -38,7 +38,8 @@ public static class ConfigLoader
             throw new ConfigException(errors);
         }
 
-        return new SinkConfig(root, connector!, mappings);
+        // Dead letters are built per mapping, so the connector-wide dead-letter settings travel with each one.
+        return new SinkConfig(root, connector!, [.. mappings.Select(m => m with { DeadLetters = connector!.DeadLetters })]);
     }
 
     private static ConnectorSettings? ReadSinkFile(string file, string realRoot, Func<string, string?> environment, List<ConfigError> errors)

@@ -14,6 +14,7 @@ public sealed record ConnectorSettings
     public BatchSettings Batch { get; init; } = new();
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(30);
     public HttpSettings? Http { get; init; }
+    public DeadLetterSettings DeadLetters { get; init; } = new();
 }
 
 public sealed record KafkaSettings
@@ -53,6 +54,16 @@ public sealed record BatchSettings
 
 public sealed record HttpSettings(string Listen);
 
+/// <summary>The <c>dead_letters</c> section of <c>sink.yaml</c>.</summary>
+public sealed record DeadLetterSettings
+{
+    /// <summary>Kafka header names (case-insensitive) whose values are replaced by <see cref="RedactedHeaderValue"/> before a dead letter is stored.</summary>
+    public IReadOnlySet<string> RedactHeaders { get; init; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>What a dead letter stores instead of the value of a header named in <see cref="RedactHeaders"/>.</summary>
+    public const string RedactedHeaderValue = "[redacted]";
+}
+
 /// <summary>One <c>mappings/*.yaml</c> file: topics into one table.</summary>
 public sealed record MappingConfig
 {
@@ -72,6 +83,9 @@ public sealed record MappingConfig
     public bool AutoCreate { get; init; }
     public bool AutoEvolve { get; init; }
     public required IReadOnlyList<ColumnMapping> Columns { get; init; }
+
+    /// <summary>The connector-wide <see cref="ConnectorSettings.DeadLetters"/>, carried here because dead letters are built per mapping.</summary>
+    public DeadLetterSettings DeadLetters { get; init; } = new();
 
     /// <summary>Positions of the <see cref="Key"/> columns in <see cref="Columns"/>, and so in converted value arrays.</summary>
     public int[] KeyIndexes() => [.. Key.Select(k => Columns.ToList().FindIndex(c => c.Name == k))];

@@ -51,20 +51,21 @@ internal static partial class SinkFileReader
     public static ConnectorSettings? Read(YamlMappingNode root, YamlValueReader reader)
     {
         var errorsBefore = reader.ErrorCount;
-        reader.RejectUnknownKeys(root, "", "name", "kafka", "postgres", "batch", "shutdown_grace", "http");
+        reader.RejectUnknownKeys(root, "", "name", "kafka", "postgres", "batch", "shutdown_grace", "http", "dead_letters");
         var name = reader.String(root, "", "name", required: true);
         var kafka = ReadKafka(reader.Mapping(root, "", "kafka") ?? [], reader, name);
         var postgres = ReadPostgres(reader.Mapping(root, "", "postgres") ?? [], reader);
         var batch = ReadBatch(reader.Mapping(root, "", "batch") ?? [], reader);
         var shutdownGrace = reader.Duration(root, "", "shutdown_grace");
         var http = ReadHttp(reader.Mapping(root, "", "http"), reader);
+        var deadLetters = ReadDeadLetters(reader.Mapping(root, "", "dead_letters"), reader);
         if (reader.ErrorCount > errorsBefore)
         {
             return null;
         }
 
         var defaults = new ConnectorSettings { Name = name!, Kafka = kafka, Postgres = postgres };
-        return defaults with { Batch = batch, ShutdownGrace = shutdownGrace ?? defaults.ShutdownGrace, Http = http };
+        return defaults with { Batch = batch, ShutdownGrace = shutdownGrace ?? defaults.ShutdownGrace, Http = http, DeadLetters = deadLetters };
     }
 
     private static KafkaSettings ReadKafka(YamlMappingNode kafka, YamlValueReader reader, string? name)
@@ -148,6 +149,18 @@ internal static partial class SinkFileReader
             MaxBytes = reader.Size(batch, path, "max_bytes") ?? defaults.MaxBytes,
             MaxLatency = reader.Duration(batch, path, "max_latency") ?? defaults.MaxLatency,
         };
+    }
+
+    private static DeadLetterSettings ReadDeadLetters(YamlMappingNode? deadLetters, YamlValueReader reader)
+    {
+        if (deadLetters is null)
+        {
+            return new DeadLetterSettings();
+        }
+
+        reader.RejectUnknownKeys(deadLetters, "dead_letters", "redact_headers");
+        var names = reader.StringList(deadLetters, "dead_letters", "redact_headers") ?? [];
+        return new DeadLetterSettings { RedactHeaders = names.Select(n => n.Value).ToHashSet(StringComparer.OrdinalIgnoreCase) };
     }
 
     private static HttpSettings? ReadHttp(YamlMappingNode? http, YamlValueReader reader)

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using SinkConnector.Observability;
 
 namespace SinkConnector.Consumer;
 
@@ -33,8 +34,12 @@ internal static partial class Log
     [LoggerMessage(1008, LogLevel.Warning, "Kafka error: {Reason}")]
     public static partial void KafkaError(ILogger logger, string reason);
 
-    [LoggerMessage(1009, LogLevel.Warning, "Dead letter for {Partition}@{Offset} in mapping {Mapping}: {Error}")]
-    public static partial void DeadLettered(ILogger logger, TopicPartition partition, long offset, string mapping, string error);
+    /// <summary>The error quotes the message's values: escaped, so an ESC sequence or line break in a message never reaches a terminal or log reader raw.</summary>
+    public static void DeadLettered(ILogger logger, TopicPartition partition, long offset, string mapping, string error) =>
+        DeadLetteredEscaped(logger, partition, offset, TerminalText.Escape(mapping), TerminalText.Escape(error));
+
+    [LoggerMessage(1009, LogLevel.Warning, "Dead letter for {Partition}@{Offset} in mapping {Mapping}: {Error}", EventName = nameof(DeadLettered))]
+    private static partial void DeadLetteredEscaped(ILogger logger, TopicPartition partition, long offset, string mapping, string error);
 
     [LoggerMessage(1010, LogLevel.Warning, "Batch write failed, retrying in {DelayMs} ms (attempt {Attempt}): {Reason}")]
     public static partial void WriteRetry(ILogger logger, long delayMs, int attempt, string reason);

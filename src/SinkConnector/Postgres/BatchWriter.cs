@@ -25,6 +25,8 @@ public sealed record WriteResult(IReadOnlyList<PartitionSlice> Committed, IReadO
 /// </remarks>
 public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets)
 {
+    private readonly DeadLetterStore _deadLetters = new(database, offsets.GroupId);
+
     /// <param name="sequence">This write's number: writes are numbered in the order the loop starts them.</param>
     /// <param name="predecessor">Write <paramref name="sequence"/> - 1 if it may still be running: its next offsets are what this batch expects.</param>
     public async Task<WriteResult> WriteAsync(WriteBatch batch, long sequence, Task? predecessor, CancellationToken cancellationToken)
@@ -99,7 +101,7 @@ public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets)
 
             if (deadLetters.Count > 0)
             {
-                await RowCopier.CopyDeadLettersAsync(connection, database.Schema, deadLetters, cancellationToken);
+                await _deadLetters.AddAsync(connection, deadLetters, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);

@@ -4,6 +4,13 @@ namespace SinkConnector.Postgres;
 public sealed class DeadLetter
 {
     public long Id { get; set; }
+
+    /// <summary>
+    /// The consumer group (connector) that dead-lettered it; only that connector's <c>sink dlq</c> commands see it. Null
+    /// for a dead letter written before dead letters were kept per connector whose connector could not be told
+    /// (migration <c>DeadLettersPerConnector</c>); set when it is written.
+    /// </summary>
+    public string? GroupId { get; set; }
     public required string Mapping { get; set; }
     public required string Topic { get; set; }
     public int Partition { get; set; }

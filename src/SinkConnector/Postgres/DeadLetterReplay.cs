@@ -22,12 +22,13 @@ public sealed record ReplayResult(
 /// </summary>
 public static class DeadLetterReplay
 {
+    /// <param name="groupId">The connector whose dead letters are replayed: another connector's, in the same schema, are never touched.</param>
     public static async Task<ReplayResult> ReplayAsync(
-        SinkDatabase database, IReadOnlyList<MappingConfig> mappings, DeadLetterFilter filter, CancellationToken cancellationToken)
+        SinkDatabase database, string groupId, IReadOnlyList<MappingConfig> mappings, DeadLetterFilter filter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(mappings);
-        var store = new DeadLetterStore(database);
+        var store = new DeadLetterStore(database, groupId);
         await using var db = database.CreateContext();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var letters = await store.LockAsync(db, filter, cancellationToken);

@@ -4,7 +4,7 @@ using NpgsqlTypes;
 
 namespace SinkConnector.Postgres;
 
-/// <summary>Which dead letters an operator command is about; unset criteria match everything, set ones all must match.</summary>
+/// <summary>Which of the connector's dead letters an operator command is about; unset criteria match all of them, set ones all must match.</summary>
 public sealed record DeadLetterFilter
 {
     public string? Mapping { get; init; }
@@ -22,10 +22,63 @@ public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Rows, int Total);
 /// <summary>A dead letter that failed again, with the error of this attempt.</summary>
 public sealed record DeadLetterError(long Id, string Kind, string Message);
 
-/// <summary>Reads and changes <c>&lt;schema&gt;.dead_letters</c> for the <c>sink dlq</c> commands. All dead-letter SQL is here.</summary>
-public sealed class DeadLetterStore(SinkDatabase database)
+/// <summary>
+/// Reads and writes <c>&lt;schema&gt;.dead_letters</c> for one connector (consumer group): the sink's batches add to
+/// it, the <c>sink dlq</c> commands read and change it. Connectors sharing the schema never see each other's dead
+/// letters. All dead-letter SQL is here.
+/// </summary>
+public sealed class DeadLetterStore(SinkDatabase database, string groupId)
 {
     private readonly string _table = Sql.Table(database.Schema, "dead_letters");
+
+    /// <summary>
+    /// Inside the batch transaction: stores the dead letters of a batch. A message that already has a dead letter of
+    /// this connector and mapping (read again after an offsets reset, or a batch re-delivered) keeps that one, same id
+    /// and created_at, updated with the message as read now and the latest error.
+    /// </summary>
+    /// <remarks>
+    /// Not a COPY, which cannot resolve a conflict: dead letters are rare, and a batch without any never gets here.
+    /// </remarks>
+    public async Task AddAsync(NpgsqlConnection connection, IEnumerable<DeadLetter> deadLetters, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        // ON CONFLICT DO UPDATE may touch a row once per statement: the last dead letter of a message wins.
+        var letters = deadLetters
+            .GroupBy(d => (d.Topic, d.Partition, d.Offset, d.Mapping))
+            .Select(g => g.Last())
+            .ToList();
+        if (letters.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand(
+            $"""
+            INSERT INTO {_table} AS d (group_id, mapping, topic, partition, "offset", kafka_timestamp, key, value, headers, error_kind, error_message)
+            SELECT @group, u.mapping, u.topic, u.partition, u."offset", u.kafka_timestamp, u.key, u.value, u.headers::jsonb, u.error_kind, u.error_message
+            FROM unnest(@mappings, @topics, @partitions, @offsets, @timestamps, @keys, @values, @headers, @kinds, @messages)
+                AS u(mapping, topic, partition, "offset", kafka_timestamp, key, value, headers, error_kind, error_message)
+            ON CONFLICT (group_id, topic, partition, "offset", mapping) DO UPDATE SET
+                kafka_timestamp = EXCLUDED.kafka_timestamp, key = EXCLUDED.key, value = EXCLUDED.value, headers = EXCLUDED.headers,
+                error_kind = EXCLUDED.error_kind, error_message = EXCLUDED.error_message
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter("group", NpgsqlDbType.Text) { Value = groupId });
+        Add(command, "mappings", NpgsqlDbType.Text, letters.Select(d => d.Mapping).ToArray());
+        Add(command, "topics", NpgsqlDbType.Text, letters.Select(d => d.Topic).ToArray());
+        Add(command, "partitions", NpgsqlDbType.Integer, letters.Select(d => d.Partition).ToArray());
+        Add(command, "offsets", NpgsqlDbType.Bigint, letters.Select(d => d.Offset).ToArray());
+        // Npgsql writes timestamptz only from UTC values.
+        Add(command, "timestamps", NpgsqlDbType.TimestampTz, letters.Select(d => d.KafkaTimestamp?.UtcDateTime).ToArray());
+        Add(command, "keys", NpgsqlDbType.Bytea, letters.Select(d => d.Key).ToArray());
+        Add(command, "values", NpgsqlDbType.Bytea, letters.Select(d => d.Value).ToArray());
+        Add(command, "headers", NpgsqlDbType.Text, letters.Select(d => d.Headers).ToArray());
+        Add(command, "kinds", NpgsqlDbType.Text, letters.Select(d => d.ErrorKind).ToArray());
+        Add(command, "messages", NpgsqlDbType.Text, letters.Select(d => d.ErrorMessage).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void Add(NpgsqlCommand command, string name, NpgsqlDbType elementType, Array values) =>
+        command.Parameters.Add(new NpgsqlParameter(name, NpgsqlDbType.Array | elementType) { Value = values });
 
     public async Task<DeadLetterPage> ListAsync(DeadLetterFilter filter, int limit, CancellationToken cancellationToken)
     {
@@ -40,13 +93,23 @@ public sealed class DeadLetterStore(SinkDatabase database)
     public async Task<DeadLetter?> GetAsync(long id, CancellationToken cancellationToken)
     {
         await using var db = database.CreateContext();
-        return await db.DeadLetters.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        return await db.DeadLetters.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id && d.GroupId == groupId, cancellationToken);
     }
 
     public async Task<int> CountAsync(DeadLetterFilter filter, CancellationToken cancellationToken)
     {
         await using var db = database.CreateContext();
         return await Where(db.DeadLetters, filter).CountAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Dead letters no connector's commands see: written before dead letters were kept per connector, by a connector
+    /// the migration could not tell (group_id NULL).
+    /// </summary>
+    public async Task<int> CountUnassignedAsync(CancellationToken cancellationToken)
+    {
+        await using var db = database.CreateContext();
+        return await db.DeadLetters.CountAsync(d => d.GroupId == null, cancellationToken);
     }
 
     /// <summary>Deletes every matching dead letter in one statement; returns how many.</summary>
@@ -72,6 +135,8 @@ public sealed class DeadLetterStore(SinkDatabase database)
             conditions.Add(condition);
             parameters.Add(parameter);
         }
+
+        Add("group_id = @group", new NpgsqlParameter("group", NpgsqlDbType.Text) { Value = groupId });
 
         if (filter.Mapping is { } mapping)
         {
@@ -99,7 +164,7 @@ public sealed class DeadLetterStore(SinkDatabase database)
         }
 
         // Only the quoted table name and the fixed conditions above are spliced in; every value is a parameter.
-        var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        var where = "WHERE " + string.Join(" AND ", conditions);
         var sql = $"SELECT * FROM {_table} {where} ORDER BY topic, partition, \"offset\", mapping FOR UPDATE";
         // Not composed over, so EF sends this SQL as it is: FOR UPDATE inside a subquery would lock every row.
         return await db.DeadLetters
@@ -143,9 +208,10 @@ public sealed class DeadLetterStore(SinkDatabase database)
             cancellationToken);
     }
 
-    private static IQueryable<DeadLetter> Where(IQueryable<DeadLetter> query, DeadLetterFilter filter)
+    private IQueryable<DeadLetter> Where(IQueryable<DeadLetter> query, DeadLetterFilter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
+        query = query.Where(d => d.GroupId == groupId);
         if (filter.Mapping is { } mapping)
         {
             query = query.Where(d => d.Mapping == mapping);

@@ -11,6 +11,9 @@ public static class DeadLetters
     /// <summary>The error kind of a row Postgres refused at write time (beside the conversion error kinds).</summary>
     public const string RejectedKind = "Rejected";
 
+    // Stored base64 like every header value, so a replay and `sink dlq show` read it as they read any header.
+    private static readonly string s_redacted = Convert.ToBase64String(Encoding.UTF8.GetBytes(DeadLetterSettings.RedactedHeaderValue));
+
     public static DeadLetter From(RejectedChange rejected)
     {
         ArgumentNullException.ThrowIfNull(rejected);
@@ -28,12 +31,13 @@ public static class DeadLetters
         KafkaTimestamp = result.Message.Timestamp.Type == TimestampType.NotAvailable ? null : result.Message.Timestamp.UtcDateTime,
         Key = result.Message.Key,
         Value = result.Message.Value,
-        Headers = HeadersJson(result.Message.Headers),
+        Headers = HeadersJson(result.Message.Headers, mapping.DeadLetters.RedactHeaders),
         ErrorKind = kind,
         ErrorMessage = message,
     };
 
-    private static string? HeadersJson(Headers? headers)
+    /// <summary>The headers as stored; values of the <paramref name="redact"/> names (set by the operator: secrets such as tokens) are replaced.</summary>
+    private static string? HeadersJson(Headers? headers, IReadOnlySet<string> redact)
     {
         if (headers is null || headers.Count == 0)
         {
@@ -49,7 +53,11 @@ public static class DeadLetters
                 json.WriteStartObject();
                 json.WriteString("key", header.Key);
                 var value = header.GetValueBytes();
-                if (value is null)
+                if (value is not null && redact.Contains(header.Key))
+                {
+                    json.WriteString("value", s_redacted);
+                }
+                else if (value is null)
                 {
                     json.WriteNull("value");
                 }

@@ -21,6 +21,8 @@ public sealed class OffsetStore(SinkDatabase database, string groupId, string ow
 
     public string Owner { get; } = owner;
 
+    public string GroupId => groupId;
+
     /// <summary>
     /// Step 1, assign: bump the epoch of each partition (creating rows for new ones) and read the stored next
     /// offset, in one statement. Synchronous because librdkafka's rebalance callback is: the assignment takes

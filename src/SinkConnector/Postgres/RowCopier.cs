@@ -1,5 +1,4 @@
 using Npgsql;
-using NpgsqlTypes;
 using SinkConnector.Configuration;
 
 namespace SinkConnector.Postgres;
@@ -110,32 +109,4 @@ public static class RowCopier
             await stream.DisposeAsync();
         }
     }
-
-    private const string DeadLetterColumns =
-        "mapping, topic, partition, \"offset\", kafka_timestamp, key, value, headers, error_kind, error_message";
-
-    public static async Task CopyDeadLettersAsync(NpgsqlConnection connection, string schema, IEnumerable<DeadLetter> deadLetters, CancellationToken cancellationToken)
-    {
-        await using var importer = await connection.BeginBinaryImportAsync(
-            $"COPY {Sql.Table(schema, "dead_letters")} ({DeadLetterColumns}) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        foreach (var d in deadLetters)
-        {
-            await importer.StartRowAsync(cancellationToken);
-            await importer.WriteAsync(d.Mapping, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(d.Topic, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(d.Partition, NpgsqlDbType.Integer, cancellationToken);
-            await importer.WriteAsync(d.Offset, NpgsqlDbType.Bigint, cancellationToken);
-            await WriteNullableAsync(importer, d.KafkaTimestamp, NpgsqlDbType.TimestampTz, cancellationToken);
-            await WriteNullableAsync(importer, d.Key, NpgsqlDbType.Bytea, cancellationToken);
-            await WriteNullableAsync(importer, d.Value, NpgsqlDbType.Bytea, cancellationToken);
-            await WriteNullableAsync(importer, d.Headers, NpgsqlDbType.Jsonb, cancellationToken);
-            await importer.WriteAsync(d.ErrorKind, NpgsqlDbType.Text, cancellationToken);
-            await importer.WriteAsync(d.ErrorMessage, NpgsqlDbType.Text, cancellationToken);
-        }
-
-        await importer.CompleteAsync(cancellationToken);
-    }
-
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken) =>
-        value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, type, cancellationToken);
 }

@@ -37,6 +37,7 @@ public sealed class SinkDbContext(DbContextOptions<SinkDbContext> options, strin
             e.ToTable("dead_letters");
             e.HasKey(d => d.Id);
             e.Property(d => d.Id).HasColumnName("id").UseIdentityAlwaysColumn();
+            e.Property(d => d.GroupId).HasColumnName("group_id");
             e.Property(d => d.Mapping).HasColumnName("mapping");
             e.Property(d => d.Topic).HasColumnName("topic");
             e.Property(d => d.Partition).HasColumnName("partition");
@@ -48,8 +49,11 @@ public sealed class SinkDbContext(DbContextOptions<SinkDbContext> options, strin
             e.Property(d => d.ErrorKind).HasColumnName("error_kind");
             e.Property(d => d.ErrorMessage).HasColumnName("error_message");
             e.Property(d => d.CreatedAt).HasColumnName("created_at").HasDefaultValueSql("now()");
-            // One dead letter per message and mapping: a re-delivered batch cannot add it twice.
-            e.HasIndex(d => new { d.Topic, d.Partition, d.Offset, d.Mapping }).IsUnique();
+            // One dead letter per connector, message and mapping: a message read again (a re-delivered batch, an
+            // offsets reset) updates its dead letter; connectors sharing the schema each keep their own.
+            e.HasIndex(d => new { d.GroupId, d.Topic, d.Partition, d.Offset, d.Mapping })
+                .IsUnique()
+                .HasDatabaseName("ix_dead_letters_group_id_topic_partition_offset_mapping");
             e.HasIndex(d => new { d.Mapping, d.ErrorKind });
         });
     }
