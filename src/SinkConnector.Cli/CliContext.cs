@@ -141,7 +141,7 @@ public static class CliContext
         {
             builder.AddJsonConsole(o =>
             {
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.TimestampFormat = CliTime.Format;
                 o.UseUtcTimestamp = true;
             });
         }
@@ -150,7 +150,7 @@ public static class CliContext
             builder.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.TimestampFormat = CliTime.Format + " ";
                 o.UseUtcTimestamp = true;
             });
         }

@@ -304,6 +304,27 @@ public class DeadLetterCommandTests(TestServices services)
           src_offset:    { from: offset, type: bigint }
         """;
 
+    [Fact]
+    public async Task Every_command_prints_times_as_ISO_8601_UTC_with_milliseconds_like_the_log()
+    {
+        await using var bed = await BedWithDeadLettersAsync("dlq_times", partitions: 1, good: 5, bad: 1);
+        var id = (await bed.QueryAsync("SELECT id FROM sink.dead_letters", r => r.GetInt64(0))).Single();
+        var iso = new Regex(@"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z\b");
+        // Any other rendering of a time: round-trip "O" (7 digits, +00:00 offset), seconds only, or a space separator.
+        var other = new Regex(@"\d{2}:\d{2}:\d{2}(\.\d{4,}|Z|[+-]\d{2}:\d{2})|\d{4}-\d{2}-\d{2} \d{2}:");
+        foreach (var command in new[]
+                 {
+                     new[] { "offsets", "show", "--topic", bed.Topic }, ["status"], ["dlq", "list"],
+                     ["dlq", "show", id.ToString(CultureInfo.InvariantCulture)],
+                 })
+        {
+            var (exit, output) = await SinkAsync(bed, command);
+            Assert.True(exit == 0, output);
+            Assert.True(iso.IsMatch(output), $"sink {string.Join(' ', command)} printed no ISO-8601 UTC time:\n{output}");
+            Assert.False(other.IsMatch(output), $"sink {string.Join(' ', command)} printed a time another way:\n{output}");
+        }
+    }
+
     /// <summary>Ids 0..good-1 are good events; ids good..good+bad-1, spread among them, lack the amount and become dead letters.</summary>
     private async Task<SinkTestBed> BedWithDeadLettersAsync(string name, int partitions, int good, int bad)
     {

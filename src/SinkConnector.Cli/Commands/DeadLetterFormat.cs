@@ -62,7 +62,7 @@ public static class DeadLetterFormat
         var cells = rows.Select(d => new[]
         {
             d.Id.ToString(CultureInfo.InvariantCulture), OneLine(d.Mapping), OneLine(d.Topic), d.Partition.ToString(CultureInfo.InvariantCulture),
-            d.Offset.ToString(CultureInfo.InvariantCulture), OneLine(d.ErrorKind), d.CreatedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            d.Offset.ToString(CultureInfo.InvariantCulture), OneLine(d.ErrorKind), CliTime.Text(d.CreatedAt),
         }).ToList();
         var widths = headers.Select((h, i) => cells.Select(c => c[i].Length).Append(h.Length).Max()).ToArray();
         bool[] rightAligned = [true, false, false, true, true, false, false];
@@ -108,8 +108,8 @@ public static class DeadLetterFormat
         Field("topic", TerminalText.Escape(letter.Topic));
         Field("partition", letter.Partition);
         Field("offset", letter.Offset);
-        Field("kafka_timestamp", letter.KafkaTimestamp?.ToString("O", CultureInfo.InvariantCulture) ?? "(none)");
-        Field("created_at", letter.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
+        Field("kafka_timestamp", (letter.KafkaTimestamp is { } kafkaTimestamp ? CliTime.Text(kafkaTimestamp) : "(none)"));
+        Field("created_at", CliTime.Text(letter.CreatedAt));
         Field("error_kind", TerminalText.Escape(letter.ErrorKind));
         // Error messages quote the message's values, escape sequences included.
         Field("error_message", TerminalText.Escape(letter.ErrorMessage));

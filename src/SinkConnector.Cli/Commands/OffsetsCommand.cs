@@ -38,10 +38,10 @@ public static class OffsetsCommand
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
             var store = new OffsetStore(database, sinkConfig.Connector.Kafka.GroupId, owner: "cli");
             var rows = await store.ListAsync(parse.GetValue(topic)!, parse.GetValue(partition), ct);
-            Console.WriteLine($"{"partition",9}  {"next_offset",12}  {"epoch",6}  {"updated_at",-33}  owner");
+            Console.WriteLine($"{"partition",9}  {"next_offset",12}  {"epoch",6}  {"updated_at",-24}  owner");
             foreach (var row in rows)
             {
-                Console.WriteLine($"{row.Partition,9}  {row.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "-",12}  {row.Epoch,6}  {row.UpdatedAt.ToString("O"),-33}  {row.Owner}");
+                Console.WriteLine($"{row.Partition,9}  {row.NextOffset?.ToString(CultureInfo.InvariantCulture) ?? "-",12}  {row.Epoch,6}  {CliTime.Text(row.UpdatedAt),-24}  {row.Owner}");
             }
 
             return ExitCodes.Success;

@@ -67,7 +67,7 @@ public static class StatusCommand
         {
             p.Topic, Number(p.Partition), p.Mapping, Number(p.NextOffset), Number(p.LowWatermark), Number(p.HighWatermark),
             Number(p.Lag), Flag(p.Warning), Number(p.Epoch),
-            p.UpdatedAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) ?? "-", p.Owner ?? "-",
+            (p.UpdatedAt is { } updated ? CliTime.Text(updated) : "-"), p.Owner ?? "-",
         }).ToList();
         var widths = header.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
         foreach (var row in rows.Prepend(header))
