@@ -31,6 +31,23 @@ public class ClaimFailureTests(TestServices services)
     }
 
     [Fact]
+    public async Task Operator_commands_without_the_connector_schema_exit_1_saying_run_sink_migrate_without_raw_server_text()
+    {
+        await using var bed = await SinkTestBed.CreateAsync(services, "nomigrate_cli", partitions: 1);
+        await bed.ExecuteAsync("DROP SCHEMA sink CASCADE");
+
+        foreach (var command in new[] { new[] { "dlq", "list" }, ["status"], ["offsets", "show", "--topic", bed.Topic] })
+        {
+            var (exit, output) = await SinkProcess.RunToEndAsync([.. command, "--config", bed.ConfigDirectory], bed.Environment);
+            Assert.True(exit == 1, output);
+            Assert.Contains($"run `sink migrate --config {bed.ConfigDirectory}`", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("POSITION", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("transient failure", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Run_against_a_read_only_session_exits_1_and_says_the_server_is_read_only()
     {
         await using var bed = await SinkTestBed.CreateAsync(services, "readonly", partitions: 1);
