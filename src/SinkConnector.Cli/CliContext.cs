@@ -16,9 +16,10 @@ public static class CliContext
 
     /// <summary>Loads the configuration and runs <paramref name="body"/>, mapping errors to exit codes 2 and 1.</summary>
     /// <param name="environment">Looks up <c>${NAME}</c> references; the process environment by default.</param>
+    /// <param name="checkClients">False for a command that connects to nothing (see <see cref="ConfigLoader.Load"/>).</param>
     public static async Task<int> RunAsync(
         ParseResult parse, Option<string?> configOption, Func<SinkConfig, CancellationToken, Task<int>> body, CancellationToken cancellationToken,
-        Func<string, string?>? environment = null)
+        Func<string, string?>? environment = null, bool checkClients = true)
     {
         var directory = parse.GetValue(configOption) ?? Environment.GetEnvironmentVariable("SINK_CONFIG");
         if (string.IsNullOrEmpty(directory))
@@ -30,7 +31,7 @@ public static class CliContext
         SinkConfig config;
         try
         {
-            config = ConfigLoader.Load(directory, environment);
+            config = ConfigLoader.Load(directory, environment, checkClients);
         }
         catch (ConfigException e)
         {

@@ -420,11 +420,11 @@ public class DeadLetterFormatTests
             Letter(1, "short"),
             Letter(22, "a\nmultiline\r\nmessage " + new string('x', 200)),
         };
-        var lines = DeadLetterFormat.Table(rows, width: 100);
+        var lines = DeadLetterFormat.Table(rows, width: 120);
         Assert.Equal(3, lines.Count);
         Assert.StartsWith("id  mapping  topic", lines[0], StringComparison.Ordinal);
         Assert.EndsWith("  short", lines[1], StringComparison.Ordinal);
-        Assert.Equal(100, lines[2].Length);
+        Assert.Equal(120, lines[2].Length);
         Assert.Contains("a multiline  message xx", lines[2], StringComparison.Ordinal);
         Assert.EndsWith("x…", lines[2], StringComparison.Ordinal);
         Assert.StartsWith("22  events   orders", lines[2], StringComparison.Ordinal);

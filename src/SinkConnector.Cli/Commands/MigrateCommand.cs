@@ -22,7 +22,7 @@ public static class MigrateCommand
         };
         var command = new Command("migrate", "Apply the connector's migrations (offsets, dead letters) to postgres.schema.") { config, script };
         command.SetAction((parse, cancellationToken) => parse.GetValue(script)
-            ? CliContext.RunAsync(parse, config, (sinkConfig, _) => PrintScriptAsync(sinkConfig), cancellationToken, ScriptEnvironment)
+            ? CliContext.RunAsync(parse, config, (sinkConfig, _) => PrintScriptAsync(sinkConfig), cancellationToken, ScriptEnvironment, checkClients: false)
             : CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
             {
                 await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);

@@ -14,8 +14,12 @@ public static class ConfigLoader
 
     /// <summary>Loads and validates <paramref name="directory"/>.</summary>
     /// <param name="environment">Looks up <c>${NAME}</c> references; defaults to the process environment.</param>
+    /// <param name="checkClients">
+    /// Whether the Kafka client settings and the connection string must be what <c>sink run</c> can build; only a
+    /// command that connects to neither (<c>sink migrate --script</c>) leaves them unchecked.
+    /// </param>
     /// <exception cref="ConfigException">Listing every problem found, in all files.</exception>
-    public static SinkConfig Load(string directory, Func<string, string?>? environment = null)
+    public static SinkConfig Load(string directory, Func<string, string?>? environment = null, bool checkClients = true)
     {
         environment ??= Environment.GetEnvironmentVariable;
         var errors = new List<ConfigError>();
@@ -31,7 +35,7 @@ public static class ConfigLoader
         }
 
         var realRoot = ConfigFiles.RealPath(root);
-        var connector = ReadSinkFile(Path.Combine(root, SinkFileName), realRoot, environment, errors);
+        var connector = ReadSinkFile(Path.Combine(root, SinkFileName), realRoot, environment, checkClients, errors);
         var mappings = ReadMappings(Path.Combine(root, MappingsDirectoryName), realRoot, environment, errors);
         if (errors.Count > 0)
         {
@@ -42,7 +46,7 @@ public static class ConfigLoader
         return new SinkConfig(root, connector!, [.. mappings.Select(m => m with { DeadLetters = connector!.DeadLetters })]);
     }
 
-    private static ConnectorSettings? ReadSinkFile(string file, string realRoot, Func<string, string?> environment, List<ConfigError> errors)
+    private static ConnectorSettings? ReadSinkFile(string file, string realRoot, Func<string, string?> environment, bool checkClients, List<ConfigError> errors)
     {
         if (!File.Exists(file))
         {
@@ -57,7 +61,7 @@ public static class ConfigLoader
         }
 
         // What run builds from these settings at startup is built here too, so that validate fails where run would.
-        return ClientSettingsCheck.Check(connector, reader);
+        return checkClients ? ClientSettingsCheck.Check(connector, reader) : connector;
     }
 
     private static List<MappingConfig> ReadMappings(string directory, string realRoot, Func<string, string?> environment, List<ConfigError> errors)
