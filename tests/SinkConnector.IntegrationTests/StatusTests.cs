@@ -169,7 +169,7 @@ public class StatusTests(TestServices services)
         };
         (exit, output) = await SinkProcess.RunToEndAsync(["status", "--config", bed.ConfigDirectory], unmigrated);
         Assert.True(exit == 1, output);
-        Assert.Contains("sink: sink.offsets does not exist: run `sink migrate --config DIR` first", output, StringComparison.Ordinal);
+        Assert.Contains($"sink: the connector schema \"sink\" is missing or not migrated to this version; run `sink migrate --config {bed.ConfigDirectory}`", output, StringComparison.Ordinal);
 
         var noKafka = new Dictionary<string, string>(bed.Environment) { ["KAFKA_BOOTSTRAP"] = "127.0.0.1:1" };
         (exit, output) = await SinkProcess.RunToEndAsync(["status", "--config", bed.ConfigDirectory, "--json"], noKafka);

@@ -109,10 +109,6 @@ public static class SinkStatus
         {
             return await store.ListAsync(topic, partition: null, cancellationToken);
         }
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
-        {
-            throw new NpgsqlException($"{schema}.offsets does not exist: run `sink migrate --config DIR` first", e);
-        }
         catch (InvalidOperationException e) when (e.InnerException is NpgsqlException cause)
         {
             // EF Core's execution strategy wraps errors it deems transient (connection refused, ...); there is no
