@@ -67,15 +67,15 @@ public class MigrationsModelTests(TestServices services)
         var indexes = await TestSql.QueryAsync(
             connectionString,
             $"""
-            SELECT replace(indexdef, '{quoted}.', '') FROM pg_indexes
+            SELECT indexdef FROM pg_indexes
             WHERE schemaname = '{schema}' AND tablename <> '__EFMigrationsHistory'
             ORDER BY indexname
             """,
-            r => r.GetString(0));
+            r => r.GetString(0).Replace(schema + ".", string.Empty, StringComparison.Ordinal));
         var constraints = await TestSql.QueryAsync(
             connectionString,
             $"""
-            SELECT conrelid::regclass::text || ' ' || conname || ' ' || contype FROM pg_constraint
+            SELECT conrelid::regclass::text || ' ' || conname || ' ' || contype::text FROM pg_constraint
             WHERE connamespace = '{quoted}'::regnamespace AND conrelid::regclass::text NOT LIKE '%__EFMigrationsHistory%'
             ORDER BY conname
             """,
