@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using SinkConnector.Postgres;
 
@@ -13,10 +12,9 @@ namespace SinkConnector.Migrations;
 /// none or several have, the migration cannot know whose they are and leaves <c>group_id</c> NULL: no connector's
 /// <c>sink dlq</c> commands show, replay or purge them until an operator assigns them
 /// (<c>UPDATE &lt;schema&gt;.dead_letters SET group_id = '...' WHERE group_id IS NULL AND ...</c>).
+/// Its designer file holds the model after it (what <c>dotnet ef migrations remove</c> goes back to).
 /// </remarks>
-[DbContext(typeof(SinkDbContext))]
-[Migration("20261202120000_DeadLettersPerConnector")]
-public sealed class DeadLettersPerConnector(string schema) : SchemaMigration(schema)
+public sealed partial class DeadLettersPerConnector(string schema) : SchemaMigration(schema)
 {
     private const string OldUniqueIndex = "ix_dead_letters_topic_partition_offset_mapping";
     private const string UniqueIndex = "ix_dead_letters_group_id_topic_partition_offset_mapping";

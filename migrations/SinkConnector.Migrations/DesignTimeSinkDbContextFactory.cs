@@ -10,10 +10,16 @@ namespace SinkConnector.Migrations;
 /// </summary>
 public sealed class DesignTimeSinkDbContextFactory : IDesignTimeDbContextFactory<SinkDbContext>
 {
+    /// <summary>
+    /// The schema of the design-time model. Scaffolded code names it as the migration's or snapshot's <c>Schema</c>
+    /// (see <see cref="SchemaDesignTimeServices"/>), so a table, column or index must not be named like it.
+    /// </summary>
+    public const string Schema = "sink";
+
     public SinkDbContext CreateDbContext(string[] args) =>
         new SinkDatabase(new PostgresSettings
         {
             ConnectionString = Environment.GetEnvironmentVariable("SINK_POSTGRES") ?? "Host=localhost;Database=postgres",
-            Schema = "sink",
+            Schema = Schema,
         }).CreateContext();
 }

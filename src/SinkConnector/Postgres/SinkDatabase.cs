@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
@@ -25,9 +24,6 @@ public sealed class SinkDatabase : IAsyncDisposable
                 .MigrationsHistoryTable("__EFMigrationsHistory", settings.Schema))
             .ReplaceService<IModelCacheKeyFactory, SchemaModelCacheKeyFactory>()
             .ReplaceService<IMigrationsAssembly, SchemaMigrationsAssembly>()
-            // The model snapshot is written for the default schema; any other configured schema differs from it
-            // by design, which is not a pending change.
-            .ConfigureWarnings(w => w.Ignore(RelationalEventId.PendingModelChangesWarning))
             .Options;
     }
 

@@ -7,6 +7,10 @@ namespace SinkConnector.Postgres;
 /// The connector's own tables. The schema comes from configuration, so the model (and the migrations, see
 /// <see cref="SchemaMigrationsAssembly"/>) are built per schema.
 /// </summary>
+/// <remarks>
+/// This model is the one definition of the tables: <c>dotnet ef migrations add</c> turns a change here into a migration
+/// under <c>migrations/</c> (and the model snapshot there). Key and index names are those the first migrations created.
+/// </remarks>
 public sealed class SinkDbContext(DbContextOptions<SinkDbContext> options, string schema) : DbContext(options)
 {
     public string Schema { get; } = schema;
@@ -22,7 +26,7 @@ public sealed class SinkDbContext(DbContextOptions<SinkDbContext> options, strin
         modelBuilder.Entity<PartitionOffset>(e =>
         {
             e.ToTable("offsets");
-            e.HasKey(o => new { o.GroupId, o.Topic, o.Partition });
+            e.HasKey(o => new { o.GroupId, o.Topic, o.Partition }).HasName("pk_offsets");
             e.Property(o => o.GroupId).HasColumnName("group_id");
             e.Property(o => o.Topic).HasColumnName("topic");
             e.Property(o => o.Partition).HasColumnName("partition");
@@ -35,7 +39,7 @@ public sealed class SinkDbContext(DbContextOptions<SinkDbContext> options, strin
         modelBuilder.Entity<DeadLetter>(e =>
         {
             e.ToTable("dead_letters");
-            e.HasKey(d => d.Id);
+            e.HasKey(d => d.Id).HasName("pk_dead_letters");
             e.Property(d => d.Id).HasColumnName("id").UseIdentityAlwaysColumn();
             e.Property(d => d.GroupId).HasColumnName("group_id");
             e.Property(d => d.Mapping).HasColumnName("mapping");
@@ -54,7 +58,7 @@ public sealed class SinkDbContext(DbContextOptions<SinkDbContext> options, strin
             e.HasIndex(d => new { d.GroupId, d.Topic, d.Partition, d.Offset, d.Mapping })
                 .IsUnique()
                 .HasDatabaseName("ix_dead_letters_group_id_topic_partition_offset_mapping");
-            e.HasIndex(d => new { d.Mapping, d.ErrorKind });
+            e.HasIndex(d => new { d.Mapping, d.ErrorKind }).HasDatabaseName("ix_dead_letters_mapping_error_kind");
         });
     }
 }
