@@ -26,7 +26,8 @@ public partial class ToolPackageTests(TestServices services)
                 environment: null, TimeSpan.FromMinutes(5));
             Assert.True(packed == 0, packOutput);
             var package = Assert.Single(Directory.GetFiles(packages, "*.nupkg"));
-            Assert.StartsWith(PackageId + ".", Path.GetFileName(package), StringComparison.Ordinal);
+            // SinkConnector.Cli.<version>.nupkg, not a RID-specific SinkConnector.Cli.linux-x64 that `tool install` cannot find.
+            Assert.Matches(@"^SinkConnector\.Cli\.[0-9][^/]*\.nupkg$", Path.GetFileName(package));
 
             // The package folder is the only source: the tool carries every assembly and native library it needs and
             // depends on nothing but the installed .NET runtime, so the install works offline.
