@@ -54,7 +54,7 @@ public static class CliContext
         catch (Exception e) when (IsExpected(e))
         {
             // Expected failures: the message says what to fix.
-            await Console.Error.WriteLineAsync($"sink: {Explain(e, config) ?? Describe(e)}");
+            await Console.Error.WriteLineAsync($"sink: {ConnectorSchema.Explain(e, config) ?? Describe(e)}");
             return ExitCodes.Failure;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -89,21 +89,6 @@ public static class CliContext
     private static bool IsExpected(Exception e) =>
         e is SinkStoppedException or ConfigException or Npgsql.NpgsqlException or Confluent.Kafka.KafkaException
         || e.InnerException is { } inner && IsExpected(inner);
-
-    /// <summary>What to do about a failure on the connector's own tables (not migrated, a privilege, a read-only server).</summary>
-    private static string? Explain(Exception e, SinkConfig config)
-    {
-        for (var current = e; current is not null; current = current.InnerException)
-        {
-            if (current is Npgsql.PostgresException)
-            {
-                var role = new Npgsql.NpgsqlConnectionStringBuilder(config.Connector.Postgres.ConnectionString).Username;
-                return ConnectorSchema.Explain(current, config.Connector.Postgres.Schema, config.Directory, role);
-            }
-        }
-
-        return null;
-    }
 
     /// <summary>
     /// The message chain without stack traces: what an operator needs to fix it. A server error is its SQLSTATE and

@@ -79,7 +79,7 @@ public static class RunCommand
                         return ExitCodes.Success;
                     }
                 }
-                catch (Exception e) when (ConnectorSchema.Explain(e, database.Schema, sinkConfig.Directory, null) is { } reason)
+                catch (Exception e) when (ConnectorSchema.Explain(e, sinkConfig) is { } reason)
                 {
                     // A read-only server or missing privileges met by auto_create or the table checks.
                     throw new SinkStoppedException(reason);

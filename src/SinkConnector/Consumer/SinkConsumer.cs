@@ -61,8 +61,6 @@ public sealed class SinkConsumer : IDisposable
     private readonly Dictionary<TopicPartition, OwnedPartition> _owned = [];
     private readonly IConsumer<byte[]?, byte[]?> _consumer;
     private readonly List<TopicPartition> _assignedSincePoll = [];
-    private readonly string _schema;
-    private readonly string? _role;
 
     // Assigned partitions without a current claim, paused: true = assigned by the group (claim it), false = fenced
     // (re-claim only if the newer claim is this process's own, else leave it to the group).
@@ -115,8 +113,6 @@ public sealed class SinkConsumer : IDisposable
         _metrics = metrics ?? new SinkMetrics();
         _health = health ?? new SinkHealth();
         _offsets = new OffsetStore(database, config.Connector.Kafka.GroupId, owner ?? DefaultOwner());
-        _schema = database.Schema;
-        _role = new NpgsqlConnectionStringBuilder(database.DataSource.ConnectionString).Username;
         _writer = new BatchWriter(database, _offsets);
         _converter = new BatchConverter(config.Mappings);
         _upsertTopics = [.. config.Mappings.Where(m => m.Mode == WriteMode.Upsert).SelectMany(m => m.Topics)];
@@ -607,7 +603,7 @@ public sealed class SinkConsumer : IDisposable
             Log.ClaimRetry(_logger, _unclaimed.Count, (long)delay.TotalMilliseconds, e.Message);
             return;
         }
-        catch (Exception e) when (!stopping.IsCancellationRequested && ConnectorSchema.Explain(e, _schema, _config.Directory, _role) is { } reason)
+        catch (Exception e) when (!stopping.IsCancellationRequested && ConnectorSchema.Explain(e, _config) is { } reason)
         {
             throw new SinkStoppedException(ClaimFailure(e, reason));
         }
@@ -651,7 +647,7 @@ public sealed class SinkConsumer : IDisposable
             Log.ClaimCheckFailed(_logger, e.Message);
             return;
         }
-        catch (Exception e) when (!stopping.IsCancellationRequested && ConnectorSchema.Explain(e, _schema, _config.Directory, _role) is { } reason)
+        catch (Exception e) when (!stopping.IsCancellationRequested && ConnectorSchema.Explain(e, _config) is { } reason)
         {
             throw new SinkStoppedException(ClaimFailure(e, reason));
         }
@@ -921,8 +917,8 @@ public sealed class SinkConsumer : IDisposable
     }
 
     private string ClaimFailure(Exception e, string? reason = null) =>
-        $"claiming partitions in {Sql.Table(_schema, "offsets")} failed: " +
-        (reason ?? ConnectorSchema.Explain(e, _schema, _config.Directory, _role) ?? e.Message);
+        $"claiming partitions in {Sql.Table(_config.Connector.Postgres.Schema, "offsets")} failed: " +
+        (reason ?? ConnectorSchema.Explain(e, _config) ?? e.Message);
 
     /// <summary>An offset as a log line says it: a number, or where a partition without a stored offset starts.</summary>
     private static string Describe(Offset offset) =>

@@ -64,12 +64,13 @@ public static class ConnectorSchema
                    coalesce(array_agg(p.privilege) FILTER (WHERE NOT has_table_privilege(c.oid, p.privilege)), '{}')
             FROM unnest(@tables) AS t(name)
             LEFT JOIN pg_class c ON c.relname = t.name AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = @schema)
-            CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE']) AS p(privilege)
+            CROSS JOIN unnest(@privileges) AS p(privilege)
             GROUP BY t.name, c.oid
             """, connection))
         {
             command.Parameters.AddWithValue("schema", schema);
             command.Parameters.AddWithValue("tables", s_tables.Select(t => t.Table).ToArray());
+            command.Parameters.AddWithValue("privileges", s_tables.SelectMany(t => t.Privileges).Distinct().ToArray());
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -113,17 +114,26 @@ public static class ConnectorSchema
 
     /// <summary>
     /// What to do about a failure on the connector's tables that retrying cannot fix (the schema dropped, privileges
-    /// revoked, a failover to a read-only server while running); null for any other failure.
+    /// revoked, a failover to a read-only server while running); null for any other failure. The server's error may
+    /// be wrapped (EF Core wraps what its execution strategy saw).
     /// </summary>
-    public static string? Explain(Exception e, string schema, string configDirectory, string? role)
+    public static string? Explain(Exception e, SinkConfig config)
     {
-        var postgres = e as PostgresException ?? e.InnerException as PostgresException;
+        ArgumentNullException.ThrowIfNull(config);
+        var postgres = e as PostgresException;
+        for (var current = e.InnerException; postgres is null && current is not null; current = current.InnerException)
+        {
+            postgres = current as PostgresException;
+        }
+
+        var schema = config.Connector.Postgres.Schema;
         var hint = postgres?.SqlState switch
         {
             PostgresErrorCodes.ReadOnlySqlTransaction => ReadOnlyHint,
             PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedColumn =>
-                $"the connector schema {Sql.Quote(schema)} is missing or not migrated to this version; {MigrateHint(configDirectory)}",
-            PostgresErrorCodes.InsufficientPrivilege => GrantHint(schema, role ?? "<role>"),
+                $"the connector schema {Sql.Quote(schema)} is missing or not migrated to this version; {MigrateHint(config.Directory)}",
+            PostgresErrorCodes.InsufficientPrivilege =>
+                GrantHint(schema, new NpgsqlConnectionStringBuilder(config.Connector.Postgres.ConnectionString).Username ?? "<role>"),
             _ => null,
         };
         return hint is null ? null : $"{hint} ({postgres!.SqlState}: {postgres.MessageText})";
