@@ -104,7 +104,7 @@ internal static class Envelope
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             // Comparing an escaped unpaired surrogate throws; such a value is not valid JSON, so it is a Row (see above).
-            if (!IsDecodable(ref reader))
+            if (!UnicodeEscapes.IsDecodable(ref reader))
             {
                 return false;
             }
@@ -112,7 +112,7 @@ internal static class Envelope
             if (reader.ValueTextEquals("op"u8))
             {
                 reader.Read();
-                return reader.TokenType == JsonTokenType.String && IsDecodable(ref reader) && reader.ValueTextEquals("d"u8);
+                return reader.TokenType == JsonTokenType.String && UnicodeEscapes.IsDecodable(ref reader) && reader.ValueTextEquals("d"u8);
             }
 
             var isPayload = topLevel && reader.ValueTextEquals("payload"u8);
@@ -132,9 +132,6 @@ internal static class Envelope
 
         return null;
     }
-
-    private static bool IsDecodable(ref Utf8JsonReader reader) =>
-        !reader.ValueIsEscaped || UnicodeEscapes.FindUnpairedSurrogate(reader.ValueSpan) < 0;
 
     /// <summary>JsonDocument rejects a UTF-8 byte order mark; some producers (.NET's Encoding.UTF8.GetPreamble users) write one.</summary>
     public static ReadOnlyMemory<byte> SkipBom(byte[] bytes) =>

@@ -106,7 +106,7 @@ internal sealed class JsonFieldIndex
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             // Checked before it is compared: comparing an escaped name decodes it, which throws on such an escape.
-            if (!IsDecodable(ref reader))
+            if (!UnicodeEscapes.IsDecodable(ref reader))
             {
                 return false;
             }
@@ -150,13 +150,13 @@ internal sealed class JsonFieldIndex
     {
         if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
         {
-            return IsDecodable(ref reader);
+            return UnicodeEscapes.IsDecodable(ref reader);
         }
 
         var depth = reader.CurrentDepth;
         while (reader.Read() && reader.CurrentDepth > depth)
         {
-            if (!IsDecodable(ref reader))
+            if (!UnicodeEscapes.IsDecodable(ref reader))
             {
                 return false;
             }
@@ -164,9 +164,6 @@ internal sealed class JsonFieldIndex
 
         return true;
     }
-
-    private static bool IsDecodable(ref Utf8JsonReader reader) =>
-        !reader.ValueIsEscaped || UnicodeEscapes.FindUnpairedSurrogate(reader.ValueSpan) < 0;
 
     private sealed class Node(byte[] name)
     {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Text.Json;
 
 namespace SinkConnector.Mapping.Conversion;
 
@@ -56,6 +57,13 @@ internal static class UnicodeEscapes
 
         return -1;
     }
+
+    /// <summary>
+    /// Whether the reader's current name or string can be decoded (compared, read): an escaped token is checked for
+    /// an unpaired surrogate; an unescaped one costs nothing.
+    /// </summary>
+    public static bool IsDecodable(ref Utf8JsonReader reader) =>
+        !reader.ValueIsEscaped || FindUnpairedSurrogate(reader.ValueSpan) < 0;
 
     /// <summary>What a message error says about it: the escape itself and where it is.</summary>
     public static string Describe<T>(ReadOnlySpan<T> json, int at)
