@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
-using SinkConnector.Postgres;
+using SinkConnector.Schema;
 
 #nullable disable
 
@@ -26,7 +26,7 @@ namespace SinkConnector.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
-            modelBuilder.Entity("SinkConnector.Postgres.DeadLetter", b =>
+            modelBuilder.Entity("SinkConnector.Schema.DeadLetter", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -102,7 +102,7 @@ namespace SinkConnector.Migrations
                     b.ToTable("dead_letters", Schema);
                 });
 
-            modelBuilder.Entity("SinkConnector.Postgres.PartitionOffset", b =>
+            modelBuilder.Entity("SinkConnector.Schema.PartitionOffset", b =>
                 {
                     b.Property<string>("GroupId")
                         .HasColumnType("text")

@@ -1,5 +1,5 @@
 using Microsoft.EntityFrameworkCore.Migrations;
-using SinkConnector.Postgres;
+using SinkConnector.Schema;
 
 namespace SinkConnector.Migrations;
 

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore.Design;
 using SinkConnector.Configuration;
-using SinkConnector.Postgres;
+using SinkConnector.Schema;
 
 namespace SinkConnector.Migrations;
 

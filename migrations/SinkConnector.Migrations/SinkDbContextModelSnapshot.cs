@@ -4,14 +4,14 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
-using SinkConnector.Postgres;
+using SinkConnector.Schema;
 
 #nullable disable
 
 namespace SinkConnector.Migrations
 {
     [DbContext(typeof(SinkDbContext))]
-    partial class SinkDbContextModelSnapshot(string schema) : SinkConnector.Postgres.SchemaModelSnapshot(schema)
+    partial class SinkDbContextModelSnapshot(string schema) : SinkConnector.Schema.SchemaModelSnapshot(schema)
     {
         protected override void BuildModel(ModelBuilder modelBuilder)
         {
@@ -23,7 +23,7 @@ namespace SinkConnector.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
-            modelBuilder.Entity("SinkConnector.Postgres.DeadLetter", b =>
+            modelBuilder.Entity("SinkConnector.Schema.DeadLetter", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
@@ -99,7 +99,7 @@ namespace SinkConnector.Migrations
                     b.ToTable("dead_letters", Schema);
                 });
 
-            modelBuilder.Entity("SinkConnector.Postgres.PartitionOffset", b =>
+            modelBuilder.Entity("SinkConnector.Schema.PartitionOffset", b =>
                 {
                     b.Property<string>("GroupId")
                         .HasColumnType("text")

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using SinkConnector.Configuration;
-using SinkConnector.Consumer;
-using SinkConnector.Postgres;
+using SinkConnector.Failures;
+using SinkConnector.Schema;
+using SinkConnector.Writing;
 
 namespace SinkConnector.Cli;
 

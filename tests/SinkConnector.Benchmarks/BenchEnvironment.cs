@@ -1,6 +1,5 @@
 using Confluent.Kafka;
 using SinkConnector.Configuration;
-using SinkConnector.Consumer;
 using SinkConnector.Testing;
 
 namespace SinkConnector.Benchmarks;

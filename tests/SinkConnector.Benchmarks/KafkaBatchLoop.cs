@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Confluent.Kafka;
-using SinkConnector.Consumer;
+using SinkConnector.Configuration;
 
 namespace SinkConnector.Benchmarks;
 

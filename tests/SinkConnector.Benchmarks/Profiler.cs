@@ -5,9 +5,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SinkConnector.Benchmarks.Scenarios;
 using SinkConnector.Configuration;
-using SinkConnector.Consumer;
+using SinkConnector.Engine;
 using SinkConnector.Mapping;
-using SinkConnector.Postgres;
+using SinkConnector.PgBinary;
+using SinkConnector.Schema;
+using SinkConnector.Writing;
 
 namespace SinkConnector.Benchmarks;
 

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using SinkConnector.Consumer;
-using SinkConnector.Postgres;
+using SinkConnector.Engine;
+using SinkConnector.Failures;
+using SinkConnector.Schema;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;

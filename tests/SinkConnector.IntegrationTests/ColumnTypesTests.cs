@@ -3,7 +3,9 @@ using Confluent.Kafka;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping;
-using SinkConnector.Postgres;
+using SinkConnector.PgBinary;
+using SinkConnector.Schema;
+using SinkConnector.Writing;
 
 namespace SinkConnector.IntegrationTests;
 

@@ -1,9 +1,10 @@
 using System.Globalization;
 using Npgsql;
 using SinkConnector.Configuration;
-using SinkConnector.Consumer;
-using SinkConnector.Mapping;
-using SinkConnector.Postgres;
+using SinkConnector.Engine;
+using SinkConnector.PgBinary;
+using SinkConnector.Schema;
+using SinkConnector.Writing;
 
 namespace SinkConnector.IntegrationTests;
 

@@ -5,8 +5,10 @@ using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Npgsql;
 using SinkConnector.Cli.Commands;
+using SinkConnector.DeadLetters;
 using SinkConnector.Observability;
-using SinkConnector.Postgres;
+using SinkConnector.Operations;
+using SinkConnector.Schema;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;
@@ -382,7 +384,7 @@ public class DeadLetterCommandTests(TestServices services)
                 Timestamp = new Timestamp(new DateTime(2026, 11, 21, 12, 0, 0, DateTimeKind.Utc), TimestampType.CreateTime),
             },
         };
-        return DeadLetters.From(bed.Config().Mappings[0] with { Name = mapping }, result, kind, message);
+        return DeadLetterBuilder.From(bed.Config().Mappings[0] with { Name = mapping }, result, kind, message);
     }
 
     /// <summary>Writes dead letters of the bed's connector the way the sink does; returns their ids in order.</summary>

@@ -5,7 +5,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
-using SinkConnector.Postgres;
+using SinkConnector.DeadLetters;
+using SinkConnector.Schema;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;
@@ -73,11 +74,11 @@ public class DeadLettersPerConnectorTests(TestServices services)
             await transaction.CommitAsync(TestContext.Current.CancellationToken);
         }
 
-        await AddInOneTransactionAsync(DeadLetters.From(mapping, message, "MissingField", "first"));
+        await AddInOneTransactionAsync(DeadLetterBuilder.From(mapping, message, "MissingField", "first"));
         var first = await LettersAsync(bed);
         // Twice in one batch, then again in a later one: still one dead letter, with the last error.
-        await AddInOneTransactionAsync(DeadLetters.From(mapping, message, "WrongType", "second"), DeadLetters.From(mapping, message, "WrongType", "third"));
-        await AddInOneTransactionAsync(DeadLetters.From(mapping, message, "OutOfRange", "latest"));
+        await AddInOneTransactionAsync(DeadLetterBuilder.From(mapping, message, "WrongType", "second"), DeadLetterBuilder.From(mapping, message, "WrongType", "third"));
+        await AddInOneTransactionAsync(DeadLetterBuilder.From(mapping, message, "OutOfRange", "latest"));
 
         var letters = await bed.QueryAsync("SELECT id, error_kind, error_message, created_at FROM sink.dead_letters", r => (r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetDateTime(3)));
         Assert.Equal([(first[0].Id, "OutOfRange", "latest", first[0].CreatedAt)], letters);

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
-using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;
 

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using SinkConnector.Configuration;
-using SinkConnector.Postgres;
+using SinkConnector.Schema;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;

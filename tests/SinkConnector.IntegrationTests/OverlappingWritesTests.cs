@@ -1,9 +1,11 @@
 using Confluent.Kafka;
 using Npgsql;
 using SinkConnector.Configuration;
-using SinkConnector.Consumer;
+using SinkConnector.Engine;
 using SinkConnector.Mapping;
-using SinkConnector.Postgres;
+using SinkConnector.Offsets;
+using SinkConnector.PgBinary;
+using SinkConnector.Schema;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;

@@ -3,8 +3,8 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SinkConnector.Configuration;
-using SinkConnector.Consumer;
-using SinkConnector.Postgres;
+using SinkConnector.Engine;
+using SinkConnector.Schema;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;

@@ -1,7 +1,7 @@
 using Npgsql;
 using SinkConnector.Configuration;
-using SinkConnector.Postgres;
 using SinkConnector.Testing;
+using SinkConnector.Writing;
 
 namespace SinkConnector.IntegrationTests;
 

@@ -1,5 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;

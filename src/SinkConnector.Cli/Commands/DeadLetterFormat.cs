@@ -1,12 +1,13 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
+using SinkConnector.DeadLetters;
 using SinkConnector.Mapping;
 using SinkConnector.Observability;
-using SinkConnector.Postgres;
+using SinkConnector.Operations;
+using SinkConnector.Schema;
 
 namespace SinkConnector.Cli.Commands;
 
@@ -30,7 +31,7 @@ public static class DeadLetterFormat
     };
 
     /// <summary>What <c>--kind</c> accepts: the conversion error kinds and the kind of rows Postgres refused.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = [.. Enum.GetNames<ConversionErrorKind>(), DeadLetters.RejectedKind];
+    public static IReadOnlyList<string> Kinds { get; } = [.. Enum.GetNames<ConversionErrorKind>(), DeadLetterBuilder.RejectedKind];
 
     /// <summary>The width to fit the table into: <c>COLUMNS</c>, else the terminal's, else 120 (output redirected).</summary>
     public static int ConsoleWidth()

@@ -1,12 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using System.Text.Unicode;
-using SinkConnector.Mapping;
+using SinkConnector.DeadLetters;
 using SinkConnector.Observability;
-using SinkConnector.Postgres;
+using SinkConnector.Operations;
+using SinkConnector.Schema;
 
 namespace SinkConnector.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using SinkConnector.Configuration;
-using SinkConnector.Postgres;
+using SinkConnector.Schema;
 
 namespace SinkConnector.Cli.Commands;
 

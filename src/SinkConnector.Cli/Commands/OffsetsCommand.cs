@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Kafka;
+using SinkConnector.Offsets;
 using SinkConnector.Operations;
-using SinkConnector.Postgres;
+using SinkConnector.Schema;
 
 namespace SinkConnector.Cli.Commands;
 

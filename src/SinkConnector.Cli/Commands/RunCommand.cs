@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using SinkConnector.Configuration;
-using SinkConnector.Consumer;
+using SinkConnector.Engine;
+using SinkConnector.Failures;
 using SinkConnector.Observability;
-using SinkConnector.Postgres;
+using SinkConnector.Schema;
+using SinkConnector.Writing;
 
 namespace SinkConnector.Cli.Commands;
 

@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 using SinkConnector.Configuration;
 using SinkConnector.Kafka;
 using SinkConnector.Operations;
-using SinkConnector.Postgres;
+using SinkConnector.Schema;
 
 namespace SinkConnector.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using SinkConnector.Configuration;
-using SinkConnector.Postgres;
+using SinkConnector.Schema;
+using SinkConnector.Writing;
 
 namespace SinkConnector.Cli.Commands;
 

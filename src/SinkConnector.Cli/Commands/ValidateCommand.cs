@@ -1,5 +1,5 @@
 using System.CommandLine;
-using SinkConnector.Postgres;
+using SinkConnector.Schema;
 
 namespace SinkConnector.Cli.Commands;
 

@@ -1,6 +1,5 @@
 using Confluent.Kafka;
 using Npgsql;
-using SinkConnector.Consumer;
 
 namespace SinkConnector.Configuration;
 

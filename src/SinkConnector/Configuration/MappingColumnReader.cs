@@ -1,4 +1,4 @@
-using SinkConnector.Mapping;
+using SinkConnector.PgBinary;
 using YamlDotNet.RepresentationModel;
 
 namespace SinkConnector.Configuration;

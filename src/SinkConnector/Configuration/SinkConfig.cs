@@ -1,4 +1,4 @@
-using SinkConnector.Mapping;
+using SinkConnector.PgBinary;
 
 namespace SinkConnector.Configuration;
 

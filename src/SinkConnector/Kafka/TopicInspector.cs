@@ -1,6 +1,5 @@
 using Confluent.Kafka;
 using SinkConnector.Configuration;
-using SinkConnector.Consumer;
 
 namespace SinkConnector.Kafka;
 

@@ -4,7 +4,8 @@ using System.Text.Unicode;
 using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping.Conversion;
-using SinkConnector.Postgres;
+using SinkConnector.PgBinary;
+using SinkConnector.Writing;
 
 namespace SinkConnector.Mapping;
 

@@ -2,7 +2,8 @@ using Confluent.Kafka;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Kafka;
-using SinkConnector.Postgres;
+using SinkConnector.Offsets;
+using SinkConnector.Schema;
 using AutoOffsetReset = SinkConnector.Configuration.AutoOffsetReset;
 
 namespace SinkConnector.Operations;

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
-using SinkConnector.Configuration;
-using SinkConnector.Postgres;
+using SinkConnector.DeadLetters;
+using SinkConnector.Operations;
 
 namespace SinkConnector.UnitTests.Configuration;
 
@@ -64,7 +64,7 @@ public sealed class DeadLetterSettingsTests : IDisposable
             },
         };
 
-        var letter = DeadLetters.From(mapping, message, "MissingField", "value.id: missing");
+        var letter = DeadLetterBuilder.From(mapping, message, "MissingField", "value.id: missing");
 
         Assert.DoesNotContain(Convert.ToBase64String("Bearer secret"u8.ToArray()), letter.Headers, StringComparison.Ordinal);
         var stored = DeadLetterReplay.ToHeaders(letter.Headers).Select(h => (h.Key, h.GetValueBytes() is { } v ? Encoding.UTF8.GetString(v) : null)).ToList();

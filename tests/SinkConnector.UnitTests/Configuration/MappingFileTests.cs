@@ -1,5 +1,5 @@
 using SinkConnector.Configuration;
-using SinkConnector.Mapping;
+using SinkConnector.PgBinary;
 
 namespace SinkConnector.UnitTests.Configuration;
 

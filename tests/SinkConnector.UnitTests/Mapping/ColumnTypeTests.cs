@@ -1,5 +1,5 @@
 using NpgsqlTypes;
-using SinkConnector.Mapping;
+using SinkConnector.PgBinary;
 
 namespace SinkConnector.UnitTests.Mapping;
 

@@ -4,7 +4,7 @@ using CsCheck;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping;
 using SinkConnector.Mapping.Conversion;
-using SinkConnector.Postgres;
+using SinkConnector.PgBinary;
 using static SinkConnector.UnitTests.Mapping.ConverterKit;
 
 namespace SinkConnector.UnitTests.Mapping;

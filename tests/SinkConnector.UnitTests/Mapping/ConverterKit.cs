@@ -2,7 +2,8 @@ using System.Text;
 using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping;
-using SinkConnector.Postgres;
+using SinkConnector.PgBinary;
+using SinkConnector.Writing;
 
 namespace SinkConnector.UnitTests.Mapping;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using Confluent.Kafka;
-using SinkConnector.Configuration;
 using SinkConnector.Mapping;
 using static SinkConnector.UnitTests.Mapping.ConverterKit;
 

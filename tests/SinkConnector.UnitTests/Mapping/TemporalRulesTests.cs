@@ -1,6 +1,7 @@
 using System.Text;
 using SinkConnector.Mapping;
 using SinkConnector.Mapping.Conversion;
+using SinkConnector.PgBinary;
 
 namespace SinkConnector.UnitTests.Mapping;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SinkConnector.PgBinary;
 
 namespace SinkConnector.Mapping.Conversion;
 

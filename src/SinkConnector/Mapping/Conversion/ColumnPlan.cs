@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using SinkConnector.Configuration;
+using SinkConnector.PgBinary;
 
 namespace SinkConnector.Mapping.Conversion;
 

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
+using SinkConnector.PgBinary;
 
 namespace SinkConnector.Mapping.Conversion;
 

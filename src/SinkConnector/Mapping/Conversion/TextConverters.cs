@@ -1,5 +1,6 @@
 using System.Text.Json;
-using SinkConnector.Postgres;
+using SinkConnector.PgBinary;
+using SinkConnector.Writing;
 
 namespace SinkConnector.Mapping.Conversion;
 

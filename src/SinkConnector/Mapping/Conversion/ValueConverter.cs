@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using SinkConnector.Postgres;
+using SinkConnector.PgBinary;
+using SinkConnector.Writing;
 
 namespace SinkConnector.Mapping.Conversion;
 

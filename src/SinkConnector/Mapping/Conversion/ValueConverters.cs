@@ -1,3 +1,5 @@
+using SinkConnector.PgBinary;
+
 namespace SinkConnector.Mapping.Conversion;
 
 /// <summary>Picks the converter for a column type once, when the mapping is loaded.</summary>

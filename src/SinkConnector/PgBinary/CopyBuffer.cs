@@ -1,0 +1,52 @@
+namespace SinkConnector.PgBinary;
+
+/// <summary>Encoded tuples back to back in one growing array: no object per row for the garbage collector to trace.</summary>
+public sealed class CopyBuffer(int capacity = 4096)
+{
+    private byte[] _bytes = new byte[capacity];
+
+    public int Length { get; private set; }
+
+    public ReadOnlyMemory<byte> WrittenMemory => _bytes.AsMemory(0, Length);
+
+    /// <summary>Room for at least <paramref name="size"/> more bytes; <see cref="Advance"/> says how many were used.</summary>
+    public Span<byte> GetSpan(int size)
+    {
+        if (_bytes.Length - Length < size)
+        {
+            Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, Length + size));
+        }
+
+        return _bytes.AsSpan(Length);
+    }
+
+    public void Advance(int count)
+    {
+        GetSpan(count);
+        Length += count;
+    }
+
+    public void Write(byte value)
+    {
+        GetSpan(1)[0] = value;
+        Length++;
+    }
+
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(GetSpan(bytes.Length));
+        Length += bytes.Length;
+    }
+
+    /// <summary>Bytes already written, to fill in a length reserved before its value.</summary>
+    public Span<byte> Written(int start, int length) => _bytes.AsSpan(start, length);
+
+    public void Clear() => Length = 0;
+
+    /// <summary>Forgets what was written after <paramref name="length"/> (a row that failed half-way).</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
+        Length = length;
+    }
+}

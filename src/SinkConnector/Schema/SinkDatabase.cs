@@ -1,0 +1,50 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql;
+using SinkConnector.Configuration;
+
+namespace SinkConnector.Schema;
+
+/// <summary>Opens <see cref="SinkDbContext"/>s for one configured database and schema.</summary>
+public sealed class SinkDatabase : IAsyncDisposable
+{
+    /// <summary>The assembly under <c>migrations/</c> that holds the connector's EF Core migrations.</summary>
+    public const string MigrationsAssemblyName = "SinkConnector.Migrations";
+
+    private readonly DbContextOptions<SinkDbContext> _options;
+
+    public SinkDatabase(PostgresSettings settings)
+    {
+        Schema = settings.Schema;
+        DataSource = new NpgsqlDataSourceBuilder(WithSessionLimits(settings.ConnectionString)).Build();
+        _options = new DbContextOptionsBuilder<SinkDbContext>()
+            .UseNpgsql(DataSource, npgsql => npgsql
+                .MigrationsAssembly(MigrationsAssemblyName)
+                .MigrationsHistoryTable("__EFMigrationsHistory", settings.Schema))
+            .ReplaceService<IModelCacheKeyFactory, SchemaModelCacheKeyFactory>()
+            .ReplaceService<IMigrationsAssembly, SchemaMigrationsAssembly>()
+            .Options;
+    }
+
+    public string Schema { get; }
+
+    /// <summary>The pool every connection of this process comes from, EF's and the COPY writer's alike.</summary>
+    public NpgsqlDataSource DataSource { get; }
+
+    public SinkDbContext CreateContext() => new(_options, Schema);
+
+    /// <summary>
+    /// A frozen owner (SIGSTOP, a VM pause) mid-transaction keeps its offset rows locked, and the next owner's
+    /// claim would wait for it forever. Server-side limits end such transactions; options given in the
+    /// connection string come later and win.
+    /// </summary>
+    private static string WithSessionLimits(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.Options = $"-c idle_in_transaction_session_timeout=30s -c statement_timeout=60s {builder.Options}".TrimEnd();
+        return builder.ConnectionString;
+    }
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+}

@@ -1,0 +1,110 @@
+using Confluent.Kafka;
+using SinkConnector.Configuration;
+using SinkConnector.Engine;
+using SinkConnector.Failures;
+using SinkConnector.Mapping;
+using SinkConnector.Writing;
+using static SinkConnector.UnitTests.Mapping.ConverterKit;
+
+namespace SinkConnector.UnitTests.Writing;
+
+public class BatchConverterTests
+{
+    private static readonly MappingConfig s_mapping = MappingOf(Column("id", "value.id", "bigint"));
+
+    /// <summary>As the consumer loop adds a message: with its size for the batch limits.</summary>
+    private static void Add(BatchConverter converter, WriteBatch batch, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message) =>
+        converter.Add(batch, slice, message, RowSize.EstimateBytes(message));
+
+    /// <summary>Partition 0 and 1 interleaved, offsets counting up; every seventh message of partition 0 is not JSON.</summary>
+    private static WriteBatch Fill(BatchConverter converter, int messages)
+    {
+        var batch = new WriteBatch();
+        for (var offset = 0; offset < messages; offset++)
+        {
+            foreach (var partition in new[] { 0, 1 })
+            {
+                var slice = batch.Slice(new TopicPartition("orders", partition), epoch: 1, expectedOffset: null);
+                var value = partition == 0 && offset % 7 == 3 ? "not json" : $"{{\"id\": {offset}}}";
+                Add(converter, batch, slice, Message(value, partition: partition, offset: offset));
+            }
+        }
+
+        return batch;
+    }
+
+    [Fact]
+    public async Task Rows_and_dead_letters_keep_offset_order_per_partition_across_conversion_chunks()
+    {
+        var converter = new BatchConverter([s_mapping]);
+        var batch = Fill(converter, 1500); // 3000 messages: several chunks of 512, the last one partial
+
+        await converter.CompleteAsync(batch);
+
+        var p0 = batch.Partitions[new TopicPartition("orders", 0)];
+        var p1 = batch.Partitions[new TopicPartition("orders", 1)];
+        Assert.Equal(Enumerable.Range(0, 1500).Where(o => o % 7 != 3).Select(o => (long)o), p0.Rows.Select(r => r.Source.Offset.Value));
+        Assert.Equal(Enumerable.Range(0, 1500).Select(o => (long)o), p1.Rows.Select(r => r.Source.Offset.Value));
+        Assert.Equal(Enumerable.Range(0, 1500).Where(o => o % 7 == 3).Select(o => (long)o), p0.DeadLetters.Select(d => d.Offset));
+        Assert.Empty(p1.DeadLetters);
+    }
+
+    [Fact]
+    public async Task Under_on_error_fail_a_bad_message_stops_the_sink_unless_its_partition_left_the_batch()
+    {
+        var converter = new BatchConverter([s_mapping with { OnError = ErrorPolicy.Fail }]);
+        var batch = Fill(converter, 600);
+        await Assert.ThrowsAsync<SinkStoppedException>(() => converter.CompleteAsync(batch));
+
+        var revoked = Fill(converter, 600);
+        revoked.Remove(new TopicPartition("orders", 0));
+        await converter.CompleteAsync(revoked);
+
+        Assert.Equal(600, Assert.Single(revoked.Partitions.Values).Rows.Count);
+    }
+
+    [Fact]
+    public async Task Insert_rows_leave_conversion_as_copy_tuples_with_a_copy_of_their_message_for_a_dead_letter()
+    {
+        var converter = new BatchConverter([s_mapping]);
+        var batch = new WriteBatch();
+        var slice = batch.Slice(new TopicPartition("orders", 3), epoch: 1, expectedOffset: null);
+        var timestamp = new Timestamp(1_700_000_000_123, TimestampType.CreateTime);
+        Add(converter, batch, slice, Message("{\"id\": 258}", key: "k-258", headers: [new Header("trace", [1, 2])], partition: 3, offset: 41, timestamp: timestamp));
+        Add(converter, batch, slice, Message("{\"id\": 259}", partition: 3, offset: 42));
+
+        await converter.CompleteAsync(batch);
+
+        var (first, second) = (slice.Rows[0], slice.Rows[1]);
+        Assert.Empty(first.Values);
+        Assert.Null(first.Message);
+        // Field count 1, length 8, bigint 258 big-endian.
+        Assert.Equal<byte>([0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 2], first.Encoded!.Value.Tuple.ToArray());
+        var source = first.Source;
+        Assert.Equal(("orders", 3, 41L, timestamp), (source.Topic, source.Partition.Value, source.Offset.Value, source.Message.Timestamp));
+        Assert.Equal("k-258"u8.ToArray(), source.Message.Key);
+        Assert.Equal("{\"id\": 258}"u8.ToArray(), source.Message.Value);
+        Assert.Equal([("trace", new byte[] { 1, 2 })], source.Message.Headers.Select(h => (h.Key, h.GetValueBytes())));
+        Assert.Null(second.Source.Message.Key);
+        Assert.Empty(second.Source.Message.Headers ?? []);
+        Assert.Equal(42L, second.Source.Offset.Value);
+    }
+
+    [Fact]
+    public async Task Upsert_writes_are_encoded_too_but_keep_their_key_values_for_the_merge_by_key()
+    {
+        var mapping = MappingOf(Column("id", "value.id", "bigint"), Column("name", "value.name", "text")) with { Mode = WriteMode.Upsert, Key = ["id"] };
+        var converter = new BatchConverter([mapping]);
+        var batch = new WriteBatch();
+        var slice = batch.Slice(new TopicPartition("orders", 0), epoch: 1, expectedOffset: null);
+        Add(converter, batch, slice, Message("{\"id\": 7, \"name\": \"x\"}"));
+
+        await converter.CompleteAsync(batch);
+
+        var row = Assert.Single(slice.Rows);
+        Assert.Equal([7L, null], row.Values);
+        Assert.Null(row.Message);
+        // Two fields: bigint 7, text "x".
+        Assert.Equal<byte>([0, 2, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, (byte)'x'], row.Encoded!.Value.Tuple.ToArray());
+    }
+}
