@@ -88,7 +88,8 @@ public static class CliContext
     /// InvalidOperationException ("likely due to a transient failure").
     /// </summary>
     private static bool IsExpected(Exception e) =>
-        e is SinkStoppedException or ConfigException or Npgsql.NpgsqlException or Confluent.Kafka.KafkaException
+        PostgresErrors.Classify(e) != PostgresFailure.None
+        || e is SinkStoppedException or ConfigException or Confluent.Kafka.KafkaException
         || e.InnerException is { } inner && IsExpected(inner);
 
     /// <summary>

@@ -28,7 +28,7 @@ public static partial class PerfProfile
         ("EF Core and DI (context, transaction per batch)", (name, _) => EntityFramework().IsMatch(name)),
         ("Npgsql other (commands, protocol, socket I/O)", (name, _) => name.StartsWith("Npgsql", StringComparison.Ordinal)),
         ("batch bookkeeping: WriteBatch, LINQ grouping, offsets SQL", (name, _) => Batching().IsMatch(name)),
-        ("consumer loop: SinkConsumer (poll, accept, allocation/GC under it)", (name, _) => name.StartsWith("SinkConnector.Consumer", StringComparison.Ordinal)),
+        ("consumer loop: Engine (poll, accept, allocation/GC under it)", (name, _) => name.StartsWith("SinkConnector.Engine", StringComparison.Ordinal)),
     ];
 
     public static bool Available()
@@ -218,6 +218,6 @@ public static partial class PerfProfile
     [GeneratedRegex(@"EntityFrameworkCore|DependencyInjection")]
     private static partial Regex EntityFramework();
 
-    [GeneratedRegex(@"WriteBatch|PartitionSlice|OffsetStore|BatchWriter|RowSize|System\.Linq")]
+    [GeneratedRegex(@"WriteBatch|PartitionSlice|OffsetStore|BatchTransaction|WritePipeline|RowSize|System\.Linq")]
     private static partial Regex Batching();
 }

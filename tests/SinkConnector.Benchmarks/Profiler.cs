@@ -21,7 +21,7 @@ public sealed record ProfileResult(IReadOnlyList<ProfileLine> Lines, IReadOnlyLi
 
 /// <summary>
 /// Where the sink's time and allocations go, measured piece by piece on the large workload: the whole
-/// <see cref="SinkConsumer"/> in this process (allocations, GC pauses), the product's converter alone (messages
+/// <see cref="ConsumerLoop"/> in this process (allocations, GC pauses), the product's converter alone (messages
 /// already in memory), the product's COPY and upsert writers alone next to the typed code of the ceilings (converted
 /// rows in memory), the consumer alone; then `sink run` with the runtime's tiered compilation off (one run per mode),
 /// and with <c>--perf</c> a CPU profile of `sink run` per mode.
@@ -260,7 +260,7 @@ public static class Profiler
         var group = env.GroupId(upsertMode ? "profile-sink-upsert" : "profile-sink", workload, 0);
         var config = env.LoadConfig(env.WriteSinkConfig(group, env.Topic(workload), upsertMode));
         await using var database = new SinkDatabase(config.Connector.Postgres);
-        using var consumer = new SinkConsumer(config, database, NullLogger.Instance);
+        using var consumer = new ConsumerLoop(config, database, new SinkWriter(config.Mappings, database), NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         GC.Collect();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);
@@ -287,7 +287,7 @@ public static class Profiler
         await stop.CancelAsync();
         await run;
         await env.Database.VerifyAsync(upsertMode ? Benchmarks.Scenario.SinkUpsert : Benchmarks.Scenario.Sink, workload);
-        return new ProfileLine($"whole SinkConsumer in process, mode {(upsertMode ? "upsert" : "insert")} (from start, incl. group join)",
+        return new ProfileLine($"whole ConsumerLoop in process, mode {(upsertMode ? "upsert" : "insert")} (from start, incl. group join)",
             total / elapsed.TotalSeconds, bytes,
             $"GCs gen0/1/2: {gcs}; GC pauses {paused.TotalMilliseconds:F0} ms = {paused / elapsed:P1} of {elapsed.TotalSeconds:F1} s");
     }

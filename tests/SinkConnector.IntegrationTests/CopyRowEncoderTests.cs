@@ -1,6 +1,7 @@
 using System.Globalization;
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Failures;
 using SinkConnector.Engine;
 using SinkConnector.PgBinary;
 using SinkConnector.Schema;
@@ -395,7 +396,7 @@ public class CopyRowEncoderTests(TestServices services)
             await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, RowCopier.AllColumns(mapping), Rows(), Ct);
         });
         // The batch writer retries what this says is transient; anything else would stop the sink.
-        Assert.True(SinkConsumer.IsTransient(error), error.ToString());
+        Assert.True(PostgresErrors.IsTransient(error), error.ToString());
     }
 
     /// <summary>Npgsql's own binary importer, writing each value with the column's <see cref="ColumnType.NpgsqlDbType"/>.</summary>

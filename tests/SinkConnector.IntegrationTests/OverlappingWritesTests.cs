@@ -1,17 +1,19 @@
 using Confluent.Kafka;
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Failures;
 using SinkConnector.Engine;
 using SinkConnector.Mapping;
 using SinkConnector.Offsets;
 using SinkConnector.PgBinary;
 using SinkConnector.Schema;
+using SinkConnector.Writing;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;
 
 /// <summary>
-/// <see cref="BatchWriter"/> with two writes in flight: the second copies its rows while the first is
+/// <see cref="BatchTransaction"/> with two writes in flight: the second copies its rows while the first is
 /// still running, waits for the first's transaction inside Postgres before its offset check, and is never fenced
 /// because the first had not committed yet. Partition 0 of topic <c>fast</c> goes to <c>fast_rows</c>; the first
 /// batch also writes partition 0 of <c>slow</c> into <c>slow_rows</c>, which the test keeps locked to hold it back.
@@ -54,7 +56,7 @@ public class OverlappingWritesTests(TestServices services)
         await using var holdBack = await bed.LockAsync("slow_rows");
         var firstAttempt = true;
 
-        // What SinkConsumer.WriteWithRetriesAsync does for the first batch: its first attempt fails (its backend is
+        // What WritePipeline.WriteWithRetriesAsync does for the first batch: its first attempt fails (its backend is
         // terminated while it waits for slow_rows), the retry commits.
         async Task<WriteResult> FirstWithRetry()
         {
@@ -62,7 +64,7 @@ public class OverlappingWritesTests(TestServices services)
             {
                 return await bed.WriteAsync(bed.FirstBatch(), sequence: 0, predecessor: null);
             }
-            catch (Exception e) when (firstAttempt && SinkConsumer.IsTransient(e))
+            catch (Exception e) when (firstAttempt && PostgresErrors.IsTransient(e))
             {
                 firstAttempt = false;
                 await Task.Delay(500, Ct);
@@ -119,7 +121,7 @@ public class OverlappingWritesTests(TestServices services)
         await using var holdBack = await bed.LockAsync("slow_rows");
         var deadlocks = 0;
 
-        // One retry, as SinkConsumer.WriteWithRetriesAsync would do for the deadlock's victim.
+        // One retry, as WritePipeline.WriteWithRetriesAsync would do for the deadlock's victim.
         async Task<WriteResult> WithRetry(Func<Task<WriteResult>> write)
         {
             try
@@ -159,14 +161,16 @@ public class OverlappingWritesTests(TestServices services)
         private readonly string _connectionString;
         private readonly MappingConfig _fast = Mapping("fast");
         private readonly MappingConfig _slow = Mapping("slow");
-        private readonly BatchWriter _writer;
+        private readonly SinkWriter _sink;
+        private readonly BatchTransaction _writer;
         private readonly Dictionary<TopicPartition, long> _epochs;
 
         private WriterBed(string connectionString, SinkDatabase database, OffsetStore offsets, IReadOnlyList<PartitionClaim> claims)
         {
             _connectionString = connectionString;
             Database = database;
-            _writer = new BatchWriter(database, offsets);
+            _sink = new SinkWriter([_fast, _slow], database);
+            _writer = new BatchTransaction(database, offsets, _sink);
             _epochs = claims.ToDictionary(c => c.Partition, c => c.Epoch);
         }
 
@@ -187,7 +191,7 @@ public class OverlappingWritesTests(TestServices services)
         /// <summary>Offsets 0-99 of <c>fast</c> and 0-9 of <c>slow</c>, in that order unless <paramref name="slowFirst"/> (tables are written in that order).</summary>
         public WriteBatch FirstBatch(bool slowFirst = false)
         {
-            var batch = new WriteBatch();
+            var batch = new WriteBatch(_sink.NewContent());
             if (slowFirst)
             {
                 Add(batch, s_slow, _slow, null, 0, 10);
@@ -205,7 +209,7 @@ public class OverlappingWritesTests(TestServices services)
         /// <summary>Offsets 0-9 of partition 1 of <c>fast</c>, whose ids are 50-59: the ids of offsets 50-59 of partition 0.</summary>
         public WriteBatch DuplicateBatch()
         {
-            var batch = new WriteBatch();
+            var batch = new WriteBatch(_sink.NewContent());
             Add(batch, s_fastOther, _fast, null, 0, 10, idOffset: 50);
             return batch;
         }
@@ -213,7 +217,7 @@ public class OverlappingWritesTests(TestServices services)
         /// <summary>Offsets 100-199 of <c>fast</c>: it expects the first batch's next offset.</summary>
         public WriteBatch SecondBatch()
         {
-            var batch = new WriteBatch();
+            var batch = new WriteBatch(_sink.NewContent());
             Add(batch, s_fast, _fast, 100, 100, 200);
             return batch;
         }
@@ -289,7 +293,7 @@ public class OverlappingWritesTests(TestServices services)
                     TopicPartitionOffset = new TopicPartitionOffset(partition, offset),
                     Message = new Message<byte[]?, byte[]?> { Value = [] },
                 };
-                slice.Rows.Add(new RowChange(mapping, ChangeKind.Write, [offset + idOffset], message));
+                ((ConvertedBatch)batch.Content).RowsOf(slice).Add(new RowChange(mapping, ChangeKind.Write, [offset + idOffset], message));
                 batch.Count(slice, 8);
             }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Engine;
+using SinkConnector.Writing;
 using SinkConnector.Schema;
 using SinkConnector.Testing;
 
@@ -113,7 +114,7 @@ public sealed class SinkTestBed : IAsyncDisposable
     public async Task RunInProcessAsync(Func<Task> until, TimeSpan timeout)
     {
         await using var database = new SinkDatabase(Config().Connector.Postgres);
-        using var consumer = new SinkConsumer(Config(), database, NullLogger.Instance);
+        using var consumer = new ConsumerLoop(Config(), database, new SinkWriter(Config().Mappings, database), NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         var run = Task.Factory.StartNew(() => consumer.RunAsync(stop.Token), TaskCreationOptions.LongRunning).Unwrap();
         try

@@ -12,6 +12,9 @@ namespace SinkConnector.Cli.Commands;
 
 public static class RunCommand
 {
+    // Postgres still starting (compose, a failover): 1 s doubling up to 30 s.
+    private static readonly RetryBackoff s_startupBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+
     public static Command Create()
     {
         var config = CliContext.ConfigOption();
@@ -67,10 +70,10 @@ public static class RunCommand
 
                     break;
                 }
-                catch (Exception e) when (SinkConsumer.IsTransient(e))
+                catch (Exception e) when (PostgresErrors.IsTransient(e))
                 {
                     // Postgres still starting (compose, a database failover): wait rather than crash-loop.
-                    var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, attempt - 1)));
+                    var delay = s_startupBackoff.Delay(attempt);
                     RunLog.WaitingForPostgres(logger, (long)delay.TotalSeconds, e.Message);
                     try
                     {
@@ -88,7 +91,7 @@ public static class RunCommand
                 }
             }
 
-            using var consumer = new SinkConsumer(sinkConfig, database, logger, metrics: metrics, health: health);
+            using var consumer = new ConsumerLoop(sinkConfig, database, new SinkWriter(sinkConfig.Mappings, database), logger, metrics: metrics, health: health);
             // The consumer loop blocks in librdkafka's poll; it gets a thread of its own.
             await Task.Factory.StartNew(() => consumer.RunAsync(stopping.Token), CancellationToken.None,
                 TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();

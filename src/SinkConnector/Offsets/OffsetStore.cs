@@ -2,13 +2,15 @@ using Confluent.Kafka;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
-using SinkConnector.Engine;
 using SinkConnector.Schema;
 
 namespace SinkConnector.Offsets;
 
 /// <summary>An owner's claim on a partition: the epoch it holds and where the database says to resume.</summary>
 public sealed record PartitionClaim(TopicPartition Partition, long Epoch, long? NextOffset);
+
+/// <summary>A batch's move of one partition's next offset, valid only while its claim (epoch) and the expected offset are stored.</summary>
+public readonly record struct OffsetAdvance(TopicPartition Partition, long Epoch, long? ExpectedOffset, long NextOffset);
 
 /// <summary>
 /// Reads and writes <c>&lt;schema&gt;.offsets</c>, the heart of the exactly-once protocol
@@ -91,7 +93,7 @@ public sealed class OffsetStore(SinkDatabase database, string groupId, string ow
     /// Step 2, inside the batch transaction: move each partition's next offset forward only if this owner's
     /// epoch and the expected offset are still there. Returns the partitions that did NOT match: fenced.
     /// </summary>
-    public async Task<IReadOnlyList<TopicPartition>> AdvanceAsync(NpgsqlConnection connection, IReadOnlyCollection<PartitionSlice> slices, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TopicPartition>> AdvanceAsync(NpgsqlConnection connection, IReadOnlyCollection<OffsetAdvance> slices, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             $"""

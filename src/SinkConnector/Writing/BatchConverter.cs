@@ -40,69 +40,18 @@ public sealed class BatchConverter
 
     public IEnumerable<string> Topics => _byTopic.Keys;
 
-    /// <summary>
-    /// Adds an accepted message of <paramref name="slice"/> to the batch; called by the loop, in consumption order, with
-    /// the size it counts against the batch limits (<see cref="RowSize.EstimateBytes"/>).
-    /// </summary>
-    internal void Add(WriteBatch batch, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message, int bytes)
+    /// <summary>A new batch's content: its messages, converted a chunk at a time.</summary>
+    public ConvertedBatch NewBatch() => new(this);
+
+    /// <summary>Whether the messages waiting in <paramref name="batch"/> fill a chunk.</summary>
+    internal static bool FillsChunk(int messages, int bytes) => messages >= ChunkSize || bytes >= ChunkBytes;
+
+    /// <summary>Converts a chunk of messages on the thread pool.</summary>
+    internal Task<ConvertedMessage[]> StartChunk(ConsumedMessage[] messages, int bytes) => Task.Run(() =>
     {
-        batch.Unconverted.Add(new ConsumedMessage(slice, message));
-        batch.UnconvertedBytes += bytes;
-        if (batch.Unconverted.Count >= ChunkSize || batch.UnconvertedBytes >= ChunkBytes)
-        {
-            StartChunk(batch);
-        }
-    }
-
-    /// <summary>
-    /// In the write task: converts what is left and puts every chunk's rows and dead letters into their slices, in
-    /// offset order (chunks are in consumption order, and a partition is consumed in offset order). A message that
-    /// cannot convert becomes a dead letter, or stops the sink (<see cref="SinkStoppedException"/>) under
-    /// <c>on_error: fail</c>; then nothing of the batch is written, so the stored offset stays before that message.
-    /// </summary>
-    internal async Task CompleteAsync(WriteBatch batch)
-    {
-        StartChunk(batch);
-        foreach (var chunk in batch.Chunks)
-        {
-            foreach (var (slice, row, deadLetter, stop) in await chunk)
-            {
-                if (row is { } change)
-                {
-                    slice.Rows.Add(change);
-                }
-                else if (deadLetter is not null)
-                {
-                    slice.DeadLetters.Add(deadLetter);
-                }
-                else if (stop is not null && batch.Partitions.GetValueOrDefault(slice.Partition) == slice)
-                {
-                    // Only for a partition still in the batch: a revoked one is its next owner's to stop on.
-                    throw new SinkStoppedException(stop);
-                }
-            }
-        }
-
-        batch.Chunks.Clear();
-    }
-
-    private void StartChunk(WriteBatch batch)
-    {
-        if (batch.Unconverted.Count == 0)
-        {
-            return;
-        }
-
-        var messages = batch.Unconverted.ToArray();
-        var bytes = batch.UnconvertedBytes;
-        batch.Unconverted.Clear();
-        batch.UnconvertedBytes = 0;
-        batch.Chunks.Add(Task.Run(() =>
-        {
-            var encoded = new EncodedChunk(messages.Length, bytes);
-            return Array.ConvertAll(messages, m => Convert(m, encoded));
-        }));
-    }
+        var encoded = new EncodedChunk(messages.Length, bytes);
+        return Array.ConvertAll(messages, m => Convert(m, encoded));
+    });
 
     private ConvertedMessage Convert(ConsumedMessage consumed, EncodedChunk encoded)
     {
@@ -146,12 +95,3 @@ public sealed class BatchConverter
         return new ConvertedMessage(slice, null, DeadLetterBuilder.From(mapping, message, error.Kind.ToString(), error.Message), null);
     }
 }
-
-/// <summary>How a topic's messages become rows: its mapping's converter and upsert key columns.</summary>
-internal sealed record TopicConversion(MessageConverter Converter, int[] Keys);
-
-/// <summary>A message the loop accepted into a batch, waiting for its conversion chunk.</summary>
-internal readonly record struct ConsumedMessage(PartitionSlice Slice, ConsumeResult<byte[]?, byte[]?> Message);
-
-/// <summary>What a message became: a row change, a dead letter, the reason to stop (<c>on_error: fail</c>), or nothing (skipped).</summary>
-internal readonly record struct ConvertedMessage(PartitionSlice Slice, RowChange? Row, DeadLetter? DeadLetter, string? Stop);

@@ -1,5 +1,6 @@
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Failures;
 using SinkConnector.Engine;
 using SinkConnector.Schema;
 
@@ -40,9 +41,6 @@ public static class ChangeWriter
         return new ChangeWriteResult(rows, rejected);
     }
 
-    /// <summary>A rejected value or constraint: the same rows would fail again, so retrying cannot help, isolating can.</summary>
-    public static bool IsDataError(Exception e) => e is PostgresException { SqlState: [('2'), ('2' or '3'), ..] };
-
     private static Task<int> WriteAllAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, CancellationToken cancellationToken) =>
         mapping.Mode == WriteMode.Upsert
             ? UpsertWriter.WriteAsync(connection, mapping, changes, cancellationToken)
@@ -63,7 +61,7 @@ public static class ChangeWriter
             await Sql.ExecuteAsync(connection, "RELEASE SAVEPOINT sink_isolate", cancellationToken);
             return rows;
         }
-        catch (PostgresException e) when (IsDataError(e))
+        catch (PostgresException e) when (PostgresErrors.IsDataError(e))
         {
             await Sql.ExecuteAsync(connection, "ROLLBACK TO SAVEPOINT sink_isolate; RELEASE SAVEPOINT sink_isolate", cancellationToken);
             if (changes.Count == 1)

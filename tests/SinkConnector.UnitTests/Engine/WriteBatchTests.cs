@@ -11,7 +11,7 @@ public class WriteBatchTests
     [Fact]
     public void A_slice_keeps_the_expected_offset_of_its_first_message()
     {
-        var batch = new WriteBatch();
+        var batch = new WriteBatch(new RecordingContent());
         var first = batch.Slice(s_p0, epoch: 3, expectedOffset: 100);
         var again = batch.Slice(s_p0, epoch: 3, expectedOffset: 101);
 
@@ -23,7 +23,7 @@ public class WriteBatchTests
     [Fact]
     public void Removing_a_fenced_partition_takes_its_messages_out_of_the_batch_limits()
     {
-        var batch = new WriteBatch();
+        var batch = new WriteBatch(new RecordingContent());
         var p0 = batch.Slice(s_p0, 1, null);
         var p1 = batch.Slice(s_p1, 1, 7);
         batch.Count(p0, 100);

@@ -13,20 +13,24 @@ public class BatchConverterTests
     private static readonly MappingConfig s_mapping = MappingOf(Column("id", "value.id", "bigint"));
 
     /// <summary>As the consumer loop adds a message: with its size for the batch limits.</summary>
-    private static void Add(BatchConverter converter, WriteBatch batch, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message) =>
-        converter.Add(batch, slice, message, RowSize.EstimateBytes(message));
+    private static void Add(WriteBatch batch, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message) =>
+        batch.Content.Add(slice, message, RowSize.EstimateBytes(message));
+
+    private static Task CompleteAsync(WriteBatch batch) => ((ConvertedBatch)batch.Content).CompleteAsync(batch);
+
+    private static List<RowChange> Rows(WriteBatch batch, PartitionSlice slice) => ((ConvertedBatch)batch.Content).RowsOf(slice);
 
     /// <summary>Partition 0 and 1 interleaved, offsets counting up; every seventh message of partition 0 is not JSON.</summary>
     private static WriteBatch Fill(BatchConverter converter, int messages)
     {
-        var batch = new WriteBatch();
+        var batch = new WriteBatch(converter.NewBatch());
         for (var offset = 0; offset < messages; offset++)
         {
             foreach (var partition in new[] { 0, 1 })
             {
                 var slice = batch.Slice(new TopicPartition("orders", partition), epoch: 1, expectedOffset: null);
                 var value = partition == 0 && offset % 7 == 3 ? "not json" : $"{{\"id\": {offset}}}";
-                Add(converter, batch, slice, Message(value, partition: partition, offset: offset));
+                Add(batch, slice, Message(value, partition: partition, offset: offset));
             }
         }
 
@@ -39,12 +43,12 @@ public class BatchConverterTests
         var converter = new BatchConverter([s_mapping]);
         var batch = Fill(converter, 1500); // 3000 messages: several chunks of 512, the last one partial
 
-        await converter.CompleteAsync(batch);
+        await CompleteAsync(batch);
 
         var p0 = batch.Partitions[new TopicPartition("orders", 0)];
         var p1 = batch.Partitions[new TopicPartition("orders", 1)];
-        Assert.Equal(Enumerable.Range(0, 1500).Where(o => o % 7 != 3).Select(o => (long)o), p0.Rows.Select(r => r.Source.Offset.Value));
-        Assert.Equal(Enumerable.Range(0, 1500).Select(o => (long)o), p1.Rows.Select(r => r.Source.Offset.Value));
+        Assert.Equal(Enumerable.Range(0, 1500).Where(o => o % 7 != 3).Select(o => (long)o), Rows(batch, p0).Select(r => r.Source.Offset.Value));
+        Assert.Equal(Enumerable.Range(0, 1500).Select(o => (long)o), Rows(batch, p1).Select(r => r.Source.Offset.Value));
         Assert.Equal(Enumerable.Range(0, 1500).Where(o => o % 7 == 3).Select(o => (long)o), p0.DeadLetters.Select(d => d.Offset));
         Assert.Empty(p1.DeadLetters);
     }
@@ -54,28 +58,28 @@ public class BatchConverterTests
     {
         var converter = new BatchConverter([s_mapping with { OnError = ErrorPolicy.Fail }]);
         var batch = Fill(converter, 600);
-        await Assert.ThrowsAsync<SinkStoppedException>(() => converter.CompleteAsync(batch));
+        await Assert.ThrowsAsync<SinkStoppedException>(() => CompleteAsync(batch));
 
         var revoked = Fill(converter, 600);
         revoked.Remove(new TopicPartition("orders", 0));
-        await converter.CompleteAsync(revoked);
+        await CompleteAsync(revoked);
 
-        Assert.Equal(600, Assert.Single(revoked.Partitions.Values).Rows.Count);
+        Assert.Equal(600, Rows(revoked, Assert.Single(revoked.Partitions.Values)).Count);
     }
 
     [Fact]
     public async Task Insert_rows_leave_conversion_as_copy_tuples_with_a_copy_of_their_message_for_a_dead_letter()
     {
         var converter = new BatchConverter([s_mapping]);
-        var batch = new WriteBatch();
+        var batch = new WriteBatch(converter.NewBatch());
         var slice = batch.Slice(new TopicPartition("orders", 3), epoch: 1, expectedOffset: null);
         var timestamp = new Timestamp(1_700_000_000_123, TimestampType.CreateTime);
-        Add(converter, batch, slice, Message("{\"id\": 258}", key: "k-258", headers: [new Header("trace", [1, 2])], partition: 3, offset: 41, timestamp: timestamp));
-        Add(converter, batch, slice, Message("{\"id\": 259}", partition: 3, offset: 42));
+        Add(batch, slice, Message("{\"id\": 258}", key: "k-258", headers: [new Header("trace", [1, 2])], partition: 3, offset: 41, timestamp: timestamp));
+        Add(batch, slice, Message("{\"id\": 259}", partition: 3, offset: 42));
 
-        await converter.CompleteAsync(batch);
+        await CompleteAsync(batch);
 
-        var (first, second) = (slice.Rows[0], slice.Rows[1]);
+        var (first, second) = (Rows(batch, slice)[0], Rows(batch, slice)[1]);
         Assert.Empty(first.Values);
         Assert.Null(first.Message);
         // Field count 1, length 8, bigint 258 big-endian.
@@ -95,13 +99,13 @@ public class BatchConverterTests
     {
         var mapping = MappingOf(Column("id", "value.id", "bigint"), Column("name", "value.name", "text")) with { Mode = WriteMode.Upsert, Key = ["id"] };
         var converter = new BatchConverter([mapping]);
-        var batch = new WriteBatch();
+        var batch = new WriteBatch(converter.NewBatch());
         var slice = batch.Slice(new TopicPartition("orders", 0), epoch: 1, expectedOffset: null);
-        Add(converter, batch, slice, Message("{\"id\": 7, \"name\": \"x\"}"));
+        Add(batch, slice, Message("{\"id\": 7, \"name\": \"x\"}"));
 
-        await converter.CompleteAsync(batch);
+        await CompleteAsync(batch);
 
-        var row = Assert.Single(slice.Rows);
+        var row = Assert.Single(Rows(batch, slice));
         Assert.Equal([7L, null], row.Values);
         Assert.Null(row.Message);
         // Two fields: bigint 7, text "x".

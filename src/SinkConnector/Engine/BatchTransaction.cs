@@ -1,32 +1,27 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SinkConnector.DeadLetters;
+using SinkConnector.Failures;
 using SinkConnector.Offsets;
 using SinkConnector.Schema;
-using SinkConnector.Writing;
 
 namespace SinkConnector.Engine;
 
-/// <summary>What one batch commit did.</summary>
-/// <param name="Committed">Partitions whose rows and next offset are now in the database.</param>
-/// <param name="Fenced">Partitions whose claim (the slice's epoch) was no longer current: nothing of theirs was written.</param>
-/// <param name="DeadLetters">Conversion failures and rows Postgres rejected, committed with the batch.</param>
-public sealed record WriteResult(IReadOnlyList<PartitionSlice> Committed, IReadOnlyList<PartitionSlice> Fenced, int Rows, IReadOnlyList<DeadLetter> DeadLetters);
-
 /// <summary>
-/// Step 2 of the protocol: rows of every table, dead letters and the fenced offset updates of one batch go
-/// into ONE EF Core transaction, the rows by binary COPY over the same connection.
+/// Step 2 of the protocol (docs/exactly-once.md), one attempt at a batch: the writer's rows, the dead letters and the
+/// fenced offset updates go into ONE transaction; a fenced partition's share is dropped and the rest committed.
 /// </summary>
 /// <remarks>
-/// Rows first, then the offset check, then commit. Two batches may be in flight (never two with upserts:
-/// SinkConsumer): the second copies its rows while the first commits (the benchmark's profile: with one write at a
-/// time the loop waited a third of the time for Postgres). Its offset check expects what the first commits, so before the check it waits for the
-/// first's transaction to end inside Postgres (<see cref="OffsetStore.AwaitTurnAsync"/>), where the deadlock detector
-/// sees the wait should the first in turn wait for a row the second copied (a duplicate key). A check that fails while
-/// the predecessor was still running is no fence: the transaction is rolled back and done again once the predecessor
-/// has finished. Correctness rests on the offset check alone; the turns only keep it from failing needlessly.
+/// Rows first, then the offset check, then commit. Two batches may be in flight (never two that write exclusively:
+/// <see cref="WritePipeline"/>): the second writes its rows while the first commits (the benchmark's profile: with one
+/// write at a time the loop waited a third of the time for Postgres). Its offset check expects what the first
+/// commits, so before the check it waits for the first's transaction to end inside Postgres
+/// (<see cref="OffsetStore.AwaitTurnAsync"/>), where the deadlock detector sees the wait should the first in turn wait
+/// for a row the second copied (a duplicate key). A check that fails while the predecessor was still running is no
+/// fence: the transaction is rolled back and done again once the predecessor has finished. Correctness rests on the
+/// offset check alone; the turns only keep it from failing needlessly.
 /// </remarks>
-public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets)
+public sealed class BatchTransaction(SinkDatabase database, OffsetStore offsets, IBatchWriter writer)
 {
     private readonly DeadLetterStore _deadLetters = new(database, offsets.GroupId);
 
@@ -43,27 +38,18 @@ public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets)
                 predecessor = null;
             }
 
-            await using var db = database.CreateContext();
+            await using var db = writer.CreateContext();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             var slices = batch.Partitions.Values.ToList();
             await offsets.HoldTurnAsync(connection, sequence, cancellationToken);
 
-            var rows = 0;
-            var deadLetters = slices.SelectMany(s => s.DeadLetters).ToList();
+            WrittenRows written;
             try
             {
-                // One COPY (or staged upsert) per mapping. A topic has one mapping, so a mapping's changes are its
-                // slices' rows one slice after the other, each in offset order: streamed, not copied into one list
-                // (a list per batch is a large-object allocation, and those trigger full GCs).
-                foreach (var table in slices.Where(s => s.Rows.Count > 0).GroupBy(s => s.Rows[0].Mapping))
-                {
-                    var written = await ChangeWriter.WriteAsync(connection, table.Key, table.SelectMany(s => s.Rows), isolateBadRows, cancellationToken);
-                    rows += written.Rows;
-                    deadLetters.AddRange(written.Rejected.Select(r => r.ToDeadLetter()));
-                }
+                written = await writer.WriteAsync(db, batch, isolateBadRows, cancellationToken);
             }
-            catch (Exception e) when (!isolateBadRows && ChangeWriter.IsDataError(e))
+            catch (Exception e) when (!isolateBadRows && PostgresErrors.IsDataError(e))
             {
                 // A row Postgres refuses would fail this batch forever: do it again, isolating the bad rows.
                 await transaction.RollbackAsync(cancellationToken);
@@ -79,7 +65,7 @@ public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets)
             // The offset rows stay locked until commit, so a concurrent claim waits for this transaction and then
             // sees its result; a claim that came first has moved the epoch, and the check fails (the rows copied
             // for nothing are the price of a rebalance, against a second batch's COPY overlapping the first's commit).
-            var stale = await offsets.AdvanceAsync(connection, slices, cancellationToken);
+            var stale = await offsets.AdvanceAsync(connection, [.. slices.Select(s => s.Advance)], cancellationToken);
             if (stale.Count > 0)
             {
                 await transaction.RollbackAsync(cancellationToken);
@@ -102,13 +88,14 @@ public sealed class BatchWriter(SinkDatabase database, OffsetStore offsets)
                 continue;
             }
 
+            var deadLetters = slices.SelectMany(s => s.DeadLetters).Concat(written.Rejected).ToList();
             if (deadLetters.Count > 0)
             {
                 await _deadLetters.AddAsync(connection, deadLetters, cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
-            return new WriteResult(slices, fenced, rows, deadLetters);
+            return new WriteResult(slices, fenced, written.Rows, deadLetters);
         }
 
         return new WriteResult([], fenced, 0, []);

@@ -1,0 +1,131 @@
+using Microsoft.Extensions.Logging;
+using SinkConnector.Failures;
+using SinkConnector.Observability;
+
+namespace SinkConnector.Engine;
+
+/// <summary>
+/// Step 2 of the protocol (docs/exactly-once.md) in the background: at most two batches write at once (the second
+/// writes its rows while the first commits; <see cref="BatchTransaction"/> orders their offset checks), never two that
+/// write exclusively (upserts); each retries transient failures with backoff until it commits or is abandoned at
+/// shutdown; results are taken in the order the writes started. The loop decides when to start one and what to do
+/// with its result.
+/// </summary>
+/// <param name="prepare">Once per batch before its first attempt (<see cref="IBatchWriter.PrepareAsync"/>).</param>
+/// <param name="write">One attempt (<see cref="BatchTransaction.WriteAsync"/>): batch, sequence number, predecessor.</param>
+/// <param name="writesExclusively">Whether a batch must not overlap another such batch (<see cref="IBatchWriter.WritesExclusively"/>).</param>
+internal sealed class WritePipeline(
+    Func<WriteBatch, Task> prepare,
+    Func<WriteBatch, long, Task?, CancellationToken, Task<WriteResult>> write,
+    Func<WriteBatch, bool> writesExclusively,
+    SinkHealth health,
+    SinkMetrics metrics,
+    ILogger logger,
+    TimeProvider time) : IDisposable
+{
+    private readonly CancellationTokenSource _abandon = new();
+
+    // The oldest write still to be finished, and the one started after it.
+    private Write? _oldest;
+    private Write? _next;
+    private long _started;
+
+    /// <summary>A batch being written: <see cref="Batch"/> belongs to the write task until it is done.</summary>
+    private sealed record Write(Task<WriteResult> Task, WriteBatch Batch, bool Exclusive, long StartedAt);
+
+    /// <summary>A write's outcome, taken in start order.</summary>
+    public sealed record Finished(WriteResult Result, WriteBatch Batch, TimeSpan Elapsed);
+
+    public bool IsEmpty => _oldest is null;
+
+    /// <summary>Whether the oldest write is done (its result can be taken without waiting).</summary>
+    public bool OldestIsDone => _oldest?.Task.IsCompleted == true;
+
+    /// <summary>The writes in flight, oldest first.</summary>
+    public IEnumerable<Task> Running => new[] { _oldest?.Task, _next?.Task }.OfType<Task>();
+
+    /// <summary>Whether <paramref name="batch"/> may start now: a slot is free and it does not overlap an exclusive write.</summary>
+    public bool HasRoomFor(WriteBatch batch) => _next is null && !(_oldest is { Exclusive: true } && writesExclusively(batch));
+
+    /// <summary>Whether the oldest write finishes within <paramref name="wait"/> (false also with nothing in flight).</summary>
+    public async Task<bool> OldestFinishesWithinAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        if (_oldest is not { } oldest)
+        {
+            return false;
+        }
+
+        await Task.WhenAny(oldest.Task, Task.Delay(wait, time, cancellationToken)).ConfigureAwait(false);
+        return oldest.Task.IsCompleted;
+    }
+
+    /// <summary>Starts writing <paramref name="batch"/>; the caller checked <see cref="HasRoomFor"/>.</summary>
+    public void Start(WriteBatch batch)
+    {
+        if (!HasRoomFor(batch))
+        {
+            throw new InvalidOperationException("no room for another write");
+        }
+
+        var sequence = _started++;
+        Task? predecessor = _oldest?.Task;
+        var abandon = _abandon.Token;
+        var write = new Write(Task.Run(async () =>
+        {
+            await prepare(batch);
+            return await WriteWithRetriesAsync(batch, sequence, predecessor, abandon);
+        }), batch, writesExclusively(batch), time.GetTimestamp());
+        if (_oldest is null)
+        {
+            _oldest = write;
+        }
+        else
+        {
+            _next = write;
+        }
+    }
+
+    /// <summary>Waits for the oldest write and takes its result; a write that failed for good throws here.</summary>
+    public async Task<Finished> TakeOldestAsync()
+    {
+        var oldest = _oldest ?? throw new InvalidOperationException("no write in flight");
+        var result = await oldest.Task;
+        _oldest = _next;
+        _next = null;
+        return new Finished(result, oldest.Batch, time.GetElapsedTime(oldest.StartedAt));
+    }
+
+    /// <summary>Stops retrying: at shutdown past the grace, or after a failure. What did not commit is consumed again from the stored offsets.</summary>
+    public Task AbandonAsync() => _abandon.CancelAsync();
+
+    /// <summary>
+    /// Retrying is safe even when a failed attempt did commit (the reply was lost): the offsets no longer match, the
+    /// retry is fenced, and the partitions are claimed again from what is stored.
+    /// </summary>
+    private async Task<WriteResult> WriteWithRetriesAsync(WriteBatch batch, long sequence, Task? predecessor, CancellationToken abandon)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var result = await write(batch, sequence, predecessor, CancellationToken.None);
+                health.DatabaseAnswered();
+                return result;
+            }
+            catch (Exception e) when (PostgresErrors.IsTransient(e) && !abandon.IsCancellationRequested)
+            {
+                health.DatabaseFailed();
+                metrics.Retried("write");
+                var delay = RetryBackoff.Database.Delay(attempt);
+                Log.WriteRetry(logger, (long)delay.TotalMilliseconds, attempt, e.Message);
+                await Task.Delay(delay, time, abandon);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _abandon.Cancel();
+        _abandon.Dispose();
+    }
+}
