@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using SinkConnector.Configuration;
+using SinkConnector.Configuration.Loading;
 using SinkConnector.Failures;
 using SinkConnector.Schema;
 using SinkConnector.Writing;

@@ -1,5 +1,7 @@
 using Confluent.Kafka;
 using SinkConnector.Configuration;
+using SinkConnector.Configuration.Loading;
+using SinkConnector.Mapping;
 using SinkConnector.Testing;
 
 namespace SinkConnector.Benchmarks;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Mapping;
 using SinkConnector.Failures;
 using SinkConnector.Engine;
 using SinkConnector.PgBinary;

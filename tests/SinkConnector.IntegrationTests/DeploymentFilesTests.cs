@@ -4,6 +4,8 @@ using System.Reflection.PortableExecutable;
 using System.Text.RegularExpressions;
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Configuration.Loading;
+using SinkConnector.Mapping;
 using SinkConnector.Testing;
 using YamlDotNet.RepresentationModel;
 

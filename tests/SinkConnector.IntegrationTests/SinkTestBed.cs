@@ -3,6 +3,8 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Configuration.Loading;
+using SinkConnector.Mapping;
 using SinkConnector.Engine;
 using SinkConnector.Writing;
 using SinkConnector.Schema;

@@ -1,5 +1,7 @@
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Configuration.Loading;
+using SinkConnector.Mapping;
 using SinkConnector.Testing;
 using SinkConnector.Writing;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using SinkConnector.Configuration;
+using SinkConnector.Configuration.Loading;
 using SinkConnector.Kafka;
 using SinkConnector.Offsets;
 using SinkConnector.Operations;

@@ -5,7 +5,6 @@ using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping.Conversion;
 using SinkConnector.PgBinary;
-using SinkConnector.Writing;
 
 namespace SinkConnector.Mapping;
 

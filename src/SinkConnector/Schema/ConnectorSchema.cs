@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Configuration.Loading;
 
 namespace SinkConnector.Schema;
 

@@ -1,5 +1,7 @@
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Mapping;
+using SinkConnector.Configuration.Loading;
 using SinkConnector.Engine;
 using SinkConnector.PgBinary;
 using SinkConnector.Schema;

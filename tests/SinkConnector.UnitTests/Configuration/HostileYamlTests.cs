@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using SinkConnector.Configuration;
+using SinkConnector.Configuration.Loading;
 
 namespace SinkConnector.UnitTests.Configuration;
 

@@ -1,4 +1,6 @@
 using SinkConnector.Configuration;
+using SinkConnector.Configuration.Loading;
+using SinkConnector.Mapping;
 
 namespace SinkConnector.UnitTests.Configuration;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using SinkConnector.PgBinary;
-using SinkConnector.Writing;
 
 namespace SinkConnector.Mapping.Conversion;
 

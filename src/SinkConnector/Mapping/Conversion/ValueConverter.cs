@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using SinkConnector.PgBinary;
-using SinkConnector.Writing;
 
 namespace SinkConnector.Mapping.Conversion;
 

@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using Npgsql;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>
 /// Builds the Kafka consumer configuration and the Npgsql data source the way <c>sink run</c> does at startup, without

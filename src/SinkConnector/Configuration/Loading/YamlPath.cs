@@ -1,6 +1,6 @@
 using YamlDotNet.RepresentationModel;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>Dotted paths that name a YAML node in error messages: <c>columns.amount.type</c>, <c>topics[1]</c>.</summary>
 internal static class YamlPath

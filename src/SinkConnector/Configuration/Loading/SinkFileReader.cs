@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>Reads and validates <c>sink.yaml</c> into <see cref="ConnectorSettings"/>.</summary>
 internal static partial class SinkFileReader

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>Parsing of the value syntaxes used in the YAML files: durations, sizes, topic names, listen addresses.</summary>
 public static partial class ConfigValues

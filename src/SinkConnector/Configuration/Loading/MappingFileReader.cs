@@ -1,6 +1,6 @@
 using YamlDotNet.RepresentationModel;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>What reading one mapping file produced: the mapping if it was valid, and its topics in any case.</summary>
 /// <param name="Topics">Every well-formed topic with the YAML path it came from, for the cross-file "mapped twice" check.</param>

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>
 /// Converts the libpq URI form, <c>postgresql://user:password@host:port/database?sslmode=require</c>, into the

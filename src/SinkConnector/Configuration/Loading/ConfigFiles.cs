@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>
 /// Reading the files of a configuration directory: only files that really live inside it, and only up to

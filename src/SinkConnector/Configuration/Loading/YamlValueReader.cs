@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>
 /// Reads typed values out of one file's YAML nodes. Every problem is added to the shared error list and the

@@ -3,7 +3,7 @@ using System.Text;
 using SinkConnector.Configuration;
 using SinkConnector.PgBinary;
 
-namespace SinkConnector.Writing;
+namespace SinkConnector.Mapping;
 
 /// <summary>
 /// Encodes rows in the tuple format of <c>COPY ... FROM STDIN (FORMAT BINARY)</c>, for the CLR values the mapping's

@@ -2,7 +2,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>A key that appeared twice in one YAML mapping; <see cref="Path"/> is the dotted path of the repeated key.</summary>
 internal readonly record struct DuplicateKey(string ParentPath, string Path);

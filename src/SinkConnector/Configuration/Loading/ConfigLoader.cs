@@ -1,7 +1,7 @@
 using SinkConnector.Mapping;
 using YamlDotNet.RepresentationModel;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>
 /// Loads a configuration directory (<c>sink.yaml</c> and <c>mappings/*.yaml</c>) and validates all of it before

@@ -1,4 +1,4 @@
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>
 /// Bounds on what a configuration file may make the loader do. Real configurations stay far below each; a file

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>
 /// Replaces <c>${NAME}</c> and <c>${NAME:-default}</c> in YAML values so that secrets need not be in files.

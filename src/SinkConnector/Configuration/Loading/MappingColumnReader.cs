@@ -1,7 +1,7 @@
 using SinkConnector.PgBinary;
 using YamlDotNet.RepresentationModel;
 
-namespace SinkConnector.Configuration;
+namespace SinkConnector.Configuration.Loading;
 
 /// <summary>Reads the <c>columns:</c> block of a mapping: one <c>{ from, type, nullable, default }</c> per target column.</summary>
 internal static class MappingColumnReader
