@@ -135,7 +135,7 @@ public class PartitionClaimsPropertyTests
 
                 AssertAgrees(model, claims);
             }
-        }, iter: 2000, seed: null);
+        }, iter: 2000);
     }
 
     private static void AssertAgrees(Model model, PartitionClaims claims)

@@ -166,23 +166,26 @@ public sealed class WritePipelineTests : IDisposable
     [Fact(Timeout = Eventually.TestTimeoutMs)]
     public async Task The_second_write_gets_the_first_writes_task_as_predecessor_and_the_next_sequence_number()
     {
-        _pipeline.Start(Plain());
-        _pipeline.Start(Plain());
+        var a = Plain();
+        var b = Plain();
+        _pipeline.Start(a);
+        _pipeline.Start(b);
         var first = await AttemptAsync(0);
         var second = await AttemptAsync(1);
 
-        Assert.Equal(0, first.Sequence);
+        Assert.Same(a, first.Batch);
+        Assert.Same(b, second.Batch);
         Assert.Null(first.Predecessor);
-        Assert.Equal(1, second.Sequence);
         Assert.Same(_pipeline.Running.First(), second.Predecessor);
 
         first.Outcome.SetResult(Result(1));
         await _pipeline.TakeOldestAsync();
         Assert.True(second.Predecessor!.IsCompletedSuccessfully);
 
-        _pipeline.Start(Plain());
+        var c = Plain();
+        _pipeline.Start(c);
         var third = await AttemptAsync(2);
-        Assert.Equal(2, third.Sequence);
+        Assert.Same(c, third.Batch);
         Assert.Same(_pipeline.Running.First(), third.Predecessor);
         Assert.False(third.Predecessor!.IsCompleted);
     }
