@@ -24,11 +24,18 @@ internal static class Telemetry
         // otherwise, so only these variables go in (nothing else in the environment can reconfigure the host).
         builder.Configuration.AddInMemoryCollection(OtelVariables());
         builder.Services.AddSingleton<SinkMetrics>();
+        var otlp = OtlpConfigured(builder.Configuration);
+        if (!otlp && !prometheus)
+        {
+            // Nobody reads the metrics: no SDK to start, and the instruments stay disabled (no cost per batch).
+            return;
+        }
+
         builder.Services.AddOpenTelemetry().WithMetrics(metrics =>
         {
             metrics.AddMeter(SinkMetrics.MeterName)
                 .AddView("sink.batch.commit.duration", new ExplicitBucketHistogramConfiguration { Boundaries = s_commitDurationBounds });
-            if (OtlpConfigured(builder.Configuration))
+            if (otlp)
             {
                 metrics.AddOtlpExporter();
             }
