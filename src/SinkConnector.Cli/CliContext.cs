@@ -142,8 +142,10 @@ public static class CliContext
     /// Console logging: one line per event, or one JSON object per line with <c>SINK_LOG_FORMAT=json</c> (for log
     /// shippers: the message template's values are separate fields). Both stamp each event in ISO-8601 UTC.
     /// </summary>
-    public static ILoggerFactory CreateLoggerFactory((LogLevel Level, bool Json) settings) => LoggerFactory.Create(builder =>
+    public static void ConfigureLogging(ILoggingBuilder builder, (LogLevel Level, bool Json) settings)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.ClearProviders();
         if (settings.Json)
         {
             builder.AddJsonConsole(o =>
@@ -163,5 +165,10 @@ public static class CliContext
         }
 
         builder.SetMinimumLevel(settings.Level);
-    });
+        // The host's and Kestrel's routine lines (started, listening, request handled) are not the sink's events;
+        // their warnings and errors still show.
+        var framework = settings.Level > LogLevel.Warning ? settings.Level : LogLevel.Warning;
+        builder.AddFilter("Microsoft", framework);
+        builder.AddFilter("System", framework);
+    }
 }

@@ -84,6 +84,26 @@ public class KilledProcessTests(TestServices services)
     }
 
     [Fact]
+    public async Task Sigterm_while_waiting_for_Postgres_at_startup_exits_zero_at_once()
+    {
+        await using var bed = await SinkTestBed.CreateAsync(services, "sigstart", partitions: 1);
+        // Nothing listens there: the sink waits for Postgres with growing delays, the way it waits in compose.
+        var environment = new Dictionary<string, string>(bed.Environment)
+        {
+            ["SINK_POSTGRES"] = $"Host=127.0.0.1;Port={LocalPorts.Free()};Username=sink;Password=sink;Database=sink",
+        };
+        using var sink = SinkProcess.Start(["run", "--config", bed.ConfigDirectory], environment);
+        await sink.WaitForOutputAsync("retrying in 2 s", TimeSpan.FromSeconds(60));
+
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        sink.Signal(SinkProcess.SIGTERM);
+        await sink.WaitForExitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(sink.ExitCode == 0, $"exit {sink.ExitCode}:\n{sink.Output}");
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}\n{sink.Output}");
+    }
+
+    [Fact]
     public async Task Sigterm_commits_the_open_batch_and_exits_zero_within_the_grace_period()
     {
         const int count = 1_000, partitions = 2;

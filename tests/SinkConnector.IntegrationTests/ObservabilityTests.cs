@@ -26,9 +26,9 @@ public partial class ObservabilityTests(TestServices services)
 
         // Caught up: every partition's lag is 0, and the counters match what was produced.
         var metrics = await WaitForMetricsAsync(http, m => Lags(m).Count == partitions && Lags(m).Values.All(l => l == 0), sink);
-        Assert.Equal(first, Value(metrics, "sink_rows_written_total"));
+        Assert.Equal(first, Value(metrics, "sink_rows_written_total{}"));
         Assert.Equal(first, Value(metrics, $"sink_messages_consumed_total{{messaging_destination_name=\"{bed.Topic}\"}}"));
-        Assert.Equal(partitions, Value(metrics, "sink_partitions_assigned"));
+        Assert.Equal(partitions, Value(metrics, "sink_partitions_assigned{}"));
         Assert.Contains("sink_batch_commit_duration_seconds_bucket{le=\"+Inf\"}", metrics, StringComparison.Ordinal);
 
         // Writes blocked by a lock: messages are fetched but not committed, so the lag is what Postgres lacks.
@@ -47,7 +47,7 @@ public partial class ObservabilityTests(TestServices services)
         await WaitForMetricsAsync(http, m => Lags(m).Count == partitions && Lags(m).All(l => l.Value == expected[l.Key]), sink);
 
         await transaction.RollbackAsync(TestContext.Current.CancellationToken);
-        metrics = await WaitForMetricsAsync(http, m => Lags(m).Values.All(l => l == 0) && Value(m, "sink_rows_written_total") == first + second, sink);
+        metrics = await WaitForMetricsAsync(http, m => Lags(m).Values.All(l => l == 0) && Value(m, "sink_rows_written_total{}") == first + second, sink);
         sink.Signal(SinkProcess.SIGTERM);
         await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
         Assert.True(sink.ExitCode == 0, sink.Output);

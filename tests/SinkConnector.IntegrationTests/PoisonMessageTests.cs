@@ -148,6 +148,24 @@ public class PoisonMessageTests(TestServices services)
         Assert.Equal(0, await bed.ScalarAsync("SELECT count(*) FROM sink.dead_letters"));
     }
 
+    [Fact]
+    public async Task A_loop_failure_while_http_is_served_still_ends_the_process_with_exit_1_and_its_reason()
+    {
+        // Kestrel runs in the same host as the sink: the failure must stop the whole host, not leave a process that
+        // answers probes and consumes nothing, and the outcome must not be the host's clean exit 0.
+        await using var bed = await SinkTestBed.CreateAsync(services, "failhttp", partitions: 1, batch: "max_rows: 1000\n  max_latency: 200ms");
+        await bed.WriteMappingAsync("events.yaml", SinkTestBed.EventsMapping(bed.Topic, onError: "fail"));
+        await bed.EnableHttpAsync();
+        await bed.ProduceAsync(10, partitions: 1);
+        await bed.ProduceAsync(bed.Topic, [(0, new Message<byte[]?, byte[]?> { Value = Utf8("""{"id": "not a number"}""") })]);
+
+        var (exitCode, output) = await SinkProcess.RunToEndAsync(["run", "--config", bed.ConfigDirectory], bed.Environment, s_catchUp);
+
+        Assert.True(exitCode == 1, $"exit {exitCode}, expected 1:\n{output}");
+        // The reason, as the last word on stderr.
+        Assert.Contains(output.Split('\n'), line => line.StartsWith("sink: ", StringComparison.Ordinal) && line.Contains($"cannot convert {bed.Topic} [[0]] @10", StringComparison.Ordinal));
+    }
+
     /// <summary>(partition, offset, kind) of every bad message: offsets follow produce order within a fresh partition.</summary>
     private static List<(int, long, string)> ExpectedDeadLetters(List<(int Partition, Message<byte[]?, byte[]?> Message, string? BadKind)> messages)
     {

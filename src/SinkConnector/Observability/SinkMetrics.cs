@@ -5,7 +5,7 @@ using Confluent.Kafka;
 namespace SinkConnector.Observability;
 
 /// <summary>
-/// The sink's instruments (System.Diagnostics.Metrics), exported over OTLP and as Prometheus text. Names and
+/// The sink's instruments (System.Diagnostics.Metrics), exported through the OpenTelemetry SDK (OTLP, Prometheus). Names and
 /// attributes follow OpenTelemetry conventions: dotted lowercase names, UCUM units, <c>messaging.*</c> attributes
 /// for topic and partition. Recording is thread-safe; the lag gauges read a snapshot the consumer loop refreshes.
 /// </summary>
