@@ -1,6 +1,7 @@
 /*
  * Promela model of the exactly-once protocol of docs/exactly-once.md (claim / commit / fence),
- * as implemented by SinkConsumer.cs, OffsetStore.cs and BatchWriter.cs. See README.md beside this
+ * as implemented by src/SinkConnector/Engine (ConsumerLoop, PartitionClaims, WritePipeline, BatchTransaction) and
+ * OffsetStore.cs. See docs/exactly-once.md, "The model", for this
  * file for the mapping of every step to the C# code and for what is abstracted away.
  *
  * One partition with N messages (offsets 0..N-1), NC consumer processes, an adversarial consumer
@@ -53,9 +54,9 @@ bool rev[NC];           /* revocation / loss not yet delivered (OnRevoked / OnLo
 
 /* ---- each consumer process's memory ------------------------------------------------------- */
 mtype = { FREE, CLAIMING, FENCED, OWNED, FOREIGN };
-/* FREE: partition not assigned to it; CLAIMING: assigned, _unclaimed[p] = true;
-   FENCED: _unclaimed[p] = false (re-claim own); OWNED: in _owned; FOREIGN: assigned but paused
-   and forgotten after a fence by another owner (neither _owned nor _unclaimed). */
+/* FREE: partition not assigned to it; CLAIMING: assigned, ClaimState.Unclaimed;
+   FENCED: ClaimState.FencedOwn (re-claim own); OWNED: ClaimState.Owned; FOREIGN: ClaimState.Foreign,
+   assigned but paused after a fence by another owner. */
 mtype st[NC];
 byte inc[NC];           /* incarnation: a restarted process has a new owner id */
 byte ep[NC];            /* OwnedPartition.Epoch */
@@ -65,11 +66,11 @@ byte bep[NC];           /* PartitionSlice.Epoch */
 byte bexp[NC];          /* PartitionSlice.ExpectedOffset */
 byte bend[NC];          /* PartitionSlice.NextOffset (last consumed + 1) */
 mtype = { NOFLIGHT, PENDING, DONE_OK, DONE_FENCED };
-mtype fst[NC];          /* the oldest in-flight write task (_inFlight) */
+mtype fst[NC];          /* the oldest in-flight write task (WritePipeline's oldest) */
 byte fep[NC];
 byte fexp[NC];
 byte fend[NC];
-mtype nst[NC];          /* the write started after it (_nextInFlight), NOFLIGHT, PENDING or done */
+mtype nst[NC];          /* the write started after it (WritePipeline's next), NOFLIGHT, PENDING or done */
 byte nep[NC];
 byte nexp[NC];
 byte nend[NC];
@@ -116,13 +117,13 @@ inline print_offset(x) {
 }
 
 inline drop_batch(c) { bact[c] = 0; bep[c] = 0; bexp[c] = 0; bend[c] = 0 }
-/* FinishInFlightAsync: the oldest write's result is taken, the next one becomes the oldest */
+/* ConsumerLoop.FinishOldestWriteAsync: the oldest write's result is taken, the next one becomes the oldest */
 inline drop_flight(c) { fst[c] = nst[c]; fep[c] = nep[c]; fexp[c] = nexp[c]; fend[c] = nend[c];
                         nst[c] = NOFLIGHT; nep[c] = 0; nexp[c] = 0; nend[c] = 0 }
 inline drop_flights(c) { fst[c] = NOFLIGHT; fep[c] = 0; fexp[c] = 0; fend[c] = 0;
                          nst[c] = NOFLIGHT; nep[c] = 0; nexp[c] = 0; nend[c] = 0 }
 
-/* The commit of one write (BatchWriter.WriteAsync): rows [x, end) and next_offset = end, in one transaction
+/* The commit of one write (BatchTransaction.WriteAsync): rows [x, end) and next_offset = end, in one transaction
    whose offsets UPDATE matched (WHERE epoch = e AND next_offset = x). */
 inline commit(c, e, x, end) {
   printf("MSC: c%d commits offsets [%d,%d), batch epoch %d; db had epoch %d, next_offset ", c, FIRST(x), end, e, db_epoch);
@@ -186,7 +187,7 @@ end:
        printf("MSC: c%d starts the next write, of offsets [%d,%d): batch epoch %d, expected ", c, FIRST(nexp[c]), nend[c], nep[c]);
        print_offset(nexp[c]) }
 
-  /* The write task (WriteWithRetriesAsync -> BatchWriter.WriteAsync), concurrent with the loop: one
+  /* The write task (WritePipeline.WriteWithRetriesAsync -> BatchTransaction.WriteAsync), concurrent with the loop: one
      transaction = the rows, then OffsetStore.AdvanceAsync (UPDATE .. WHERE epoch = my_epoch AND
      next_offset = expected), then COMMIT. Zero rows updated = fenced: rollback. */
   :: atomic { fst[c] == PENDING ->
@@ -219,9 +220,9 @@ end:
             printf("MSC: c%d next write fenced, rolled back (db epoch %d, batch epoch %d)\n", c, db_epoch, nep[c])
        fi }
 
-  /* FinishInFlightAsync: committed -> nothing to do (Kafka commit is best effort) */
+  /* ConsumerLoop.FinishOldestWriteAsync: committed -> nothing to do (Kafka commit is best effort) */
   :: atomic { fst[c] == DONE_OK -> drop_flight(c) }
-  /* FinishInFlightAsync -> HandleFencedAsync: if the partition is in _owned under the claim the batch was
+  /* FinishOldestWriteAsync -> PartitionClaims.Fence -> HandleFencedAsync: if the partition is owned under the claim the batch was
      consumed with, pause it, drop the claim and the batch share, mark it unclaimed-fenced (a newer claim, made
      after the write before it was fenced, is left alone) */
   :: atomic { fst[c] == DONE_FENCED ->
@@ -248,7 +249,7 @@ end:
           printf("MSC: c%d re-claim refused (row owner id %d, mine %d): partition paused and forgotten\n", c, db_owner, OWNER(c))
        fi }
 #ifndef NO_STALL_FIX
-  /* SinkConsumer.MaintainClaimsAsync (_foreign): a partition paused after a foreign fence that is still
+  /* ConsumerLoop.MaintainClaimsAsync (PartitionClaims.ExpireForeign): a partition paused after a foreign fence that is still
      assigned to this member once any revocation would have arrived (a session timeout later) is
      claimed again, unconditionally, as if newly assigned. */
   :: atomic { st[c] == FOREIGN && !rev[c] -> st[c] = CLAIMING;
