@@ -12,7 +12,7 @@ public sealed partial class ConsumerLoop
 {
     // ---- Step 1: assign ------------------------------------------------------------------------------
 
-    public IReadOnlyList<TopicPartitionOffset> OnAssigned(IReadOnlyList<TopicPartition> partitions)
+    IReadOnlyList<TopicPartitionOffset> IRebalanceListener.OnAssigned(IReadOnlyList<TopicPartition> partitions)
     {
         _health.Joined();
         _report.Joined();
@@ -208,7 +208,7 @@ public sealed partial class ConsumerLoop
 
     // ---- Step 4: revoke and lost --------------------------------------------------------------------
 
-    public void OnRevoked(IReadOnlyList<TopicPartition> partitions)
+    void IRebalanceListener.OnRevoked(IReadOnlyList<TopicPartition> partitions)
     {
         // The next owner claims these partitions once this callback returns. Let the in-flight commits finish
         // first so they do not needlessly get fenced; the callback is synchronous, hence the blocking wait.
@@ -227,7 +227,7 @@ public sealed partial class ConsumerLoop
         Log.Revoked(_logger, string.Join(", ", partitions));
     }
 
-    public void OnLost(IReadOnlyList<TopicPartition> partitions)
+    void IRebalanceListener.OnLost(IReadOnlyList<TopicPartition> partitions)
     {
         // Another consumer may already own these: never commit for them again. A commit already sent is
         // harmless: it either lands before the new owner's claim, or is fenced by it.
