@@ -238,43 +238,52 @@ public sealed partial class LocalKafkaBroker : IDisposable
         _watchdog = Process.Start(info) ?? throw new InvalidOperationException("cannot start the broker's watchdog");
     }
 
-    /// <summary>Removes the folders of brokers whose test host is gone (and whose watchdog did not run), stopping their processes.</summary>
-    private static void RemoveLeftovers()
+    /// <summary>
+    /// Removes the folders of brokers whose test host is gone (and whose watchdog did not run), stopping their
+    /// processes; every start does this first.
+    /// </summary>
+    public static void RemoveLeftovers()
     {
         foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), FolderPrefix + "*"))
         {
-            var owner = ReadPid(Path.Combine(folder, "owner.pid"));
-            if (owner is not null && IsRunning(owner.Value))
-            {
-                continue;
-            }
-
-            foreach (var pidFile in Directory.EnumerateFiles(folder, "*.pid"))
-            {
-                if (ReadPid(pidFile) is { } pid && pid != owner && CommandLineMentions(pid, folder))
-                {
-                    try
-                    {
-                        using var process = Process.GetProcessById(pid);
-                        process.Kill();
-                        process.WaitForExit(10_000);
-                    }
-                    catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-                    {
-                        // Exited meanwhile.
-                    }
-                }
-            }
-
             try
             {
-                Directory.Delete(folder, recursive: true);
+                RemoveIfLeftOver(folder);
             }
             catch (IOException)
             {
                 // Its watchdog is removing it right now.
             }
         }
+    }
+
+    private static void RemoveIfLeftOver(string folder)
+    {
+        var owner = ReadPid(Path.Combine(folder, "owner.pid"));
+        // No owner yet: another run may have created the folder a moment ago and not written its pid yet.
+        if (owner is null ? DateTime.UtcNow - Directory.GetCreationTimeUtc(folder) < TimeSpan.FromMinutes(1) : IsRunning(owner.Value))
+        {
+            return;
+        }
+
+        foreach (var pidFile in Directory.EnumerateFiles(folder, "*.pid"))
+        {
+            if (ReadPid(pidFile) is { } pid && pid != owner && CommandLineMentions(pid, folder))
+            {
+                try
+                {
+                    using var process = Process.GetProcessById(pid);
+                    process.Kill();
+                    process.WaitForExit(10_000);
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+                {
+                    // Exited meanwhile.
+                }
+            }
+        }
+
+        Directory.Delete(folder, recursive: true);
     }
 
     private static int? ReadPid(string path)
