@@ -55,7 +55,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
         var database = new BenchDatabase(await postgres.CreateDatabaseAsync("bench"));
         await database.CreateTablesAsync();
         await database.FindServerProcessAsync();
-        var kafka = KafkaTestCluster.Start();
+        var kafka = await KafkaTestCluster.StartAsync();
         var root = Directory.CreateTempSubdirectory("sink-bench-").FullName;
         var env = new BenchEnvironment(options, postgres, database, kafka, root);
 

@@ -38,7 +38,11 @@ public class WriteModeTests(TestServices services)
     {
         const int partitions = 3, kills = 4, perRun = 3_000;
         var seed = Random.Shared.Next();
-        await using var bed = await SinkTestBed.CreateAsync(services, "multi", partitions);
+        // Small fetches per partition, so each fetch interleaves both topics. With a real broker's whole-partition
+        // fetches (1 MiB) the consumer got 3,000 events then 3,000 changes, and 500-row batches split exactly there:
+        // no batch held both topics and the last assertion had nothing to check.
+        await using var bed = await SinkTestBed.CreateAsync(services, "multi", partitions,
+            kafkaProperties: new Dictionary<string, string> { ["max.partition.fetch.bytes"] = "16384" });
         var accountsTopic = await bed.AddTopicAsync("multi-accounts", partitions);
         await bed.ExecuteAsync(AccountChanges.TableSql);
         // Which transactions wrote each table (statement triggers; a killed transaction takes its log rows with it).

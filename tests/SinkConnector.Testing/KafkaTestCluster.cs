@@ -4,22 +4,31 @@ using Confluent.Kafka.Admin;
 namespace SinkConnector.Testing;
 
 /// <summary>
-/// Kafka for tests: librdkafka's mock cluster (3 brokers) by default, or the broker named by
-/// <c>SINK_TEST_KAFKA</c>. Only fault-injection tests touch <see cref="Mock"/>; everything else goes through
-/// the Kafka protocol and works against either.
+/// Kafka for tests, chosen by <see cref="KafkaSelection"/>: a broker named by <c>SINK_TEST_KAFKA</c>, a throwaway
+/// broker from <c>KAFKA_HOME</c>, or librdkafka's mock cluster (3 brokers). Only fault-injection tests touch
+/// <see cref="Mock"/> (they start a mock of their own with <see cref="StartMock"/>, whatever the run's choice);
+/// everything else goes through the Kafka protocol and works against any of them.
 /// </summary>
 public sealed class KafkaTestCluster : IDisposable
 {
-    private KafkaTestCluster(string bootstrapServers, MockKafkaCluster? mock)
+    private KafkaTestCluster(string bootstrapServers, string description, MockKafkaCluster? mock = null, LocalKafkaBroker? broker = null)
     {
         BootstrapServers = bootstrapServers;
+        Description = description;
         Mock = mock;
+        LocalBroker = broker;
     }
 
     public string BootstrapServers { get; }
 
+    /// <summary>Which Kafka this is, for the run's report.</summary>
+    public string Description { get; }
+
     /// <summary>The mock cluster, or null against a real broker.</summary>
     public MockKafkaCluster? Mock { get; }
+
+    /// <summary>The broker this run started from <c>KAFKA_HOME</c> (it can be stopped and started again), or null.</summary>
+    public LocalKafkaBroker? LocalBroker { get; }
 
     /// <summary>librdkafka settings every test client and sink uses: the mock answers fetches instantly only with a short wait.</summary>
     public static IReadOnlyDictionary<string, string> ClientProperties { get; } = new Dictionary<string, string>
@@ -31,17 +40,31 @@ public sealed class KafkaTestCluster : IDisposable
         ["topic.metadata.refresh.interval.ms"] = "2000",
     };
 
-    public static KafkaTestCluster Start()
+    /// <summary>The run's Kafka: see <see cref="KafkaSelection"/>. A local broker takes 11-30 s to start: one per run.</summary>
+    public static async Task<KafkaTestCluster> StartAsync(CancellationToken cancellationToken = default)
     {
-        var external = Environment.GetEnvironmentVariable("SINK_TEST_KAFKA");
-        if (!string.IsNullOrEmpty(external))
+        var choice = KafkaSelection.FromEnvironment();
+        switch (choice.Source)
         {
-            return new KafkaTestCluster(external, null);
+            case KafkaSource.External:
+                return new KafkaTestCluster(choice.Location!, $"the broker at {choice.Location} ({choice.Reason})");
+            case KafkaSource.LocalBroker:
+                var broker = await LocalKafkaBroker.StartAsync(choice.Location!, cancellationToken);
+                return new KafkaTestCluster(broker.BootstrapServers, $"{broker.Description} ({choice.Reason})", broker: broker);
+            default:
+                var mock = new MockKafkaCluster(brokers: 3);
+                return new KafkaTestCluster(mock.BootstrapServers, $"{MockDescription} ({choice.Reason})", mock: mock);
         }
-
-        var mock = new MockKafkaCluster(brokers: 3);
-        return new KafkaTestCluster(mock.BootstrapServers, mock);
     }
+
+    /// <summary>A mock cluster of the caller's own, for tests that inject broker faults.</summary>
+    public static KafkaTestCluster StartMock()
+    {
+        var mock = new MockKafkaCluster(brokers: 3);
+        return new KafkaTestCluster(mock.BootstrapServers, MockDescription, mock: mock);
+    }
+
+    private const string MockDescription = "librdkafka's mock cluster (3 brokers)";
 
     /// <summary>Creates a topic with a unique name starting with <paramref name="prefix"/>.</summary>
     public async Task<string> CreateTopicAsync(string prefix, int partitions)
@@ -65,8 +88,8 @@ public sealed class KafkaTestCluster : IDisposable
             Acks = Acks.All,
             EnableIdempotence = true,
             LingerMs = 5,
-            // Room for the oversized-message tests (the default is 1,000,000 bytes).
-            MessageMaxBytes = 8_000_000,
+            // Room for the oversized-message tests (the default is 1,000,000 bytes); the local broker takes as much.
+            MessageMaxBytes = LocalKafkaBroker.MessageMaxBytes,
         }).Build();
 
     /// <summary>Produces the messages to explicit partitions and waits until all are acknowledged.</summary>
@@ -92,5 +115,9 @@ public sealed class KafkaTestCluster : IDisposable
         }
     }
 
-    public void Dispose() => Mock?.Dispose();
+    public void Dispose()
+    {
+        Mock?.Dispose();
+        LocalBroker?.Dispose();
+    }
 }
