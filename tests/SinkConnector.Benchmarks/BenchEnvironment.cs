@@ -1,7 +1,6 @@
 using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Configuration.Loading;
-using SinkConnector.Mapping;
 using SinkConnector.Testing;
 
 namespace SinkConnector.Benchmarks;

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SinkConnector.Engine;
-using SinkConnector.Writing;
 using SinkConnector.Failures;
 using SinkConnector.Schema;
 using SinkConnector.Testing;
+using SinkConnector.Writing;
 
 namespace SinkConnector.IntegrationTests;
 

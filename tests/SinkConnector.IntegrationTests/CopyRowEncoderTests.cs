@@ -1,9 +1,8 @@
 using System.Globalization;
 using Npgsql;
 using SinkConnector.Configuration;
-using SinkConnector.Mapping;
 using SinkConnector.Failures;
-using SinkConnector.Engine;
+using SinkConnector.Mapping;
 using SinkConnector.PgBinary;
 using SinkConnector.Schema;
 using SinkConnector.Writing;

@@ -5,7 +5,6 @@ using System.Text.RegularExpressions;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Configuration.Loading;
-using SinkConnector.Mapping;
 using SinkConnector.Testing;
 using YamlDotNet.RepresentationModel;
 

@@ -1,14 +1,14 @@
 using Confluent.Kafka;
 using Npgsql;
 using SinkConnector.Configuration;
-using SinkConnector.Failures;
 using SinkConnector.Engine;
+using SinkConnector.Failures;
 using SinkConnector.Mapping;
 using SinkConnector.Offsets;
 using SinkConnector.PgBinary;
 using SinkConnector.Schema;
-using SinkConnector.Writing;
 using SinkConnector.Testing;
+using SinkConnector.Writing;
 
 namespace SinkConnector.IntegrationTests;
 

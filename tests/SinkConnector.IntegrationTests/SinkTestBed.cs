@@ -4,11 +4,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Configuration.Loading;
-using SinkConnector.Mapping;
 using SinkConnector.Engine;
-using SinkConnector.Writing;
 using SinkConnector.Schema;
 using SinkConnector.Testing;
+using SinkConnector.Writing;
 
 namespace SinkConnector.IntegrationTests;
 

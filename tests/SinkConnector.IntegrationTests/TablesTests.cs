@@ -1,7 +1,6 @@
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Configuration.Loading;
-using SinkConnector.Mapping;
 using SinkConnector.Testing;
 using SinkConnector.Writing;
 

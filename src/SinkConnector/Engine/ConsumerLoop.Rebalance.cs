@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-using Microsoft.Extensions.Logging;
 using SinkConnector.Configuration;
 using SinkConnector.Failures;
 using SinkConnector.Offsets;

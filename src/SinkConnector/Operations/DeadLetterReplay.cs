@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.DeadLetters;
-using SinkConnector.Engine;
 using SinkConnector.Mapping;
 using SinkConnector.Schema;
 using SinkConnector.Writing;

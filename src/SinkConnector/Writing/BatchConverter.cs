@@ -1,11 +1,7 @@
-using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.DeadLetters;
-using SinkConnector.Engine;
-using SinkConnector.Failures;
 using SinkConnector.Mapping;
 using SinkConnector.PgBinary;
-using SinkConnector.Schema;
 
 namespace SinkConnector.Writing;
 

@@ -1,7 +1,6 @@
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Failures;
-using SinkConnector.Engine;
 using SinkConnector.Schema;
 
 namespace SinkConnector.Writing;

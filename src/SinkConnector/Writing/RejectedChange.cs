@@ -1,6 +1,5 @@
 using Npgsql;
 using SinkConnector.DeadLetters;
-using SinkConnector.Engine;
 using SinkConnector.Schema;
 
 namespace SinkConnector.Writing;

@@ -1,8 +1,6 @@
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping;
-using SinkConnector.Configuration.Loading;
-using SinkConnector.Engine;
 using SinkConnector.PgBinary;
 using SinkConnector.Schema;
 

@@ -1,7 +1,6 @@
 using System.Collections;
 using Npgsql;
 using SinkConnector.Configuration;
-using SinkConnector.Engine;
 using SinkConnector.Mapping;
 using SinkConnector.Schema;
 

@@ -1,6 +1,4 @@
-using SinkConnector.Configuration;
 using SinkConnector.Configuration.Loading;
-using SinkConnector.Mapping;
 
 namespace SinkConnector.UnitTests.Configuration;
 

@@ -1,5 +1,4 @@
 using SinkConnector.Configuration;
-using SinkConnector.Engine;
 using SinkConnector.Mapping;
 using SinkConnector.Writing;
 using static SinkConnector.UnitTests.Mapping.ConverterKit;
