@@ -280,6 +280,13 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
         }
 
         _kafka.ReportRepeatedErrors(now);
+        // A write that neither commits nor fails (every database statement has a timeout) would otherwise only show
+        // as "0 rows/s": say where it is.
+        if (_writes.OldestRunning is { } slow && _report.SlowWriteDue(slow.Elapsed, now))
+        {
+            Log.WriteSlow(_logger, (long)slow.Elapsed.TotalSeconds, slow.Batch.Messages, slow.Batch.Partitions.Count, slow.Stage, _writes.Count);
+        }
+
         foreach (var (partition, owned) in _claims.Owned)
         {
             var high = _kafka.HighWatermark(partition);

@@ -97,4 +97,7 @@ internal static partial class Log
 
     [LoggerMessage(1028, LogLevel.Error, "Stopping after a failure: {Reason}")]
     public static partial void Failed(ILogger logger, string reason);
+
+    [LoggerMessage(1029, LogLevel.Warning, "A batch write has been running for {Seconds} s ({Messages} messages, {Partitions} partition(s)): {Stage}; {Writes} write(s) in flight")]
+    public static partial void WriteSlow(ILogger logger, long seconds, int messages, int partitions, string stage, int writes);
 }

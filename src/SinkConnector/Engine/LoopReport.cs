@@ -58,6 +58,23 @@ internal sealed class LoopReport(string groupId, SinkMetrics metrics, ILogger lo
         Log.BatchCommitted(logger, batch.Messages, result.Rows, result.Committed.Count, (long)elapsed.TotalMilliseconds);
     }
 
+    /// <summary>A write running this long is reported, then again every as long while it runs.</summary>
+    public static readonly TimeSpan SlowWrite = TimeSpan.FromSeconds(30);
+
+    private DateTime _nextSlowWriteReport;
+
+    /// <summary>Whether a write running for <paramref name="elapsed"/> is to be reported now.</summary>
+    public bool SlowWriteDue(TimeSpan elapsed, DateTime now)
+    {
+        if (elapsed < SlowWrite || now < _nextSlowWriteReport)
+        {
+            return false;
+        }
+
+        _nextSlowWriteReport = now + SlowWrite;
+        return true;
+    }
+
     /// <summary>Whether the lag gauges are due for a refresh from the cached high watermarks.</summary>
     public bool WatermarksDue(DateTime now)
     {

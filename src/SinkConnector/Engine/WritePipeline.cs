@@ -31,7 +31,24 @@ internal sealed class WritePipeline(
     private long _started;
 
     /// <summary>A batch being written: <see cref="Batch"/> belongs to the write task until it is done.</summary>
-    private sealed record Write(Task<WriteResult> Task, WriteBatch Batch, bool Exclusive, long StartedAt);
+    private sealed record Write(Task<WriteResult> Task, WriteBatch Batch, bool Exclusive, long StartedAt, WriteProgress Progress);
+
+    /// <summary>Where a write task is, for the loop's slow-write warning (written by the task, read by the loop).</summary>
+    private sealed class WriteProgress
+    {
+        private volatile string _stage = "converting";
+
+        public string Stage => _stage;
+
+        public void Set(string stage) => _stage = stage;
+    }
+
+    /// <summary>The oldest write still running: how long it has run, its batch and where it is; null when none is.</summary>
+    public (TimeSpan Elapsed, WriteBatch Batch, string Stage)? OldestRunning =>
+        _oldest is { } oldest && !oldest.Task.IsCompleted ? (time.GetElapsedTime(oldest.StartedAt), oldest.Batch, oldest.Progress.Stage) : null;
+
+    /// <summary>How many writes are in flight (0 to 2).</summary>
+    public int Count => (_oldest is null ? 0 : 1) + (_next is null ? 0 : 1);
 
     /// <summary>A write's outcome, taken in start order.</summary>
     public sealed record Finished(WriteResult Result, WriteBatch Batch, TimeSpan Elapsed);
@@ -70,11 +87,12 @@ internal sealed class WritePipeline(
         var sequence = _started++;
         Task? predecessor = _oldest?.Task;
         var abandon = _abandon.Token;
+        var progress = new WriteProgress();
         var write = new Write(Task.Run(async () =>
         {
             await prepare(batch);
-            return await WriteWithRetriesAsync(batch, sequence, predecessor, abandon);
-        }), batch, writesExclusively(batch), time.GetTimestamp());
+            return await WriteWithRetriesAsync(batch, sequence, predecessor, progress, abandon);
+        }), batch, writesExclusively(batch), time.GetTimestamp(), progress);
         if (_oldest is null)
         {
             _oldest = write;
@@ -102,10 +120,13 @@ internal sealed class WritePipeline(
     /// Retrying is safe even when a failed attempt did commit (the reply was lost): the offsets no longer match, the
     /// retry is fenced, and the partitions are claimed again from what is stored.
     /// </summary>
-    private async Task<WriteResult> WriteWithRetriesAsync(WriteBatch batch, long sequence, Task? predecessor, CancellationToken abandon)
+    private async Task<WriteResult> WriteWithRetriesAsync(WriteBatch batch, long sequence, Task? predecessor, WriteProgress progress, CancellationToken abandon)
     {
         for (var attempt = 1; ; attempt++)
         {
+            progress.Set(predecessor is { IsCompleted: false }
+                ? $"writing, attempt {attempt}, the write before it still running"
+                : $"writing, attempt {attempt}");
             try
             {
                 var result = await write(batch, sequence, predecessor, CancellationToken.None);
@@ -118,6 +139,7 @@ internal sealed class WritePipeline(
                 metrics.Retried("write");
                 var delay = RetryBackoff.Database.Delay(attempt);
                 Log.WriteRetry(logger, (long)delay.TotalMilliseconds, attempt, e.Message);
+                progress.Set($"waiting {(long)delay.TotalMilliseconds} ms to retry after: {e.Message}");
                 await Task.Delay(delay, time, abandon);
             }
         }

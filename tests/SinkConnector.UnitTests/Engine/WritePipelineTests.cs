@@ -191,6 +191,41 @@ public sealed class WritePipelineTests : IDisposable
     }
 
     [Fact(Timeout = Eventually.TestTimeoutMs)]
+    public async Task A_running_write_says_how_long_it_has_run_and_where_it_is_until_it_is_done()
+    {
+        Assert.Null(_pipeline.OldestRunning);
+        var a = Plain();
+        var b = Plain();
+        _pipeline.Start(a);
+        _pipeline.Start(b);
+        var first = await AttemptAsync(0);
+        await AttemptAsync(1);
+        _time.Advance(TimeSpan.FromSeconds(40));
+
+        var running = Assert.NotNull(_pipeline.OldestRunning);
+        Assert.Equal(TimeSpan.FromSeconds(40), running.Elapsed);
+        Assert.Same(a, running.Batch);
+        Assert.Equal("writing, attempt 1", running.Stage);
+        Assert.Equal(2, _pipeline.Count);
+
+        first.Outcome.SetResult(Result(1));
+        await _pipeline.Running.First();
+        Assert.Null(_pipeline.OldestRunning);
+    }
+
+    [Fact]
+    public void A_slow_write_is_reported_after_30_s_then_every_30_s_while_it_runs()
+    {
+        var report = new LoopReport("group", _metrics, _logger);
+        var t0 = s_t0.UtcDateTime;
+
+        Assert.False(report.SlowWriteDue(TimeSpan.FromSeconds(29), t0));
+        Assert.True(report.SlowWriteDue(TimeSpan.FromSeconds(30), t0));
+        Assert.False(report.SlowWriteDue(TimeSpan.FromSeconds(45), t0.AddSeconds(15)));
+        Assert.True(report.SlowWriteDue(TimeSpan.FromSeconds(60), t0.AddSeconds(30)));
+    }
+
+    [Fact(Timeout = Eventually.TestTimeoutMs)]
     public async Task Results_are_taken_in_start_order_even_when_the_second_write_finishes_first()
     {
         var a = Plain();
