@@ -6,7 +6,7 @@ namespace SinkConnector.Chaos;
 /// </summary>
 internal static class SinkReactions
 {
-    // The sink's log messages (src/SinkConnector/Consumer/Log.cs), by a fragment each line of that kind contains.
+    // The sink's log messages (src/SinkConnector/Engine/Log.cs), by a fragment each line of that kind contains.
     private static readonly (string Label, string Fragment)[] s_kinds =
     [
         ("claims", "] Claimed "),
@@ -17,6 +17,7 @@ internal static class SinkReactions
         ("claim retries", "] Claiming "),
         ("deferred claims", "] Cannot claim "),
         ("backpressure pauses", "] Previous batch not committed"),
+        ("slow writes", "] A batch write has been running"),
         ("grace exceeded", "] Shutdown grace exceeded"),
         ("Kafka errors", "] Kafka error: "),
         ("dead letters logged", "] Dead letter for "),
