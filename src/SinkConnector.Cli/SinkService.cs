@@ -18,8 +18,8 @@ namespace SinkConnector.Cli;
 internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHealth health, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     : BackgroundService
 {
-    // Postgres still starting (compose, a failover): 1 s doubling up to 30 s.
-    private static readonly RetryBackoff s_startupBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+    // Postgres still starting (compose, a failover): 1, 2, 4 ... 30 s, exactly as logged (one process waits alone).
+    private static readonly RetryBackoff s_startupBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), jitter: false);
 
     private readonly ILogger _logger = loggers.CreateLogger("sink");
     private readonly TaskCompletionSource<int> _exitCode = new(TaskCreationOptions.RunContinuationsAsynchronously);
