@@ -22,6 +22,10 @@ internal sealed class PartitionClaims(TimeSpan foreignClaimTimeout)
 
     private readonly Dictionary<TopicPartition, Claim> _claims = [];
     private readonly Dictionary<TopicPartition, OwnedPartition> _owned = [];
+
+    // Partitions per state: the loop asks for pending and foreign claims between messages whenever no write is in
+    // flight, which must not cost a scan of every assigned partition.
+    private readonly int[] _counts = new int[Enum.GetValues<ClaimState>().Length];
     private DateTime _lastCheck;
     private DateTime _nextRetry;
     private int _failedRetries;
@@ -39,14 +43,14 @@ internal sealed class PartitionClaims(TimeSpan foreignClaimTimeout)
     /// <summary>Whether an assigned partition must stay paused: it has no current claim.</summary>
     public bool IsHeld(TopicPartition partition) => StateOf(partition) is { } state && state != ClaimState.Owned;
 
-    public bool HasPendingClaims => _claims.Values.Any(c => c.State is ClaimState.Unclaimed or ClaimState.FencedOwn);
+    public bool HasPendingClaims => _counts[(int)ClaimState.Unclaimed] + _counts[(int)ClaimState.FencedOwn] > 0;
 
     /// <summary>A claim succeeded (any state, or none: a fresh assignment): the partition is owned at the claim's epoch.</summary>
     public OwnedPartition Own(PartitionClaim claim, DateTime now)
     {
         ArgumentNullException.ThrowIfNull(claim);
         var owned = new OwnedPartition(claim.Epoch, claim.NextOffset, now);
-        _claims[claim.Partition] = new Claim(ClaimState.Owned, now);
+        Put(claim.Partition, new Claim(ClaimState.Owned, now));
         _owned[claim.Partition] = owned;
         return owned;
     }
@@ -93,7 +97,11 @@ internal sealed class PartitionClaims(TimeSpan foreignClaimTimeout)
     /// <summary>Revoked or lost: no longer this consumer's to claim, consume or commit.</summary>
     public void Release(TopicPartition partition)
     {
-        _claims.Remove(partition);
+        if (_claims.Remove(partition, out var claim))
+        {
+            _counts[(int)claim.State]--;
+        }
+
         _owned.Remove(partition);
     }
 
@@ -103,7 +111,12 @@ internal sealed class PartitionClaims(TimeSpan foreignClaimTimeout)
     /// </summary>
     public IReadOnlyList<(TopicPartition Partition, TimeSpan Foreign)> ExpireForeign(DateTime now)
     {
-        // Runs between messages whenever no write is in flight: no allocation unless there is something to do.
+        // Runs between messages whenever no write is in flight: nothing to do unless some partition is foreign.
+        if (_counts[(int)ClaimState.Foreign] == 0)
+        {
+            return [];
+        }
+
         List<(TopicPartition, TimeSpan)>? expired = null;
         foreach (var (partition, claim) in _claims)
         {
@@ -146,7 +159,19 @@ internal sealed class PartitionClaims(TimeSpan foreignClaimTimeout)
 
     private void Set(TopicPartition partition, ClaimState state, DateTime now)
     {
-        _claims[partition] = new Claim(state, now);
+        Put(partition, new Claim(state, now));
         _owned.Remove(partition);
+    }
+
+    /// <summary>The one place a partition's claim is stored, keeping the per-state counts.</summary>
+    private void Put(TopicPartition partition, Claim claim)
+    {
+        if (_claims.TryGetValue(partition, out var old))
+        {
+            _counts[(int)old.State]--;
+        }
+
+        _claims[partition] = claim;
+        _counts[(int)claim.State]++;
     }
 }
