@@ -56,7 +56,7 @@ public static class CliContext
         catch (Exception e) when (IsExpected(e))
         {
             // Expected failures: the message says what to fix.
-            await Console.Error.WriteLineAsync($"sink: {ConnectorSchema.Explain(e, config) ?? Describe(e)}");
+            await Console.Error.WriteLineAsync($"sink: {ConnectorSchema.Explain(e, config) ?? ExceptionMessages.Chain(e, " -> ")}");
             return ExitCodes.Failure;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -92,21 +92,6 @@ public static class CliContext
         PostgresErrors.Classify(e) != PostgresFailure.None
         || e is SinkStoppedException or ConfigException or Confluent.Kafka.KafkaException
         || e.InnerException is { } inner && IsExpected(inner);
-
-    /// <summary>
-    /// The message chain without stack traces: what an operator needs to fix it. A server error is its SQLSTATE and
-    /// text, without the statement position and detail lines Npgsql appends.
-    /// </summary>
-    private static string Describe(Exception e)
-    {
-        var messages = new List<string>();
-        for (var current = e; current is not null; current = current.InnerException)
-        {
-            messages.Add(current is Npgsql.PostgresException postgres ? $"{postgres.SqlState}: {postgres.MessageText}" : current.Message);
-        }
-
-        return string.Join(" -> ", messages.Distinct());
-    }
 
     /// <summary>The values <c>SINK_LOG_FORMAT</c> accepts; the first is the default.</summary>
     private static readonly string[] s_logFormats = ["text", "json"];

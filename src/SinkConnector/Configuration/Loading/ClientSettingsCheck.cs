@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Npgsql;
+using SinkConnector.Failures;
 
 namespace SinkConnector.Configuration.Loading;
 
@@ -47,7 +48,7 @@ internal static class ClientSettingsCheck
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException or NotSupportedException)
         {
-            reader.Error(ConnectionStringPath, $"{Describe(e)} (expected Host=...;Database=...;Username=...;Password=..., see the Npgsql connection string keywords)");
+            reader.Error(ConnectionStringPath, $"{ExceptionMessages.Chain(e, ": ")} (expected Host=...;Database=...;Username=...;Password=..., see the Npgsql connection string keywords)");
             return null;
         }
     }
@@ -66,7 +67,7 @@ internal static class ClientSettingsCheck
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or KafkaException or FormatException or OverflowException)
         {
-            reader.Error(PathOf(e.Message, settings.Kafka.Properties.Keys), $"librdkafka rejects it: {Describe(e)}");
+            reader.Error(PathOf(e.Message, settings.Kafka.Properties.Keys), $"librdkafka rejects it: {ExceptionMessages.Chain(e, ": ")}");
         }
     }
 
@@ -75,15 +76,4 @@ internal static class ClientSettingsCheck
         keys.Where(k => message.Contains(k, StringComparison.Ordinal)).MaxBy(k => k.Length) is { } key
             ? YamlPath.Child(PropertiesPath, key)
             : PropertiesPath;
-
-    private static string Describe(Exception e)
-    {
-        var messages = new List<string>();
-        for (var current = e; current is not null; current = current.InnerException)
-        {
-            messages.Add(current.Message);
-        }
-
-        return string.Join(": ", messages.Distinct());
-    }
 }
