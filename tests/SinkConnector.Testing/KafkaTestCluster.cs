@@ -81,21 +81,25 @@ public sealed class KafkaTestCluster : IDisposable
         return topic;
     }
 
-    public IProducer<byte[]?, byte[]?> CreateProducer() =>
+    /// <param name="recordBatchBytes">The producer's <c>batch.size</c>; librdkafka's default (1 MB) puts a partition's
+    /// whole backlog into one record batch.</param>
+    public IProducer<byte[]?, byte[]?> CreateProducer(int? recordBatchBytes = null) =>
         new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
         {
             BootstrapServers = BootstrapServers,
             Acks = Acks.All,
             EnableIdempotence = true,
             LingerMs = 5,
+            BatchSize = recordBatchBytes,
             // Room for the oversized-message tests (the default is 1,000,000 bytes); the local broker takes as much.
             MessageMaxBytes = LocalKafkaBroker.MessageMaxBytes,
         }).Build();
 
     /// <summary>Produces the messages to explicit partitions and waits until all are acknowledged.</summary>
-    public async Task ProduceAsync(string topic, IEnumerable<(int Partition, Message<byte[]?, byte[]?> Message)> messages)
+    public async Task ProduceAsync(
+        string topic, IEnumerable<(int Partition, Message<byte[]?, byte[]?> Message)> messages, int? recordBatchBytes = null)
     {
-        using var producer = CreateProducer();
+        using var producer = CreateProducer(recordBatchBytes);
         var failures = 0;
         foreach (var (partition, message) in messages)
         {
