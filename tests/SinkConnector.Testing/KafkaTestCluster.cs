@@ -47,7 +47,7 @@ public sealed class KafkaTestCluster : IDisposable
         switch (choice.Source)
         {
             case KafkaSource.External:
-                return new KafkaTestCluster(choice.Location!, $"the broker at {choice.Location} ({choice.Reason})");
+                return External(choice.Location!, choice.Reason);
             case KafkaSource.LocalBroker:
                 var broker = await LocalKafkaBroker.StartAsync(choice.Location!, cancellationToken);
                 return new KafkaTestCluster(broker.BootstrapServers, $"{broker.Description} ({choice.Reason})", broker: broker);
@@ -56,6 +56,10 @@ public sealed class KafkaTestCluster : IDisposable
                 return new KafkaTestCluster(mock.BootstrapServers, $"{MockDescription} ({choice.Reason})", mock: mock);
         }
     }
+
+    /// <summary>A broker that is already running, named by its bootstrap servers.</summary>
+    public static KafkaTestCluster External(string bootstrapServers, string reason) =>
+        new(bootstrapServers, $"the broker at {bootstrapServers} ({reason})");
 
     /// <summary>A mock cluster of the caller's own, for tests that inject broker faults.</summary>
     public static KafkaTestCluster StartMock()
@@ -70,15 +74,20 @@ public sealed class KafkaTestCluster : IDisposable
     public async Task<string> CreateTopicAsync(string prefix, int partitions)
     {
         var topic = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+        await CreateTopicNamedAsync(topic, partitions);
+        return topic;
+    }
+
+    public async Task CreateTopicNamedAsync(string topic, int partitions)
+    {
         if (Mock is not null)
         {
             Mock.CreateTopic(topic, partitions);
-            return topic;
+            return;
         }
 
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).Build();
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }]);
-        return topic;
     }
 
     /// <param name="recordBatchBytes">The producer's <c>batch.size</c>; librdkafka's default (1 MB) puts a partition's
