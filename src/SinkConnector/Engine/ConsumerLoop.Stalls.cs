@@ -37,9 +37,10 @@ public sealed partial class ConsumerLoop
                 Seek(partition, owned);
                 _kafka.Resume([partition]);
             }
-            else if (!_health.DatabaseFailing && owned.IsCommitStalled(now, CommitStallTimeout))
+            else if (!_health.DatabaseFailing && owned.IsCommitStalled(now, CommitStallTimeout + _limits.MaxLatency))
             {
-                // While Postgres fails, nothing commits by design: the write retries say so.
+                // While Postgres fails, nothing commits by design: the write retries say so. Messages may wait in the
+                // open batch for max_latency by design too (minutes, if so configured): the timeout starts after it.
                 ReportCommitStall(partition, owned, high, now);
             }
         }
@@ -55,7 +56,7 @@ public sealed partial class ConsumerLoop
             : _backpressure
                 ? "fetching is held back until the writes in flight commit: left to them"
                 : "no write holds its messages: claiming it again and consuming from the committed offset";
-        Log.CommitStalled(_logger, partition, (long)CommitStallTimeout.TotalSeconds, owned.Committed ?? -1, owned.NextOffset ?? -1,
+        Log.CommitStalled(_logger, partition, (long)(CommitStallTimeout + _limits.MaxLatency).TotalSeconds, owned.Committed ?? -1, owned.NextOffset ?? -1,
             high ?? Offset.Unset.Value, _batch.Partitions.GetValueOrDefault(partition)?.Messages ?? 0, _batch.Messages, _writes.Count,
             _backpressure, _claims.Owned.Count, unclaimed.Count + fenced.Count, action);
         if (writing is null && !_backpressure)
