@@ -96,6 +96,9 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
 
         var duringOutage = sink.Output[outputBefore..];
         Assert.Contains("pausing", duringOutage, StringComparison.Ordinal);
+        // While fetching is held back for the outage the progress line still comes, with the lag of what waits
+        // (it used to stop, and its lag froze: the stall of issue #22 could hide behind that).
+        Assert.Matches(@"Progress: 0 rows/s, lag [1-9][0-9]* messages", duringOutage);
         // No rebalance: the consumer kept polling, so the group never dropped it.
         Assert.DoesNotContain("Revoked", duringOutage[..duringOutage.IndexOf("Stopping", StringComparison.Ordinal)], StringComparison.Ordinal);
         Assert.DoesNotContain("Lost", duringOutage, StringComparison.Ordinal);

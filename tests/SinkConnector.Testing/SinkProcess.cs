@@ -130,7 +130,25 @@ public sealed class SinkProcess : IDisposable
             _process.WaitForExit();
         }
 
+        KeepOutput();
         _process.Dispose();
+    }
+
+    /// <summary>
+    /// A passing test shows no output; a loop that repeats tests to catch a rare failure (a stall) wants every run's
+    /// log to compare with: <c>SINK_TEST_OUTPUT_DIR</c> names a folder that gets each sink's output as a file.
+    /// </summary>
+    private void KeepOutput()
+    {
+        var folder = Environment.GetEnvironmentVariable("SINK_TEST_OUTPUT_DIR");
+        if (string.IsNullOrEmpty(folder))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(folder);
+        var name = $"sink-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{_process.Id}.log";
+        File.WriteAllText(Path.Combine(folder, name), Output);
     }
 
     private void Append(string? line)

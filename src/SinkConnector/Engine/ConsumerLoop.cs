@@ -134,8 +134,10 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
             {
                 if (!await MakeRoomForWriteAsync(stopping))
                 {
-                    // Postgres is slow or away: stop fetching, but keep polling to stay in the group.
+                    // Postgres is slow or away: stop fetching, but keep polling to stay in the group. Still report:
+                    // a write that never ends shows here first (the slow-write warning).
                     SetBackpressure(true);
+                    ReportProgress(now);
                     continue;
                 }
 
@@ -149,6 +151,7 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
 
             _kafkaCommits.Start();
             ReportProgress(now);
+            await RecoverStalledCommitsAsync(stopping);
         }
     }
 
@@ -233,9 +236,17 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
         // A partition re-claimed since this batch was consumed (the write before it was fenced) has a newer claim
         // that this fence says nothing about.
         await HandleFencedAsync(_claims.Fence(result.Fenced.Select(s => (s.Partition, (long?)s.Epoch)), Now()), stopping);
-        foreach (var slice in result.Committed.Where(s => _claims.Owned.ContainsKey(s.Partition)))
+        var now = Now();
+        foreach (var slice in result.Committed)
         {
-            _kafkaCommits.Due(slice.Partition, slice.NextOffset);
+            if (_claims.TryGetOwned(slice.Partition, out var owned))
+            {
+                _kafkaCommits.Due(slice.Partition, slice.NextOffset);
+                if (owned.Epoch == slice.Epoch)
+                {
+                    owned.CommittedUpTo(slice.NextOffset, now);
+                }
+            }
         }
 
         _kafkaCommits.Start();
@@ -287,22 +298,7 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
             Log.WriteSlow(_logger, (long)slow.Elapsed.TotalSeconds, slow.Batch.Messages, slow.Batch.Partitions.Count, slow.Stage, _writes.Count);
         }
 
-        foreach (var (partition, owned) in _claims.Owned)
-        {
-            var high = _kafka.HighWatermark(partition);
-            if (high is { } known)
-            {
-                _metrics.Watermark(partition, known);
-            }
-
-            // A lost seek can leave a partition at its log end or paused; the loop's own pause is no stall.
-            if (!_backpressure && owned.IsStalled(high, now, PartitionClaims.StallTimeout))
-            {
-                Log.Stalled(_logger, partition, owned.NextOffset ?? -1, high ?? Offset.Unset.Value, (long)PartitionClaims.StallTimeout.TotalSeconds);
-                Seek(partition, owned);
-                _kafka.Resume([partition]);
-            }
-        }
+        CheckPartitions(now);
     }
 
     private DateTime Now() => _time.GetUtcNow().UtcDateTime;

@@ -100,4 +100,8 @@ internal static partial class Log
 
     [LoggerMessage(1029, LogLevel.Warning, "A batch write has been running for {Seconds} s ({Messages} messages, {Partitions} partition(s)): {Stage}; {Writes} write(s) in flight")]
     public static partial void WriteSlow(ILogger logger, long seconds, int messages, int partitions, string stage, int writes);
+
+    [LoggerMessage(1030, LogLevel.Warning, "{Partition}: accepted messages not committed for {Seconds} s: committed up to {Committed}, accepted up to {Next}, log end {High} (-1001: unknown); open batch {BatchShare} of its {BatchMessages} message(s); {Writes} write(s) in flight; held back: {Backpressure}; {Owned} partition(s) owned, {Pending} claim(s) pending; {Action}")]
+    public static partial void CommitStalled(ILogger logger, TopicPartition partition, long seconds, long committed, long next, long high,
+        int batchShare, int batchMessages, int writes, bool backpressure, int owned, int pending, string action);
 }

@@ -15,13 +15,22 @@ internal enum FetchedMessage
 
 /// <summary>
 /// This process's claim on a partition and where its consumption stands. <see cref="NextOffset"/> runs ahead of the
-/// database by the uncommitted batches. Pure logic: the loop owns the Kafka calls.
+/// database by the uncommitted batches; <see cref="Committed"/> is what the database holds. Pure logic: the loop owns
+/// the Kafka calls.
 /// </summary>
 internal sealed class OwnedPartition(long epoch, long? nextOffset, DateTime claimedAt)
 {
     public long Epoch { get; } = epoch;
 
     public long? NextOffset { get; private set; } = nextOffset;
+
+    /// <summary>The next offset stored in the database under this claim: the claimed one, then each commit's.</summary>
+    public long? Committed { get; private set; } = nextOffset;
+
+    // Since when accepted messages wait to be committed (null: none wait), and when the last commit moved this
+    // partition or its stall was last reported.
+    private DateTime? _uncommittedSince;
+    private DateTime _lastCommitProgress = claimedAt;
 
     // Whether a message at the next offset has been seen since the claim or the last seek.
     private bool _positioned;
@@ -53,6 +62,7 @@ internal sealed class OwnedPartition(long epoch, long? nextOffset, DateTime clai
     /// <summary>The message at <paramref name="offset"/> was accepted (written, skipped or dead-lettered).</summary>
     public void Advance(long offset, DateTime now)
     {
+        _uncommittedSince ??= now;
         _positioned = true;
         _gapAt = null;
         NextOffset = offset + 1;
@@ -66,6 +76,33 @@ internal sealed class OwnedPartition(long epoch, long? nextOffset, DateTime clai
     /// </summary>
     public bool IsStalled(long? highWatermark, DateTime now, TimeSpan timeout) =>
         NextOffset is { } next && (highWatermark is null || highWatermark > next) && now - _lastAdvanced > timeout;
+
+    /// <summary>A write committed this claim's messages up to <paramref name="nextOffset"/>.</summary>
+    public void CommittedUpTo(long nextOffset, DateTime now)
+    {
+        if (Committed is { } committed && nextOffset <= committed)
+        {
+            return;
+        }
+
+        Committed = nextOffset;
+        _lastCommitProgress = now;
+        if (nextOffset >= NextOffset)
+        {
+            _uncommittedSince = null;
+        }
+    }
+
+    /// <summary>
+    /// Whether committing seems stuck: messages were accepted (fetching works) but none of them reached the database
+    /// for <paramref name="timeout"/>: a batch lost between the loop's parts, or a write that never ends. The fetch
+    /// side (<see cref="IsStalled"/>) cannot see it, as the next offset has reached the log end. True again only a
+    /// further <paramref name="timeout"/> after <see cref="CommitStallReported"/>.
+    /// </summary>
+    public bool IsCommitStalled(DateTime now, TimeSpan timeout) =>
+        _uncommittedSince is { } waiting && now - (waiting > _lastCommitProgress ? waiting : _lastCommitProgress) > timeout;
+
+    public void CommitStallReported(DateTime now) => _lastCommitProgress = now;
 
     /// <summary>The loop seeks to <see cref="NextOffset"/>, or resumes fetching after holding back: wait for messages afresh.</summary>
     public void Repositioned(DateTime now)

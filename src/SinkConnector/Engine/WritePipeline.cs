@@ -1,3 +1,4 @@
+using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using SinkConnector.Failures;
 using SinkConnector.Observability;
@@ -30,8 +31,11 @@ internal sealed class WritePipeline(
     private Write? _next;
     private long _started;
 
-    /// <summary>A batch being written: <see cref="Batch"/> belongs to the write task until it is done.</summary>
-    private sealed record Write(Task<WriteResult> Task, WriteBatch Batch, bool Exclusive, long StartedAt, WriteProgress Progress);
+    /// <summary>
+    /// A batch being written: <see cref="Batch"/> belongs to the write task until it is done (it drops fenced
+    /// partitions), so the loop asks <see cref="Partitions"/>, taken when the write started.
+    /// </summary>
+    private sealed record Write(Task<WriteResult> Task, WriteBatch Batch, bool Exclusive, long StartedAt, WriteProgress Progress, IReadOnlySet<TopicPartition> Partitions);
 
     /// <summary>Where a write task is, for the loop's slow-write warning (written by the task, read by the loop).</summary>
     private sealed class WriteProgress
@@ -46,6 +50,12 @@ internal sealed class WritePipeline(
     /// <summary>The oldest write still running: how long it has run, its batch and where it is; null when none is.</summary>
     public (TimeSpan Elapsed, WriteBatch Batch, string Stage)? OldestRunning =>
         _oldest is { } oldest && !oldest.Task.IsCompleted ? (time.GetElapsedTime(oldest.StartedAt), oldest.Batch, oldest.Progress.Stage) : null;
+
+    /// <summary>The write in flight that holds messages of <paramref name="partition"/> (the oldest such): how long it has run and where it is; null when none does.</summary>
+    public (TimeSpan Elapsed, string Stage)? Holding(TopicPartition partition) =>
+        new[] { _oldest, _next }.FirstOrDefault(w => w is not null && w.Partitions.Contains(partition)) is { } write
+            ? (time.GetElapsedTime(write.StartedAt), write.Task.IsCompleted ? "done, its result not taken yet" : write.Progress.Stage)
+            : null;
 
     /// <summary>How many writes are in flight (0 to 2).</summary>
     public int Count => (_oldest is null ? 0 : 1) + (_next is null ? 0 : 1);
@@ -88,11 +98,14 @@ internal sealed class WritePipeline(
         Task? predecessor = _oldest?.Task;
         var abandon = _abandon.Token;
         var progress = new WriteProgress();
+        // Read before the task starts: from then on the batch is the task's.
+        var exclusive = writesExclusively(batch);
+        var partitions = batch.Partitions.Keys.ToHashSet();
         var write = new Write(Task.Run(async () =>
         {
             await prepare(batch);
             return await WriteWithRetriesAsync(batch, sequence, predecessor, progress, abandon);
-        }), batch, writesExclusively(batch), time.GetTimestamp(), progress);
+        }), batch, exclusive, time.GetTimestamp(), progress, partitions);
         if (_oldest is null)
         {
             _oldest = write;

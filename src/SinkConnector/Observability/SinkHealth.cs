@@ -29,6 +29,9 @@ public sealed class SinkHealth(TimeProvider? time = null)
 
     public void DatabaseAnswered() => Interlocked.Exchange(ref _outageSinceTicks, 0);
 
+    /// <summary>Whether the last database operation failed transiently (an outage, however short, is going on).</summary>
+    public bool DatabaseFailing => Interlocked.Read(ref _outageSinceTicks) != 0;
+
     public bool IsLive(out string reason)
     {
         var last = Interlocked.Read(ref _lastPollTicks);

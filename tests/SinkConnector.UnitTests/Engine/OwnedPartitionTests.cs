@@ -74,4 +74,69 @@ public class OwnedPartitionTests
         partition.Repositioned(later + s_timeout);
         Assert.False(partition.IsStalled(highWatermark: 200, later + s_timeout + TimeSpan.FromSeconds(5), s_timeout));
     }
+
+    [Fact]
+    public void Accepted_messages_that_no_commit_moves_for_the_timeout_are_a_commit_stall_even_at_the_log_end()
+    {
+        var partition = new OwnedPartition(epoch: 1, nextOffset: 100, s_claimed);
+        var commitTimeout = TimeSpan.FromSeconds(60);
+
+        // Nothing accepted, nothing to commit: an idle partition never stalls, however long it idles.
+        Assert.False(partition.IsCommitStalled(s_claimed.AddHours(1), commitTimeout));
+
+        // The issue-22 state: two batches of 500 accepted up to the log end, neither committed.
+        var accepted = s_claimed.AddHours(1);
+        partition.Advance(599, accepted);
+        partition.Advance(1099, accepted);
+        Assert.False(partition.IsStalled(highWatermark: 1100, accepted.AddMinutes(5), s_timeout));
+        Assert.False(partition.IsCommitStalled(accepted.AddSeconds(60), commitTimeout));
+        Assert.True(partition.IsCommitStalled(accepted.AddSeconds(61), commitTimeout));
+        Assert.Equal(100, partition.Committed);
+
+        // Reported: again only after a further timeout.
+        partition.CommitStallReported(accepted.AddSeconds(61));
+        Assert.False(partition.IsCommitStalled(accepted.AddSeconds(100), commitTimeout));
+        Assert.True(partition.IsCommitStalled(accepted.AddSeconds(122), commitTimeout));
+    }
+
+    [Fact]
+    public void A_commit_that_moves_the_partition_restarts_the_wait_and_one_that_reaches_the_next_offset_ends_it()
+    {
+        var partition = new OwnedPartition(epoch: 1, nextOffset: 100, s_claimed);
+        var commitTimeout = TimeSpan.FromSeconds(60);
+        partition.Advance(599, s_claimed);
+        partition.Advance(1099, s_claimed.AddSeconds(1));
+
+        partition.CommittedUpTo(600, s_claimed.AddSeconds(50));
+        Assert.Equal(600, partition.Committed);
+        Assert.False(partition.IsCommitStalled(s_claimed.AddSeconds(100), commitTimeout));
+        Assert.True(partition.IsCommitStalled(s_claimed.AddSeconds(111), commitTimeout));
+
+        // A commit result that arrives late (an older batch) never moves the committed offset back.
+        partition.CommittedUpTo(300, s_claimed.AddSeconds(112));
+        Assert.Equal(600, partition.Committed);
+        Assert.True(partition.IsCommitStalled(s_claimed.AddSeconds(113), commitTimeout));
+
+        partition.CommittedUpTo(1100, s_claimed.AddSeconds(114));
+        Assert.False(partition.IsCommitStalled(s_claimed.AddHours(1), commitTimeout));
+
+        // Messages accepted long after the last commit wait from their acceptance, not from that commit.
+        partition.Advance(1100, s_claimed.AddHours(2));
+        Assert.False(partition.IsCommitStalled(s_claimed.AddHours(2).AddSeconds(30), commitTimeout));
+        Assert.True(partition.IsCommitStalled(s_claimed.AddHours(2).AddSeconds(61), commitTimeout));
+    }
+
+    [Fact]
+    public void Without_a_stored_offset_the_first_commit_sets_the_committed_offset()
+    {
+        var partition = new OwnedPartition(epoch: 1, nextOffset: null, s_claimed);
+        Assert.Null(partition.Committed);
+        partition.Advance(41, s_claimed);
+        partition.Advance(42, s_claimed);
+        Assert.True(partition.IsCommitStalled(s_claimed.AddSeconds(61), TimeSpan.FromSeconds(60)));
+
+        partition.CommittedUpTo(43, s_claimed.AddSeconds(62));
+        Assert.Equal(43, partition.Committed);
+        Assert.False(partition.IsCommitStalled(s_claimed.AddHours(1), TimeSpan.FromSeconds(60)));
+    }
 }

@@ -213,6 +213,38 @@ public sealed class WritePipelineTests : IDisposable
         Assert.Null(_pipeline.OldestRunning);
     }
 
+    [Fact(Timeout = Eventually.TestTimeoutMs)]
+    public async Task The_write_holding_a_partition_is_found_by_the_partitions_it_started_with_until_its_result_is_taken()
+    {
+        var p0 = new TopicPartition("inserts", 0);
+        var p1 = new TopicPartition("inserts", 1);
+        var a = new WriteBatch(new RecordingContent());
+        a.Slice(p0, epoch: 1, expectedOffset: null);
+        var b = new WriteBatch(new RecordingContent());
+        b.Slice(p1, epoch: 1, expectedOffset: null);
+        _pipeline.Start(a);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        _pipeline.Start(b);
+        var first = await AttemptAsync(0);
+        var second = await AttemptAsync(1);
+        _time.Advance(TimeSpan.FromSeconds(40));
+
+        Assert.Equal((TimeSpan.FromSeconds(45), "writing, attempt 1"), _pipeline.Holding(p0));
+        // A fenced partition leaves the running write's batch; the loop still learns the write started with it.
+        a.Remove(p0);
+        Assert.NotNull(_pipeline.Holding(p0));
+        second.Outcome.SetResult(Result(1));
+        await _pipeline.Running.Last();
+        Assert.Equal((TimeSpan.FromSeconds(40), "done, its result not taken yet"), _pipeline.Holding(p1));
+        Assert.Null(_pipeline.Holding(new TopicPartition("inserts", 2)));
+
+        first.Outcome.SetResult(Result(1));
+        await _pipeline.TakeOldestAsync();
+        await _pipeline.TakeOldestAsync();
+        Assert.Null(_pipeline.Holding(p0));
+        Assert.Null(_pipeline.Holding(p1));
+    }
+
     [Fact]
     public void A_slow_write_is_reported_after_30_s_then_every_30_s_while_it_runs()
     {
