@@ -41,9 +41,12 @@ public sealed class KafkaTestCluster : IDisposable
     };
 
     /// <summary>The run's Kafka: see <see cref="KafkaSelection"/>. A local broker takes 11-30 s to start: one per run.</summary>
-    public static async Task<KafkaTestCluster> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<KafkaTestCluster> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(KafkaSelection.FromEnvironment(), cancellationToken);
+
+    /// <summary>The Kafka <paramref name="choice"/> names (the chaos soak chooses with its own <c>--kafka</c> option).</summary>
+    public static async Task<KafkaTestCluster> StartAsync(KafkaChoice choice, CancellationToken cancellationToken = default)
     {
-        var choice = KafkaSelection.FromEnvironment();
         switch (choice.Source)
         {
             case KafkaSource.External:
@@ -70,15 +73,21 @@ public sealed class KafkaTestCluster : IDisposable
     public async Task<string> CreateTopicAsync(string prefix, int partitions)
     {
         var topic = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+        await CreateTopicNamedAsync(topic, partitions);
+        return topic;
+    }
+
+    /// <summary>Creates a topic with exactly this name (one replica): for harnesses that own their Kafka.</summary>
+    public async Task CreateTopicNamedAsync(string topic, int partitions)
+    {
         if (Mock is not null)
         {
             Mock.CreateTopic(topic, partitions);
-            return topic;
+            return;
         }
 
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).Build();
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }]);
-        return topic;
     }
 
     public IProducer<byte[]?, byte[]?> CreateProducer() =>
