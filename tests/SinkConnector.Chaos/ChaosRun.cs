@@ -105,6 +105,11 @@ internal static class ChaosRun
         await Task.Delay(TimeSpan.FromSeconds(2));
         report.Line("SIGTERM to all sinks (each must exit 0)");
         await fleet.StopAllAsync();
+        if (kafka.LocalBroker is { } broker)
+        {
+            // Its folder goes with it: the log of its restarts (log recovery, start-up times) stays with the sinks' logs.
+            await File.WriteAllTextAsync(Path.Combine(report.ArtifactsDirectory, "broker.log"), broker.LogTail("broker", int.MaxValue));
+        }
 
         var checks = new List<CheckResult> { ProducerCheck.Run(messages, producer, log, lowWatermarks), LagCheck(zeroLag) };
         checks.AddRange(await new Verifier(database, expected).RunAsync());
