@@ -21,7 +21,7 @@ public partial class DeploymentFilesTests(TestServices services)
     private const string SinkImage = "sinkconnector";
 
     private static readonly TimeSpan s_catchUp = TimeSpan.FromMinutes(3);
-    private static readonly string s_repository = FindRepository();
+    private static readonly string s_repository = RepositoryFolder.Root;
     private static readonly string s_docker = Path.Combine(s_repository, "docker");
 
     internal static string Repository => s_repository;
@@ -810,19 +810,6 @@ public partial class DeploymentFilesTests(TestServices services)
     };
 
     private static int ListenPort(string listen) => int.Parse(listen[(listen.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
-
-    private static string FindRepository()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "SinkConnector.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no SinkConnector.sln above {AppContext.BaseDirectory}");
-    }
 
     [GeneratedRegex(@"http://127\.0\.0\.1:(\d+)/healthz")]
     private static partial Regex HealthUrl();

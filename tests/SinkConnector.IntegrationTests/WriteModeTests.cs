@@ -1,3 +1,4 @@
+using System.Globalization;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;
@@ -5,7 +6,7 @@ namespace SinkConnector.IntegrationTests;
 /// <summary>Upserts, deletes and several mappings through the real <c>sink</c> process, killed mid-way.</summary>
 public class WriteModeTests(TestServices services)
 {
-    private static readonly TimeSpan s_catchUp = TimeSpan.FromMinutes(3);
+    private const int SmallRecordBatch = 16_384;
 
     [Fact]
     public async Task Upserts_and_tombstones_survive_kills_and_end_with_the_last_value_per_key()
@@ -38,11 +39,12 @@ public class WriteModeTests(TestServices services)
     {
         const int partitions = 3, kills = 4, perRun = 3_000;
         var seed = Random.Shared.Next();
-        // Small fetches per partition, so each fetch interleaves both topics. With a real broker's whole-partition
-        // fetches (1 MiB) the consumer got 3,000 events then 3,000 changes, and 500-row batches split exactly there:
-        // no batch held both topics and the last assertion had nothing to check.
+        // Small record batches and small fetches per partition, so each fetch response interleaves both topics.
+        // A real broker returns at least one whole record batch per fetch, and librdkafka's producer puts a
+        // partition's 1,000 messages into one: fetches then came one partition at a time, the 500-row batches split
+        // exactly at partition ends, no batch held both topics and the last assertion failed.
         await using var bed = await SinkTestBed.CreateAsync(services, "multi", partitions,
-            kafkaProperties: new Dictionary<string, string> { ["max.partition.fetch.bytes"] = "16384" });
+            kafkaProperties: new Dictionary<string, string> { ["max.partition.fetch.bytes"] = SmallRecordBatch.ToString(CultureInfo.InvariantCulture) });
         var accountsTopic = await bed.AddTopicAsync("multi-accounts", partitions);
         await bed.ExecuteAsync(AccountChanges.TableSql);
         // Which transactions wrote each table (statement triggers; a killed transaction takes its log rows with it).
@@ -59,9 +61,9 @@ public class WriteModeTests(TestServices services)
         var events = 0;
         for (var kill = 0; kill < kills; kill++)
         {
-            await bed.ProduceAsync(perRun, partitions, firstId: events);
+            await services.Kafka.ProduceAsync(bed.Topic, Enumerable.Range(events, perRun).Select(i => (i % partitions, SinkTestBed.Event(i))), SmallRecordBatch);
             events += perRun;
-            await bed.ProduceAsync(accountsTopic, changes.Next(perRun));
+            await services.Kafka.ProduceAsync(accountsTopic, changes.Next(perRun), SmallRecordBatch);
             await bed.RunAndKillAsync(random);
 
             // Both tables agree with the offsets stored with them: neither got ahead of its offsets, nor of the other.

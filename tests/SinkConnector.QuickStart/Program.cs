@@ -2,13 +2,12 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Confluent.Kafka;
-using Confluent.Kafka.Admin;
 using Npgsql;
 using SinkConnector.Testing;
 
-// Runs the sink end to end on local defaults and exits: a throwaway Postgres, Kafka (librdkafka's mock
-// cluster, or the broker in $KAFKA_BOOTSTRAP), 1,000 sample orders, `sink migrate`, `sink run`, and the rows
-// that landed. Usage: quickstart [CONFIG_DIR] [--keep]
+// Runs the sink end to end on local defaults and exits: a throwaway Postgres, Kafka (the broker in
+// $KAFKA_BOOTSTRAP, a throwaway broker from the distribution in $KAFKA_HOME, or librdkafka's mock cluster),
+// 1,000 sample orders, `sink migrate`, `sink run`, and the rows that landed. Usage: quickstart [CONFIG_DIR] [--keep]
 const int Orders = 1_000;
 var keep = args.Contains("--keep");
 var unknown = args.Where(a => a.StartsWith('-') && a != "--keep").ToList();
@@ -28,11 +27,13 @@ var configDir = CopyConfig(samples, topic);
 
 Console.WriteLine("==> starting PostgreSQL 15 (temporary) and Kafka");
 await using var postgres = await PostgresServer.StartAsync();
-using var mock = Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP") is { Length: > 0 } ? null : new MockKafkaCluster(brokers: 3);
-var bootstrap = mock?.BootstrapServers ?? Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP")!;
+// $KAFKA_BOOTSTRAP (a running broker), else a throwaway broker from $KAFKA_HOME, else librdkafka's mock cluster.
+using var kafka = Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP") is { Length: > 0 } external
+    ? KafkaTestCluster.External(external, "KAFKA_BOOTSTRAP is set")
+    : await KafkaTestCluster.StartAsync();
 var database = await postgres.CreateDatabaseAsync("quickstart");
-var environment = new Dictionary<string, string> { ["KAFKA_BOOTSTRAP"] = bootstrap, ["SINK_POSTGRES"] = database };
-Console.WriteLine($"    Kafka {bootstrap} ({(mock is null ? "external, from $KAFKA_BOOTSTRAP" : "mock cluster")}), Postgres port {postgres.Port}");
+var environment = new Dictionary<string, string> { ["KAFKA_BOOTSTRAP"] = kafka.BootstrapServers, ["SINK_POSTGRES"] = database };
+Console.WriteLine($"    Kafka: {kafka.Description}; Postgres port {postgres.Port}");
 Console.WriteLine($"    configuration: {samples}, copied to {configDir} with topic and consumer group {topic}");
 
 await using (var connection = new NpgsqlConnection(database))
@@ -43,17 +44,8 @@ await using (var connection = new NpgsqlConnection(database))
 }
 
 Console.WriteLine($"==> producing {Orders} orders to topic '{topic}' (3 partitions)");
-if (mock is not null)
-{
-    mock.CreateTopic(topic, 3);
-}
-else
-{
-    using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build();
-    await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 3, ReplicationFactor = 1 }]);
-}
-
-using (var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = bootstrap, EnableIdempotence = true }).Build())
+await kafka.CreateTopicNamedAsync(topic, 3);
+using (var producer = kafka.CreateProducer())
 {
     for (var i = 1; i <= Orders; i++)
     {

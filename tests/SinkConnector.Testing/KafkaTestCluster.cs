@@ -50,7 +50,7 @@ public sealed class KafkaTestCluster : IDisposable
         switch (choice.Source)
         {
             case KafkaSource.External:
-                return new KafkaTestCluster(choice.Location!, $"the broker at {choice.Location} ({choice.Reason})");
+                return External(choice.Location!, choice.Reason);
             case KafkaSource.LocalBroker:
                 var broker = await LocalKafkaBroker.StartAsync(choice.Location!, cancellationToken);
                 return new KafkaTestCluster(broker.BootstrapServers, $"{broker.Description} ({choice.Reason})", broker: broker);
@@ -59,6 +59,10 @@ public sealed class KafkaTestCluster : IDisposable
                 return new KafkaTestCluster(mock.BootstrapServers, $"{MockDescription} ({choice.Reason})", mock: mock);
         }
     }
+
+    /// <summary>A broker that is already running, named by its bootstrap servers.</summary>
+    public static KafkaTestCluster External(string bootstrapServers, string reason) =>
+        new(bootstrapServers, $"the broker at {bootstrapServers} ({reason})");
 
     /// <summary>A mock cluster of the caller's own, for tests that inject broker faults.</summary>
     public static KafkaTestCluster StartMock()
@@ -90,21 +94,25 @@ public sealed class KafkaTestCluster : IDisposable
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }]);
     }
 
-    public IProducer<byte[]?, byte[]?> CreateProducer() =>
+    /// <param name="recordBatchBytes">The producer's <c>batch.size</c>; librdkafka's default (1 MB) puts a partition's
+    /// whole backlog into one record batch.</param>
+    public IProducer<byte[]?, byte[]?> CreateProducer(int? recordBatchBytes = null) =>
         new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
         {
             BootstrapServers = BootstrapServers,
             Acks = Acks.All,
             EnableIdempotence = true,
             LingerMs = 5,
+            BatchSize = recordBatchBytes,
             // Room for the oversized-message tests (the default is 1,000,000 bytes); the local broker takes as much.
             MessageMaxBytes = LocalKafkaBroker.MessageMaxBytes,
         }).Build();
 
     /// <summary>Produces the messages to explicit partitions and waits until all are acknowledged.</summary>
-    public async Task ProduceAsync(string topic, IEnumerable<(int Partition, Message<byte[]?, byte[]?> Message)> messages)
+    public async Task ProduceAsync(
+        string topic, IEnumerable<(int Partition, Message<byte[]?, byte[]?> Message)> messages, int? recordBatchBytes = null)
     {
-        using var producer = CreateProducer();
+        using var producer = CreateProducer(recordBatchBytes);
         var failures = 0;
         foreach (var (partition, message) in messages)
         {

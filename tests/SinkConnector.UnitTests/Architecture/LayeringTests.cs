@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SinkConnector.Testing;
 
 namespace SinkConnector.UnitTests.Architecture;
 
@@ -78,18 +79,7 @@ public partial class LayeringTests
     private static IEnumerable<string> UsedLayers(string source) =>
         SourceReference().Matches(Comment().Replace(source, "")).Select(m => LayerOf(m.Groups[1].Value)).Distinct();
 
-    private static string SourceRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "SinkConnector.sln")))
-            {
-                return Path.Combine(directory.FullName, "src", "SinkConnector");
-            }
-        }
-
-        throw new InvalidOperationException($"no SinkConnector.sln above {AppContext.BaseDirectory}");
-    }
+    private static string SourceRoot() => Path.Combine(RepositoryFolder.Root, "src", "SinkConnector");
 
     [GeneratedRegex(@"\bSinkConnector\.([A-Za-z]+(?:\.[A-Za-z]+)?)\b")]
     private static partial Regex SourceReference();
