@@ -4,12 +4,11 @@ using SinkConnector.Testing;
 namespace SinkConnector.Chaos;
 
 /// <summary>
-/// One soak: a dedicated Postgres and mock Kafka cluster, three sinks, the steady producer and the fault schedule
+/// One soak: a dedicated Postgres and Kafka (a throwaway broker or the mock cluster, see SoakKafka), three sinks, the steady producer and the fault schedule
 /// side by side for the duration; then healing, zero lag, SIGTERM for all, and the checks.
 /// </summary>
 internal static class ChaosRun
 {
-    public const int Brokers = 3;
     private static readonly TimeSpan s_zeroLagTimeout = TimeSpan.FromMinutes(3);
 
     public static async Task<int> RunAsync(ChaosOptions options)
@@ -46,8 +45,9 @@ internal static class ChaosRun
     {
         var total = (int)(options.Rate * options.Duration.TotalSeconds);
         var messages = Workload.Generate(options.Seed, total);
-        var plan = FaultPlan.Create(options.Seed, options.Duration);
-        RunSummary.PrintHeader(options, report, messages, plan);
+        var kafkaChoice = SoakKafka.Choose(options.Kafka);
+        var plan = FaultPlan.Create(options.Seed, options.Duration, realBroker: kafkaChoice.Source == KafkaSource.LocalBroker);
+        RunSummary.PrintHeader(options, kafkaChoice, report, messages, plan);
 
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SINK_TEST_POSTGRES")))
         {
@@ -55,18 +55,20 @@ internal static class ChaosRun
         }
 
         await using var postgres = await PostgresServer.StartAsync();
-        // A harness stopped by Ctrl+C or a CI timeout must not leave sinks or a Postgres server behind. Done in the
-        // signal handler itself: on a signal the runtime exits without unwinding to the disposals below.
+        // A harness stopped by Ctrl+C or a CI timeout must not leave sinks or a Postgres server behind (a broker's
+        // watchdog stops it once this process is gone). Done in the signal handler itself: on a signal the runtime
+        // exits without unwinding to the disposals below.
         SinkFleet? running = null;
         using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => Abort());
         using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => Abort());
         var connectionString = await postgres.CreateDatabaseAsync("chaos");
         var database = new ChaosDatabase(connectionString);
         await database.ExecuteAsync(SoakSetup.TablesSql);
-        using var kafka = new MockKafkaCluster(Brokers);
-        kafka.CreateTopic(Workload.EventsTopic, Workload.Partitions);
-        kafka.CreateTopic(Workload.AccountsTopic, Workload.Partitions);
-        kafka.SetGroupCoordinator(SoakSetup.GroupId, FaultPlan.Coordinator);
+        var kafkaStart = System.Diagnostics.Stopwatch.StartNew();
+        using var kafka = await KafkaTestCluster.StartAsync(kafkaChoice);
+        await kafka.CreateTopicNamedAsync(Workload.EventsTopic, Workload.Partitions);
+        await kafka.CreateTopicNamedAsync(Workload.AccountsTopic, Workload.Partitions);
+        kafka.Mock?.SetGroupCoordinator(SoakSetup.GroupId, FaultPlan.Coordinator);
         // Beside the logs, so a failed run's artifacts hold everything needed to run one of its sinks by hand.
         var config = Path.Combine(report.ArtifactsDirectory, "config");
         SoakSetup.WriteConfig(config);
@@ -76,7 +78,7 @@ internal static class ChaosRun
             ["SINK_POSTGRES"] = connectionString,
             ["SINK_LOG_LEVEL"] = "Information",
         };
-        report.Write($"Postgres 127.0.0.1:{postgres.Port}, Kafka mock cluster {kafka.BootstrapServers}\n");
+        report.Write($"Postgres 127.0.0.1:{postgres.Port}; Kafka: {kafka.Description}, ready with its topics in {kafkaStart.Elapsed.TotalSeconds:0.0} s\n");
 
         var (migrateExit, migrateOutput) = await SinkProcess.RunToEndAsync(["migrate", "--config", config], environment);
         if (migrateExit != 0)
@@ -103,11 +105,16 @@ internal static class ChaosRun
         await Task.Delay(TimeSpan.FromSeconds(2));
         report.Line("SIGTERM to all sinks (each must exit 0)");
         await fleet.StopAllAsync();
+        if (kafka.LocalBroker is { } broker)
+        {
+            // Its folder goes with it: the log of its restarts (log recovery, start-up times) stays with the sinks' logs.
+            await File.WriteAllTextAsync(Path.Combine(report.ArtifactsDirectory, "broker.log"), broker.LogTail("broker", int.MaxValue));
+        }
 
         var checks = new List<CheckResult> { ProducerCheck.Run(messages, producer, log, lowWatermarks), LagCheck(zeroLag) };
         checks.AddRange(await new Verifier(database, expected).RunAsync());
         checks.Add(RunSummary.SinksCheck(fleet, report));
-        return RunSummary.PrintVerdict(options, report, executor, fleet.Exits, checks);
+        return RunSummary.PrintVerdict(options, kafkaChoice, report, executor, fleet.Exits, checks);
 
         void Abort()
         {

@@ -4,13 +4,14 @@ namespace SinkConnector.Chaos;
 
 /// <summary>
 /// Plays the fault schedule on the run clock: each action at its planned time, or as soon as the previous one is
-/// done. A SIGTERM (wait for a clean exit, start again) runs in the background so the schedule keeps its pace.
-/// Every action is printed with the actual and the planned time.
+/// done. A SIGTERM (wait for a clean exit, start again) and a real broker's stop, kill and start run in the
+/// background so the schedule keeps its pace. Every action is printed with the actual and the planned time.
 /// </summary>
 internal sealed class FaultExecutor(
-    IReadOnlyList<FaultAction> plan, SinkFleet fleet, PostgresServer postgres, ChaosDatabase database, MockKafkaCluster kafka, Report report)
+    IReadOnlyList<FaultAction> plan, SinkFleet fleet, PostgresServer postgres, ChaosDatabase database, KafkaTestCluster kafka, Report report)
 {
     private readonly List<Task> _background = [];
+    private readonly BrokerOutages? _broker = kafka.LocalBroker is { } broker ? new BrokerOutages(broker, report) : null;
 
     // SIGTERM restarts in progress, by slot: another process fault on that slot waits for it, so that a SIGKILL
     // meant for the running sink never hits one still shutting down (its exit would count against the SIGTERM).
@@ -47,6 +48,10 @@ internal sealed class FaultExecutor(
         }
 
         await Task.WhenAll(_background);
+        if (_broker is not null)
+        {
+            await _broker.WhenDoneAsync();
+        }
     }
 
     private async Task ExecuteAsync(FaultAction action)
@@ -90,16 +95,29 @@ internal sealed class FaultExecutor(
                 report.Line($"       {await database.TerminateOtherBackendsAsync()} backend(s) terminated");
                 break;
             case FaultKind.KafkaRequestErrors:
-                kafka.PushRequestErrors(action.Api, action.Errors!.Select(e => (int)e).ToArray());
+                Mock().PushRequestErrors(action.Api, action.Errors!.Select(e => (int)e).ToArray());
                 break;
             case FaultKind.BrokerDown:
-                kafka.SetBrokerDown(action.Target);
+                Mock().SetBrokerDown(action.Target);
                 break;
             case FaultKind.BrokerUp:
-                kafka.SetBrokerUp(action.Target);
+                Mock().SetBrokerUp(action.Target);
+                break;
+            case FaultKind.BrokerStop:
+                Broker().Stop();
+                break;
+            case FaultKind.BrokerKill:
+                Broker().Kill();
+                break;
+            case FaultKind.BrokerStart:
+                Broker().Start();
                 break;
             default:
                 throw new InvalidOperationException($"unknown fault {action.Kind}");
         }
     }
+
+    private MockKafkaCluster Mock() => kafka.Mock ?? throw new InvalidOperationException("a mock cluster fault planned against a real broker");
+
+    private BrokerOutages Broker() => _broker ?? throw new InvalidOperationException("a broker fault planned against the mock cluster");
 }

@@ -9,6 +9,11 @@ namespace SinkConnector.Chaos;
 /// A fault every 2-6 s after a warm-up. The plan keeps its own model of which sinks are up: SIGKILL and SIGSTOP only
 /// hit a sink while another one runs, a rolling restart only starts with all three up, and Postgres and broker
 /// outages do not overlap themselves, so at least one sink is alive and running most of the time.
+/// <para>
+/// The Kafka faults depend on the Kafka: the mock cluster takes request errors and broker down/up; a real broker
+/// (one node) is stopped with SIGTERM (controlled shutdown) or killed with SIGKILL (unclean: log recovery on start),
+/// then started again on the same port and data. The mock's schedule for a seed is the one it always was.
+/// </para>
 /// </summary>
 internal static class FaultPlan
 {
@@ -20,7 +25,7 @@ internal static class FaultPlan
 
     public static readonly TimeSpan Warmup = TimeSpan.FromSeconds(6);
 
-    private static readonly (FaultKind Kind, int Weight)[] s_weights =
+    private static readonly (FaultKind Kind, int Weight)[] s_mockWeights =
     [
         (FaultKind.SigKill, 18),
         (FaultKind.SigStop, 10),
@@ -30,6 +35,20 @@ internal static class FaultPlan
         (FaultKind.PgTerminateBackends, 12),
         (FaultKind.KafkaRequestErrors, 20),
         (FaultKind.BrokerDown, 10),
+    ];
+
+    // A broker outage takes 13-40 s from stop to answering again and they are a minute apart (TryBrokerRestart): one
+    // or two per 60 s run, whatever the weight. Weighted so that a 60 s run nearly always gets one.
+    private static readonly (FaultKind Kind, int Weight)[] s_brokerWeights =
+    [
+        (FaultKind.SigKill, 18),
+        (FaultKind.SigStop, 10),
+        (FaultKind.SigTerm, 5),
+        (FaultKind.PgRestart, 8),
+        (FaultKind.PgStop, 5),
+        (FaultKind.PgTerminateBackends, 12),
+        (FaultKind.BrokerStop, 12),
+        (FaultKind.BrokerKill, 12),
     ];
 
     /// <summary>Error codes the mock answers per API: the retriable kinds a real cluster produces in failovers and rebalances.</summary>
@@ -49,8 +68,10 @@ internal static class FaultPlan
         (KafkaApiKey.Produce, [ErrorCode.NotLeaderForPartition, ErrorCode.LeaderNotAvailable, ErrorCode.RequestTimedOut]),
     ];
 
-    public static List<FaultAction> Create(int seed, TimeSpan duration)
+    /// <param name="realBroker">A broker from KAFKA_HOME (broker stop/kill) rather than the mock cluster (request errors, broker down).</param>
+    public static List<FaultAction> Create(int seed, TimeSpan duration, bool realBroker)
     {
+        var weights = realBroker ? s_brokerWeights : s_mockWeights;
         // Its own stream: the schedule does not change when the workload's use of randomness does.
         var random = new Random(unchecked((seed * 7_919) + 104_729));
         var planner = new Planner(random, duration.TotalSeconds);
@@ -59,10 +80,11 @@ internal static class FaultPlan
             var planned = false;
             for (var attempt = 0; attempt < 5 && !planned; attempt++)
             {
-                planned = planner.TryPlan(Pick(random), t);
+                planned = planner.TryPlan(Pick(random, weights), t);
             }
 
-            if (!planned)
+            // Against a real broker nothing else is always possible: the slot stays empty.
+            if (!planned && !realBroker)
             {
                 planner.TryPlan(FaultKind.KafkaRequestErrors, t);
             }
@@ -72,10 +94,10 @@ internal static class FaultPlan
         return [.. planner.Actions.OrderBy(a => a.At)];
     }
 
-    private static FaultKind Pick(Random random)
+    private static FaultKind Pick(Random random, (FaultKind Kind, int Weight)[] weights)
     {
-        var roll = random.Next(s_weights.Sum(w => w.Weight));
-        foreach (var (kind, weight) in s_weights)
+        var roll = random.Next(weights.Sum(w => w.Weight));
+        foreach (var (kind, weight) in weights)
         {
             if ((roll -= weight) < 0)
             {
@@ -106,6 +128,7 @@ internal static class FaultPlan
             FaultKind.PgRestart or FaultKind.PgStop or FaultKind.PgTerminateBackends => TryPostgres(kind, t),
             FaultKind.KafkaRequestErrors => AddRequestErrors(t),
             FaultKind.BrokerDown => TryBrokerDown(t),
+            FaultKind.BrokerStop or FaultKind.BrokerKill => TryBrokerRestart(kind, t),
             _ => false,
         };
 
@@ -211,6 +234,28 @@ internal static class FaultPlan
             Add(t, FaultKind.BrokerDown, broker, $"mock broker {broker} down for {down:0.0} s");
             Add(t + down, FaultKind.BrokerUp, broker, $"mock broker {broker} up");
             _brokersBusyUntil = t + down + 2;
+            return true;
+        }
+
+        private bool TryBrokerRestart(FaultKind kind, double t)
+        {
+            if (_brokersBusyUntil > t)
+            {
+                return false;
+            }
+
+            // The start is planned 2-8 s after the stop began; it waits for the stop to finish (a controlled shutdown
+            // takes 5-9 s) and, after a kill, for ZooKeeper to expire the dead broker's registration (6-9 s).
+            var down = Round(2 + (random.NextDouble() * 6));
+            Add(t, kind, 0, kind == FaultKind.BrokerStop
+                ? $"broker SIGTERM (controlled shutdown), started again {down:0.0} s later at the earliest"
+                : $"broker SIGKILL (unclean: log recovery on start), started again {down:0.0} s later at the earliest");
+            Add(t + down, FaultKind.BrokerStart, 0, "start the broker again (same port, same data)");
+            // An outage lasts 13-40 s (stop or registration expiry, then start-up with log recovery). While it lasts
+            // the sinks have nothing to write and Postgres faults hit idle sinks, so the broker stays up for a while
+            // after each: at most one outage a minute (the first soaks, with 25 s here, had the broker down for more
+            // than half of a 60 s run, and no write retries at all).
+            _brokersBusyUntil = t + down + 45;
             return true;
         }
 

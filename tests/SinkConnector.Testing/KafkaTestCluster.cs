@@ -41,9 +41,12 @@ public sealed class KafkaTestCluster : IDisposable
     };
 
     /// <summary>The run's Kafka: see <see cref="KafkaSelection"/>. A local broker takes 11-30 s to start: one per run.</summary>
-    public static async Task<KafkaTestCluster> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<KafkaTestCluster> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(KafkaSelection.FromEnvironment(), cancellationToken);
+
+    /// <summary>The Kafka <paramref name="choice"/> names (the chaos soak chooses with its own <c>--kafka</c> option).</summary>
+    public static async Task<KafkaTestCluster> StartAsync(KafkaChoice choice, CancellationToken cancellationToken = default)
     {
-        var choice = KafkaSelection.FromEnvironment();
         switch (choice.Source)
         {
             case KafkaSource.External:
@@ -78,6 +81,7 @@ public sealed class KafkaTestCluster : IDisposable
         return topic;
     }
 
+    /// <summary>Creates a topic with exactly this name (one replica): for harnesses that own their Kafka.</summary>
     public async Task CreateTopicNamedAsync(string topic, int partitions)
     {
         if (Mock is not null)

@@ -28,6 +28,9 @@ public sealed partial class LocalKafkaBroker : IDisposable
     private Process? _broker;
     private Process? _watchdog;
 
+    // Set by KillBroker: the dead broker's ZooKeeper registration outlives it until its session expires.
+    private bool _brokerKilled;
+
     private LocalKafkaBroker(string home, string version, string folder, int zooKeeperPort, int port)
     {
         _home = home;
@@ -89,12 +92,32 @@ public sealed partial class LocalKafkaBroker : IDisposable
             throw new InvalidOperationException("the broker is running");
         }
 
+        if (_brokerKilled)
+        {
+            await WaitForRegistrationExpiryAsync(cancellationToken);
+            _brokerKilled = false;
+        }
+
         _broker = StartJava("broker", "-Xmx512m", "kafka.Kafka", "server.properties");
         await WaitForMetadataAsync(cancellationToken);
     }
 
     /// <summary>Stops the broker (SIGTERM: a controlled shutdown, logs flushed); ZooKeeper keeps running.</summary>
     public void StopBroker() => Stop(ref _broker, "broker", TimeSpan.FromSeconds(60));
+
+    /// <summary>
+    /// Kills the broker (SIGKILL: no controlled shutdown, no clean-shutdown marker; the next start recovers its logs).
+    /// What it acknowledged survives: the page cache outlives the process. ZooKeeper keeps running.
+    /// </summary>
+    public void KillBroker()
+    {
+        if (_broker is { HasExited: false })
+        {
+            _brokerKilled = true;
+        }
+
+        Stop(ref _broker, "broker", TimeSpan.Zero, SIGKILL);
+    }
 
     public void Dispose()
     {
@@ -148,6 +171,7 @@ public sealed partial class LocalKafkaBroker : IDisposable
             clientPortAddress=127.0.0.1
             maxClientCnxns=0
             admin.enableServer=false
+            4lw.commands.whitelist=srvr,dump
             """, cancellationToken);
         // A single-node broker: every internal topic with one replica; no initial rebalance delay (the default 3 s
         // delays the first join of every test group); few partitions for the offsets topic, created on the first
@@ -158,6 +182,7 @@ public sealed partial class LocalKafkaBroker : IDisposable
             advertised.listeners=PLAINTEXT://127.0.0.1:{Port}
             zookeeper.connect=127.0.0.1:{_zooKeeperPort}
             zookeeper.connection.timeout.ms=30000
+            zookeeper.session.timeout.ms={ZooKeeperSessionTimeoutMs}
             log.dirs={_folder}/kafka-logs
             num.partitions=1
             offsets.topic.replication.factor=1
@@ -371,7 +396,7 @@ public sealed partial class LocalKafkaBroker : IDisposable
         }
     }
 
-    private void Stop(ref Process? process, string name, TimeSpan grace)
+    private void Stop(ref Process? process, string name, TimeSpan grace, int signal = SIGTERM)
     {
         if (process is null)
         {
@@ -380,7 +405,7 @@ public sealed partial class LocalKafkaBroker : IDisposable
 
         if (!process.HasExited)
         {
-            _ = kill(process.Id, SIGTERM);
+            _ = kill(process.Id, signal);
             if (!process.WaitForExit(grace))
             {
                 process.Kill();
@@ -395,6 +420,7 @@ public sealed partial class LocalKafkaBroker : IDisposable
     }
 
     private const int SIGTERM = 15;
+    private const int SIGKILL = 9;
 
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int signal);
