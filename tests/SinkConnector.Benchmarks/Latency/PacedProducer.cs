@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+
+namespace SinkConnector.Benchmarks.Latency;
+
+/// <summary>What the producer did: when it produced its first and last message (ms, <see cref="LatencyTimeline.Now"/>) and how many failed.</summary>
+public sealed record ProducerRun(double StartMs, double EndMs, int Failures);
+
+/// <summary>
+/// Produces a workload at a fixed rate: message i is due <c>i / rate</c> seconds after the start, and the loop
+/// produces whatever is due, then sleeps about a millisecond (so at 10,000 msg/s about ten messages per wake-up).
+/// Each message's CreateTime is set when it is produced, not when it was due: a producer that falls behind shows
+/// in the achieved rate, not as sink latency. Runs on its own thread; the delivery reports fill the timeline.
+/// </summary>
+public static class PacedProducer
+{
+    public static ProducerRun Run(
+        IProducer<byte[]?, byte[]?> producer, string topic, OrderWorkload workload, int rate, LatencyTimeline timeline, CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        void Delivered(DeliveryReport<byte[]?, byte[]?> report)
+        {
+            var at = LatencyTimeline.Now();
+            if (report.Error.IsError)
+            {
+                Interlocked.Increment(ref failures);
+                return;
+            }
+
+            timeline.Acknowledged(report.Partition.Value, report.Offset.Value, report.Message.Timestamp.UnixTimestampMs, at);
+        }
+
+        var events = workload.Events;
+        var clock = Stopwatch.StartNew();
+        var startMs = LatencyTimeline.Now();
+        var endMs = startMs;
+        var sent = 0;
+        while (sent < events.Count)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var due = (int)Math.Min(events.Count, (long)(clock.Elapsed.TotalSeconds * rate) + 1);
+            for (; sent < due; sent++)
+            {
+                var e = events[sent];
+                var message = new Message<byte[]?, byte[]?>
+                {
+                    Key = OrderWorkload.Key(e),
+                    Value = OrderWorkload.Json(e),
+                    Timestamp = new Timestamp(DateTime.UtcNow, TimestampType.CreateTime),
+                };
+                while (true)
+                {
+                    try
+                    {
+                        producer.Produce(new TopicPartition(topic, e.Partition), message, Delivered);
+                        break;
+                    }
+                    catch (ProduceException<byte[]?, byte[]?> x) when (x.Error.Code == ErrorCode.Local_QueueFull)
+                    {
+                        producer.Poll(TimeSpan.FromMilliseconds(1));
+                    }
+                }
+            }
+
+            endMs = LatencyTimeline.Now();
+            Thread.Sleep(1);
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(60));
+        return new ProducerRun(startMs, endMs, failures);
+    }
+}
