@@ -24,6 +24,7 @@ public static class LatencyAnalysis
             Latency = Percentiles.Of(counted.Select(m => m.Latency)),
             LatencyLowerBound = Percentiles.Of(counted.Select(m => m.LatencyLowerBound)),
             Ack = Percentiles.Of(counted.Select(m => m.AckLatency)),
+            AfterAck = Percentiles.Of(counted.Select(m => m.AfterAck)),
             PollResolution = Percentiles.Of(poller.Resolutions),
             PollRoundTripP50 = Percentiles.Of(poller.RoundTrips).P50,
             CommitMilliseconds = Percentiles.Of(commits),

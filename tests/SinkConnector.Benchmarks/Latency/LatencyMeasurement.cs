@@ -46,6 +46,9 @@ public sealed record LatencyMeasurement(int Rate, int Run, string Kafka)
     /// <summary>CreateTime until the producer's delivery report (linger, broker append, replication ack).</summary>
     public required Percentiles Ack { get; init; }
 
+    /// <summary>The delivery report until visible (the sink's share, see <see cref="MessageLatency.AfterAck"/>).</summary>
+    public required Percentiles AfterAck { get; init; }
+
     /// <summary>The poller's resolution over the run (ms between a read's answer and the previous read's request).</summary>
     public required Percentiles PollResolution { get; init; }
 

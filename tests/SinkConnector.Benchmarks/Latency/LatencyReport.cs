@@ -19,7 +19,7 @@ public static class LatencyReport
         string.Create(s_invariant,
             $"    {m.Rate,9:N0} msg/s r{m.Run}/{runs} achieved {m.AchievedRate:N0} msg/s, latency p50 {Ms(m.Latency.P50)} / p95 {Ms(m.Latency.P95)} / " +
             $"p99 {Ms(m.Latency.P99)} / max {Ms(m.Latency.Max)} ms (lower bound p99 {Ms(m.LatencyLowerBound.P99)}; produce ack p99 {Ms(m.Ack.P99)}, " +
-            $"max {Ms(m.Ack.Max)}; poll resolution p99 {m.PollResolution.P99:F1} ms; {m.Batches} batches, commit p99 {Ms(m.CommitMilliseconds.P99)} ms; " +
+            $"max {Ms(m.Ack.Max)}; ack to visible p99 {Ms(m.AfterAck.P99)}, max {Ms(m.AfterAck.Max)}; poll resolution p99 {m.PollResolution.P99:F1} ms; {m.Batches} batches, commit p99 {Ms(m.CommitMilliseconds.P99)} ms; " +
             $"{m.Checkpoints} checkpoint(s); {m.Notable.Count} notable log line(s))");
 
     public static string Markdown(IReadOnlyList<LatencyMeasurement> measurements, LatencyOptions options, int partitions)
@@ -41,13 +41,13 @@ public static class LatencyReport
             $"(committed in the same transaction as the rows) every {options.PollInterval.TotalMilliseconds:F0} ms and stamps each newly covered offset range with the time " +
             "the read's answer arrived, an upper bound; the lower bound is the previous read's request time. Each run is its own row: a tail is a property of a run.");
         md.AppendLine();
-        md.AppendLine("| rate msg/s | run | achieved msg/s | p50 ms | p95 ms | p99 ms | max ms | p99 lower bound | produce ack p99 / max ms | poll resolution p50 / p99 ms | batches, commit p99 ms | Kafka |");
-        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        md.AppendLine("| rate msg/s | run | achieved msg/s | p50 ms | p95 ms | p99 ms | max ms | p99 lower bound | produce ack p99 / max ms | ack to visible p99 / max ms | poll resolution p50 / p99 ms | batches, commit p99 ms | Kafka |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var m in measurements.OrderByDescending(m => m.Rate).ThenBy(m => m.Run))
         {
             md.AppendLine(s_invariant,
                 $"| {m.Rate:N0} | {m.Run} | {m.AchievedRate:N0} | {Ms(m.Latency.P50)} | {Ms(m.Latency.P95)} | **{Ms(m.Latency.P99)}** | {Ms(m.Latency.Max)} | " +
-                $"{Ms(m.LatencyLowerBound.P99)} | {Ms(m.Ack.P99)} / {Ms(m.Ack.Max)} | {m.PollResolution.P50:F1} / {m.PollResolution.P99:F1} | " +
+                $"{Ms(m.LatencyLowerBound.P99)} | {Ms(m.Ack.P99)} / {Ms(m.Ack.Max)} | {Ms(m.AfterAck.P99)} / {Ms(m.AfterAck.Max)} | {m.PollResolution.P50:F1} / {m.PollResolution.P99:F1} | " +
                 $"{m.Batches:N0}, {Ms(m.CommitMilliseconds.P99)} | {m.Kafka} |");
         }
 
@@ -68,15 +68,15 @@ public static class LatencyReport
     private static void AppendWorstSeconds(StringBuilder md, IReadOnlyList<LatencyMeasurement> measurements)
     {
         md.AppendLine();
-        md.AppendLine("Slowest seconds of each run (by the CreateTime of the messages; sink, GC-thread, Postgres and machine CPU in that second; steal = time the hypervisor gave to other guests):");
+        md.AppendLine("Slowest seconds of each run (by the CreateTime of the messages; sink, GC-thread, Postgres and machine CPU in that second; steal = time the hypervisor gave to other guests; CPU wait = share of the second in which some runnable task waited for a core, Linux PSI):");
         md.AppendLine();
-        md.AppendLine("| rate | run | second | produced | p99 / max ms | ack max ms | batches, slowest commit ms | CPU s: sink (GC) / pg / machine, steal | sink log |");
+        md.AppendLine("| rate | run | second | produced | p99 / max ms | ack max ms | batches, slowest commit ms | CPU s: sink (GC) / pg / machine, steal; CPU wait | sink log |");
         md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var m in measurements.OrderByDescending(m => m.Rate).ThenBy(m => m.Run))
         {
             foreach (var s in m.Seconds.Where(s => s.Counted).OrderByDescending(s => s.Latency.Max).Take(2))
             {
-                var cpu = s.Sample is { } c ? string.Create(s_invariant, $"{c.SinkCpu:F2} ({c.SinkGcCpu:F2}) / {c.PostgresCpu:F2} / {c.MachineBusy:F2}, {c.MachineSteal:F2}") : "–";
+                var cpu = s.Sample is { } c ? string.Create(s_invariant, $"{c.SinkCpu:F2} ({c.SinkGcCpu:F2}) / {c.PostgresCpu:F2} / {c.MachineBusy:F2}, {c.MachineSteal:F2}; {c.CpuPressure:P0}") : "–";
                 var log = string.Join("; ", s.Notable.Take(3).Select(e => $"{e.Level}: {Truncate(e.Text)}"));
                 md.AppendLine(s_invariant,
                     $"| {m.Rate:N0} | {m.Run} | {s.Second} | {s.Produced:N0} | {Ms(s.Latency.P99)} / {Ms(s.Latency.Max)} | {Ms(s.AckMax)} | {s.Batches}, {Ms(s.CommitMaxMs)} | {cpu} | {(log.Length > 0 ? log : "–")} |");
@@ -89,13 +89,13 @@ public static class LatencyReport
     /// <summary>Every second of a run, for <c>--logs</c>: what was produced and how late it became visible, next to what the sink and the machine did.</summary>
     public static string SecondsCsv(LatencyMeasurement m)
     {
-        var csv = new StringBuilder("second,counted,produced,p50_ms,p99_ms,max_ms,ack_max_ms,batches,commit_max_ms,sink_cpu_s,sink_gc_cpu_s,pg_cpu_s,machine_busy_s,steal_s,sink_rss_mib,notable\n");
+        var csv = new StringBuilder("second,counted,produced,p50_ms,p99_ms,max_ms,ack_max_ms,batches,commit_max_ms,sink_cpu_s,sink_gc_cpu_s,pg_cpu_s,machine_busy_s,steal_s,cpu_wait,sink_rss_mib,notable\n");
         foreach (var s in m.Seconds)
         {
             var c = s.Sample;
             csv.AppendLine(s_invariant,
                 $"{s.Second},{s.Counted},{s.Produced},{s.Latency.P50:F1},{s.Latency.P99:F1},{s.Latency.Max:F1},{s.AckMax:F1},{s.Batches},{s.CommitMaxMs:F0}," +
-                $"{c?.SinkCpu:F2},{c?.SinkGcCpu:F2},{c?.PostgresCpu:F2},{c?.MachineBusy:F2},{c?.MachineSteal:F2},{(c is null ? "" : (c.SinkRssBytes / 1048576.0).ToString("F0", s_invariant))}," +
+                $"{c?.SinkCpu:F2},{c?.SinkGcCpu:F2},{c?.PostgresCpu:F2},{c?.MachineBusy:F2},{c?.MachineSteal:F2},{c?.CpuPressure:F2},{(c is null ? "" : (c.SinkRssBytes / 1048576.0).ToString("F0", s_invariant))}," +
                 $"\"{string.Join(" / ", s.Notable.Select(e => e.Text)).Replace("\"", "'", StringComparison.Ordinal)}\"");
         }
 

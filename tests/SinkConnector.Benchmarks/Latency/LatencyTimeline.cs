@@ -84,4 +84,7 @@ public readonly record struct MessageLatency(int Partition, long Offset, long Cr
 
     /// <summary>CreateTime until the delivery report: the producer's linger plus the broker's append.</summary>
     public double AckLatency => AckedMs - CreatedMs;
+
+    /// <summary>The delivery report until visible: roughly the sink's share (fetch, batch, commit) plus the poll.</summary>
+    public double AfterAck => VisibleByMs - AckedMs;
 }

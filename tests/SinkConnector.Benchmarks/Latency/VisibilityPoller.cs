@@ -34,7 +34,7 @@ public sealed class VisibilityPoller(string connectionString, string groupId, st
     {
         using var connection = new NpgsqlConnection(connectionString);
         connection.Open();
-        using var command = new NpgsqlCommand("SELECT partition, next_offset FROM sink.offsets WHERE group_id = $1 AND topic = $2", connection);
+        using var command = new NpgsqlCommand("SELECT partition, coalesce(next_offset, 0) FROM sink.offsets WHERE group_id = $1 AND topic = $2", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = groupId });
         command.Parameters.Add(new NpgsqlParameter { Value = topic });
         command.Prepare();
