@@ -37,6 +37,7 @@ public static class LatencyReport
             $"A producer (acks=all, idempotent, linger 5 ms) holds each rate for {options.WarmUp.TotalSeconds:F0} s of warm-up (not counted) and {options.Duration.TotalSeconds:F0} s " +
             $"into a new topic of {partitions} partitions while `sink run` (the same publish as above, started before the first message and " +
             $"with its partitions claimed; librdkafka's default client settings against a real broker, `fetch.wait.max.ms: 5` against the mock cluster) consumes it with `batch.max_latency: {options.MaxLatency.TotalMilliseconds:F0}ms`. " +
+            $"Kafka: {measurements[0].Kafka}. One message per partition is produced and acknowledged before the sink starts (partition leaders, producer id). " +
             "**Latency** = the message's CreateTime until its row is committed and visible in Postgres: a poller reads the sink's `sink.offsets` " +
             $"(committed in the same transaction as the rows) every {options.PollInterval.TotalMilliseconds:F0} ms and stamps each newly covered offset range with the time " +
             "the read's answer arrived, an upper bound; the lower bound is the previous read's request time. Each run is its own row: a tail is a property of a run.");
@@ -48,7 +49,7 @@ public static class LatencyReport
             md.AppendLine(s_invariant,
                 $"| {m.Rate:N0} | {m.Run} | {m.AchievedRate:N0} | {Ms(m.Latency.P50)} | {Ms(m.Latency.P95)} | **{Ms(m.Latency.P99)}** | {Ms(m.Latency.Max)} | " +
                 $"{Ms(m.LatencyLowerBound.P99)} | {Ms(m.Ack.P99)} / {Ms(m.Ack.Max)} | {Ms(m.AfterAck.P99)} / {Ms(m.AfterAck.Max)} | {m.PollResolution.P50:F1} / {m.PollResolution.P99:F1} | " +
-                $"{m.Batches:N0}, {Ms(m.CommitMilliseconds.P99)} | {m.Kafka} |");
+                $"{m.Batches:N0}, {Ms(m.CommitMilliseconds.P99)} | {ShortKafka(m.Kafka)} |");
         }
 
         var atTarget = measurements.Where(m => m.Rate == TargetRate).ToList();
@@ -83,6 +84,9 @@ public static class LatencyReport
             }
         }
     }
+
+    /// <summary>"Apache Kafka 2.4.0 broker" of "Apache Kafka 2.4.0 broker from /path ... on 127.0.0.1:port (...)"; the full description is above the table.</summary>
+    private static string ShortKafka(string description) => description.Split(" from ")[0];
 
     private static string Truncate(string text) => (text.Length > 80 ? text[..80] + "…" : text).Replace("|", "\\|", StringComparison.Ordinal);
 

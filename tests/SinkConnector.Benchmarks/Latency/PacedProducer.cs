@@ -15,7 +15,7 @@ public sealed record ProducerRun(double StartMs, double EndMs, int Failures);
 public static class PacedProducer
 {
     public static ProducerRun Run(
-        IProducer<byte[]?, byte[]?> producer, string topic, OrderWorkload workload, int rate, LatencyTimeline timeline, CancellationToken cancellationToken)
+        IProducer<byte[]?, byte[]?> producer, string topic, IReadOnlyList<OrderEvent> events, int rate, LatencyTimeline timeline, CancellationToken cancellationToken)
     {
         var failures = 0;
         void Delivered(DeliveryReport<byte[]?, byte[]?> report)
@@ -30,7 +30,6 @@ public static class PacedProducer
             timeline.Acknowledged(report.Partition.Value, report.Offset.Value, report.Message.Timestamp.UnixTimestampMs, at);
         }
 
-        var events = workload.Events;
         var clock = Stopwatch.StartNew();
         var startMs = LatencyTimeline.Now();
         var endMs = startMs;
@@ -68,5 +67,25 @@ public static class PacedProducer
 
         producer.Flush(TimeSpan.FromSeconds(60));
         return new ProducerRun(startMs, endMs, failures);
+    }
+
+    /// <summary>
+    /// Produces <paramref name="events"/> (one per partition) and waits for their acknowledgements, before the sink
+    /// starts: a new topic's partition leaders, the idempotent producer's id and the connections are then in place,
+    /// so the first paced messages do not wait for what only the first messages of a topic wait for.
+    /// </summary>
+    public static void Prime(IProducer<byte[]?, byte[]?> producer, string topic, IEnumerable<OrderEvent> events)
+    {
+        var failures = 0;
+        foreach (var e in events)
+        {
+            producer.Produce(new TopicPartition(topic, e.Partition), new Message<byte[]?, byte[]?> { Key = OrderWorkload.Key(e), Value = OrderWorkload.Json(e) },
+                report => failures += report.Error.IsError ? 1 : 0);
+        }
+
+        if (producer.Flush(TimeSpan.FromSeconds(60)) > 0 || failures > 0)
+        {
+            throw new InvalidOperationException($"priming {topic} failed: {failures} message(s) not acknowledged");
+        }
     }
 }

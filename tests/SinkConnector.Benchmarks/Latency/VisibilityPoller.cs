@@ -20,11 +20,15 @@ public sealed class VisibilityPoller(string connectionString, string groupId, st
     private readonly List<double> _resolutions = [];
     private readonly List<double> _roundTrips = [];
     private long _visible;
+    private int _reads;
 
     /// <summary>Messages visible so far (sum of next_offset over the topic's partitions).</summary>
     public long Visible => Interlocked.Read(ref _visible);
 
-    /// <summary>Per read: R(i) - S(i-1), ms: how precisely it stamps what it sees first.</summary>
+    /// <summary>Reads answered so far. The first only sets the baseline: what it sees was committed at an unknown earlier time.</summary>
+    public int Reads => Volatile.Read(ref _reads);
+
+    /// <summary>Per read after the first: R(i) - S(i-1), ms: how precisely it stamps what it sees first.</summary>
     public IReadOnlyList<double> Resolutions => _resolutions;
 
     /// <summary>Per read: R(i) - S(i), ms.</summary>
@@ -39,7 +43,7 @@ public sealed class VisibilityPoller(string connectionString, string groupId, st
         command.Parameters.Add(new NpgsqlParameter { Value = topic });
         command.Prepare();
         var seen = new long[timeline.Partitions];
-        var previousSent = LatencyTimeline.Now();
+        double? previousSent = null;
         while (!cancellationToken.IsCancellationRequested)
         {
             var sent = LatencyTimeline.Now();
@@ -57,13 +61,22 @@ public sealed class VisibilityPoller(string connectionString, string groupId, st
             {
                 if (partition < seen.Length && next > seen[partition])
                 {
-                    timeline.Visible(partition, seen[partition], next, after: previousSent, by: received);
+                    if (previousSent is { } after)
+                    {
+                        timeline.Visible(partition, seen[partition], next, after, by: received);
+                    }
+
                     seen[partition] = next;
                 }
             }
 
-            _resolutions.Add(received - previousSent);
+            if (previousSent is { } previous)
+            {
+                _resolutions.Add(received - previous);
+            }
+
             _roundTrips.Add(received - sent);
+            Interlocked.Increment(ref _reads);
             Interlocked.Exchange(ref _visible, seen.Sum());
             previousSent = sent;
             if (interval > TimeSpan.Zero)

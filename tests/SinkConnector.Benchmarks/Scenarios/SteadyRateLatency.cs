@@ -9,7 +9,9 @@ namespace SinkConnector.Benchmarks.Scenarios;
 /// topic while the real <c>sink run</c> process consumes it with <c>batch.max_latency: 100ms</c>, already in its
 /// group and with its partitions claimed before the first message. End-to-end latency of a message = its CreateTime
 /// until its row is committed and visible in Postgres (<see cref="VisibilityPoller"/>), over the messages produced
-/// after the warm-up. The producer must reach 95% of the rate or the run fails.
+/// after the warm-up. The producer must reach 95% of the rate or the run fails. One message per partition is produced
+/// and acknowledged before the sink starts (<see cref="PacedProducer.Prime"/>): on a new topic the first messages also
+/// wait for partition leaders and the producer id, a start-up cost of the topic, not of the sink or the steady state.
 /// </summary>
 public static class SteadyRateLatency
 {
@@ -43,8 +45,10 @@ public static class SteadyRateLatency
     public static async Task<LatencyMeasurement> RunAsync(BenchEnvironment env, int rate, int run)
     {
         var options = env.Options.Latency;
-        var total = (int)(rate * (options.WarmUp + options.Duration).TotalSeconds);
-        var workload = OrderWorkload.Generate(total, overlap: 0, env.Options.Partitions);
+        // The first event of each partition primes the topic (PacedProducer.Prime); the rest are paced.
+        var partitions = env.Options.Partitions;
+        var total = (int)(rate * (options.WarmUp + options.Duration).TotalSeconds) + partitions;
+        var workload = OrderWorkload.Generate(total, overlap: 0, partitions);
         var topic = await env.Kafka.CreateTopicAsync($"latency-{rate}", env.Options.Partitions);
         var group = env.GroupId(Scenario.Latency, workload, run);
         await env.Database.ResetAsync();
@@ -52,6 +56,8 @@ public static class SteadyRateLatency
         try
         {
             var checkpoints = await CheckpointsAsync(env);
+            using var producer = env.Kafka.CreateProducer();
+            await Task.Run(() => PacedProducer.Prime(producer, topic, workload.Events.Take(partitions)));
             using var sink = SinkProcess.Start(["run", "--config", directory], env.SinkEnvironment(debug: true), env.Options.SinkDll);
             await WaitForClaimsAsync(sink, env.Options.Partitions);
 
@@ -61,12 +67,14 @@ public static class SteadyRateLatency
             using var stop = new CancellationTokenSource();
             var polling = Task.Factory.StartNew(() => poller.Run(stop.Token), stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             var sampling = sampler.RunAsync(stop.Token);
-            ProducerRun produced;
-            using (var producer = env.Kafka.CreateProducer())
+            while (poller.Reads == 0 && !polling.IsCompleted)
             {
-                produced = await Task.Factory.StartNew(
-                    () => PacedProducer.Run(producer, topic, workload, rate, timeline, stop.Token), stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                await Task.Delay(5);
             }
+
+            var paced = workload.Events.Skip(partitions).ToList();
+            var produced = await Task.Factory.StartNew(
+                () => PacedProducer.Run(producer, topic, paced, rate, timeline, stop.Token), stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
             var drain = Stopwatch.StartNew();
             while (poller.Visible < total && !polling.IsCompleted)
