@@ -4,7 +4,7 @@ using Confluent.Kafka;
 namespace SinkConnector.Benchmarks.Latency;
 
 /// <summary>What the producer did: when it produced its first and last message (ms, <see cref="LatencyTimeline.Now"/>) and how many failed.</summary>
-public sealed record ProducerRun(double StartMs, double EndMs, int Failures);
+public sealed record ProducerRun(double StartMs, double EndMs, int Failures, string? FirstFailure);
 
 /// <summary>
 /// Produces a workload at a fixed rate: message i is due <c>i / rate</c> seconds after the start, and the loop
@@ -18,16 +18,27 @@ public static class PacedProducer
         IProducer<byte[]?, byte[]?> producer, string topic, IReadOnlyList<OrderEvent> events, int rate, LatencyTimeline timeline, CancellationToken cancellationToken)
     {
         var failures = 0;
-        void Delivered(DeliveryReport<byte[]?, byte[]?> report)
+        string? firstFailure = null;
+        // The CreateTime is the one this loop set, not the one the report carries: librdkafka's mock cluster reports
+        // none (0), and a topic with message.timestamp.type=LogAppendTime would report the broker's.
+        void Delivered(DeliveryReport<byte[]?, byte[]?> report, long createTimeMs)
         {
             var at = LatencyTimeline.Now();
-            if (report.Error.IsError)
+            try
             {
-                Interlocked.Increment(ref failures);
-                return;
-            }
+                if (report.Error.IsError)
+                {
+                    throw new InvalidOperationException(report.Error.ToString());
+                }
 
-            timeline.Acknowledged(report.Partition.Value, report.Offset.Value, report.Message.Timestamp.UnixTimestampMs, at);
+                timeline.Acknowledged(report.Partition.Value, report.Offset.Value, createTimeMs, at);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IndexOutOfRangeException)
+            {
+                // The client swallows what a delivery handler throws: counted here, the run fails on it.
+                Interlocked.Increment(ref failures);
+                Interlocked.CompareExchange(ref firstFailure, $"{report.TopicPartitionOffset}: {e.Message}", null);
+            }
         }
 
         var clock = Stopwatch.StartNew();
@@ -41,17 +52,13 @@ public static class PacedProducer
             for (; sent < due; sent++)
             {
                 var e = events[sent];
-                var message = new Message<byte[]?, byte[]?>
-                {
-                    Key = OrderWorkload.Key(e),
-                    Value = OrderWorkload.Json(e),
-                    Timestamp = new Timestamp(DateTime.UtcNow, TimestampType.CreateTime),
-                };
+                var createTime = new Timestamp(DateTime.UtcNow, TimestampType.CreateTime);
+                var message = new Message<byte[]?, byte[]?> { Key = OrderWorkload.Key(e), Value = OrderWorkload.Json(e), Timestamp = createTime };
                 while (true)
                 {
                     try
                     {
-                        producer.Produce(new TopicPartition(topic, e.Partition), message, Delivered);
+                        producer.Produce(new TopicPartition(topic, e.Partition), message, report => Delivered(report, createTime.UnixTimestampMs));
                         break;
                     }
                     catch (ProduceException<byte[]?, byte[]?> x) when (x.Error.Code == ErrorCode.Local_QueueFull)
@@ -66,7 +73,7 @@ public static class PacedProducer
         }
 
         producer.Flush(TimeSpan.FromSeconds(60));
-        return new ProducerRun(startMs, endMs, failures);
+        return new ProducerRun(startMs, endMs, failures, firstFailure);
     }
 
     /// <summary>

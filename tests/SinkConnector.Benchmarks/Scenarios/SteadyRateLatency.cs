@@ -95,7 +95,7 @@ public static class SteadyRateLatency
             }
 
             Check(sink, sink.ExitCode == 0, $"sink exited {sink.ExitCode}");
-            Check(sink, produced.Failures == 0, $"{produced.Failures} messages were not acknowledged by Kafka");
+            Check(sink, produced.Failures == 0, $"{produced.Failures} delivery reports failed, the first: {produced.FirstFailure}");
             await env.Database.VerifyAsync(Scenario.Latency, workload);
             var measurement = LatencyAnalysis.Measure(rate, run, env.Kafka.Description, options.WarmUp, timeline, produced, poller, sampler.Samples,
                 SinkLogEvents.Parse(sink.Output)) with { Checkpoints = await CheckpointsAsync(env) - checkpoints };
