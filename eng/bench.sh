@@ -8,6 +8,8 @@
 #   bash eng/bench.sh --quick    # smoke run: 24,000 and 48,000 messages, 1 repetition (~2 min)
 #   bash eng/bench.sh --perf     # also a perf CPU profile of `sink run` per mode (needs linux-perf)
 #   bash eng/bench.sh --help     # all options (--messages, --overlap, --reps, --scenarios, ...)
+#   bash eng/bench.sh --scenarios latency   # steady-rate end-to-end latency only (10,000 and 2,000 msg/s, 2 runs
+#                                           # each, ~8 min; the full run includes it); with KAFKA_HOME against a real broker
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

@@ -18,7 +18,7 @@ public sealed record BenchOptions
           --ef-share F     the EF Core consumers (c) stop after this share of each topic (default 0.25): at about
                            7,000 rows/s they would take most of the run; their rate does not depend on the backlog
           --scenarios L    comma-separated subset of: copy, copy-upsert, consume, ef, ef-upsert, multirow,
-                           multirow-upsert, sink, sink-upsert (default: all)
+                           multirow-upsert, sink, sink-upsert, latency (default: all)
           --no-profile     skip the in-process profile (conversion alone, COPY variants, allocations)
           --out DIR        where results/<date>.md and .svg go (default: results/ beside the project)
           --logs DIR       keep each sink run's output (Debug level) in DIR
@@ -27,7 +27,7 @@ public sealed record BenchOptions
           --perf           also record the sink's CPU with perf (one extra run per mode) and break it down
           --sink-dll PATH  the sink.dll to run (eng/bench.sh passes the ReadyToRun publish docker/Dockerfile ships;
                            default: the build next to this benchmark)
-        """;
+        """ + "\n" + Benchmarks.Latency.LatencyOptions.Usage;
 
     public int Messages { get; init; } = 480_000;
 
@@ -45,7 +45,9 @@ public sealed record BenchOptions
 
     public bool Profile { get; init; } = true;
 
-    public IReadOnlySet<string> Scenarios { get; init; } = Benchmarks.Scenario.All.ToHashSet();
+    public IReadOnlySet<string> Scenarios { get; init; } = Benchmarks.Scenario.All.Append(Benchmarks.Scenario.Latency).ToHashSet();
+
+    public Benchmarks.Latency.LatencyOptions Latency { get; init; } = new();
 
     public string? OutputDirectory { get; init; }
 
@@ -70,7 +72,7 @@ public sealed record BenchOptions
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             options = args[i] switch
             {
-                "--quick" => options with { Quick = true, Messages = 48_000, Repetitions = 1 },
+                "--quick" => options with { Quick = true, Messages = 48_000, Repetitions = 1, Latency = Benchmarks.Latency.LatencyOptions.Quick },
                 "--messages" => options with { Messages = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--overlap" => options with { Overlap = double.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--reps" => options with { Repetitions = int.Parse(Next(), CultureInfo.InvariantCulture) },
@@ -85,6 +87,7 @@ public sealed record BenchOptions
                 "--kafka-property" => options with { KafkaProperties = WithVariable(options.KafkaProperties, Next()) },
                 "--perf" => options with { Perf = true },
                 "--sink-dll" => options with { SinkDll = Path.GetFullPath(Next()) },
+                var latency when Benchmarks.Latency.LatencyOptions.Accepts(latency) => options with { Latency = options.Latency.With(latency, Next()) },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };
         }
@@ -109,7 +112,7 @@ public sealed record BenchOptions
     private static HashSet<string> ParseScenarios(string list)
     {
         var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
-        var unknown = names.Except(Benchmarks.Scenario.All).ToList();
+        var unknown = names.Except(Benchmarks.Scenario.All).Except([Benchmarks.Scenario.Latency]).ToList();
         return unknown.Count == 0 ? names : throw new ArgumentException($"unknown scenario(s): {string.Join(", ", unknown)}");
     }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using SinkConnector.Benchmarks;
+using SinkConnector.Benchmarks.Latency;
+using SinkConnector.Benchmarks.Scenarios;
 
 // eng/bench.sh: SinkConnector against its ceilings and the alternatives, same machine, same data, one run.
 if (args.Contains("--help") || args.Contains("-h"))
@@ -27,6 +29,15 @@ Console.WriteLine($"==> {options.Messages:N0} messages ({options.Sizes[0]:N0} an
 await using var env = await BenchEnvironment.StartAsync(options);
 try
 {
+    if (!options.Scenarios.Any(Scenario.All.Contains))
+    {
+        // --scenarios latency: no backlog to produce, a results file of its own.
+        var latencyOnly = await SteadyRateLatency.RunAllAsync(env);
+        var path = LatencyReport.Save(options, machine.Finish(), latencyOnly, wall.Elapsed);
+        Console.WriteLine($"==> wrote {path} ({wall.Elapsed.TotalMinutes:F1} min)");
+        return 0;
+    }
+
     var full = OrderWorkload.Generate(options.Messages, options.Overlap, options.Partitions);
     var workloads = options.Sizes.Select(size => size == full.Events.Count ? full : full.Take(size)).ToList();
     foreach (var workload in workloads)
@@ -39,8 +50,9 @@ try
 
     var measurements = await Runner.RunAllAsync(env, workloads);
     var profile = options.Profile ? await Profiler.RunAsync(env, full) : null;
+    var latency = await SteadyRateLatency.RunAllAsync(env);
     machine = machine.Finish();
-    var report = new Report(options, machine, full, measurements, profile, wall.Elapsed);
+    var report = new Report(options, machine, full, measurements, profile, wall.Elapsed) { Latency = latency };
     Console.WriteLine();
     Console.WriteLine(report.Markdown());
     var (markdownPath, chartPath) = report.Save();

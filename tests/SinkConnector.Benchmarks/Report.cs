@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SinkConnector.Benchmarks.Latency;
 
 namespace SinkConnector.Benchmarks;
 
@@ -89,8 +90,12 @@ public sealed class Report(
         AppendCpu(md);
         AppendThreads(md);
         AppendProfile(md);
+        md.Append(LatencyReport.Markdown(Latency, options.Latency, options.Partitions));
         return md.ToString();
     }
+
+    /// <summary>The steady-rate latency runs (Scenarios/SteadyRateLatency.cs), reported after the backlog scenarios.</summary>
+    public IReadOnlyList<LatencyMeasurement> Latency { get; init; } = [];
 
     private void AppendTargets(StringBuilder md, double? copy)
     {
@@ -282,7 +287,7 @@ public sealed class Report(
     }
 
     /// <summary>tests/SinkConnector.Benchmarks, found upwards from the build output.</summary>
-    private static string ProjectDirectory()
+    public static string ProjectDirectory()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {

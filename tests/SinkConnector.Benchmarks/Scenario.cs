@@ -13,6 +13,9 @@ public static class Scenario
     public const string Sink = "sink";
     public const string SinkUpsert = "sink-upsert";
 
+    /// <summary>Steady-rate latency (Scenarios/SteadyRateLatency.cs): not a backlog scenario, so not in <see cref="All"/>; it runs after them.</summary>
+    public const string Latency = "latency";
+
     public static IReadOnlyList<string> All { get; } = [Copy, CopyUpsert, Consume, Ef, EfUpsert, MultiRow, MultiRowUpsert, Sink, SinkUpsert];
 
     public static string Label(string name) => name switch
@@ -40,6 +43,7 @@ public static class Scenario
         MultiRowUpsert => "(d) multi-row ON CONFLICT",
         Sink => "sink insert",
         SinkUpsert => "sink upsert",
+        Latency => "steady-rate latency",
         _ => name,
     };
 
