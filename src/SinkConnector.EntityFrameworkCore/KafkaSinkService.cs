@@ -23,6 +23,26 @@ internal sealed partial class KafkaSinkService<TContext>(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RunAsync(stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            // The host stops (BackgroundServiceExceptionBehavior.StopHost) but would still exit 0: an orchestrator
+            // must see the failure, not restart a "successful" process forever without anyone noticing.
+            Stopped(logger, e.Message);
+            if (Environment.ExitCode == 0)
+            {
+                Environment.ExitCode = 1;
+            }
+
+            throw;
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
         var settings = options.Value;
         if (handlers.Count == 0)
         {
@@ -81,6 +101,9 @@ internal sealed partial class KafkaSinkService<TContext>(
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Applied {Migrations} to schema {Schema}")]
     private static partial void Migrated(ILogger logger, IReadOnlyList<string> migrations, string schema);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Critical, Message = "The Kafka consumer stopped: {Reason}")]
+    private static partial void Stopped(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Postgres is not reachable, retrying in {Seconds} s: {Reason}")]
     private static partial void WaitingForPostgres(ILogger logger, long seconds, string reason);
