@@ -56,7 +56,7 @@ public static class CliContext
         catch (Exception e) when (IsExpected(e))
         {
             // Expected failures: the message says what to fix.
-            await Console.Error.WriteLineAsync($"sink: {ConnectorSchema.Explain(e, config) ?? ExceptionMessages.Chain(e, " -> ")}");
+            await Console.Error.WriteLineAsync($"sink: {ConnectorSchema.Explain(e, config.Connector) ?? ExceptionMessages.Chain(e, " -> ")}");
             return ExitCodes.Failure;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

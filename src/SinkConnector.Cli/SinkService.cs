@@ -81,14 +81,14 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
                 RunLog.WaitingForPostgres(_logger, (long)delay.TotalSeconds, e.Message);
                 await Task.Delay(delay, stoppingToken);
             }
-            catch (Exception e) when (ConnectorSchema.Explain(e, config) is { } reason)
+            catch (Exception e) when (ConnectorSchema.Explain(e, config.Connector) is { } reason)
             {
                 // A read-only server or missing privileges met by auto_create or the table checks.
                 throw new SinkStoppedException(reason);
             }
         }
 
-        using var consumer = new ConsumerLoop(config, database, new SinkWriter(config.Mappings, database), _logger, metrics: metrics, health: health);
+        using var consumer = new ConsumerLoop(config.Connector, database, new SinkWriter(config.Mappings, database), _logger, metrics: metrics, health: health);
         // The consumer loop blocks in librdkafka's poll; it gets a thread of its own.
         await Task.Factory.StartNew(() => consumer.RunAsync(stoppingToken), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();

@@ -260,7 +260,7 @@ public static class Profiler
         var group = env.GroupId(upsertMode ? "profile-sink-upsert" : "profile-sink", workload, 0);
         var config = env.LoadConfig(env.WriteSinkConfig(group, env.Topic(workload), upsertMode));
         await using var database = new SinkDatabase(config.Connector.Postgres);
-        using var consumer = new ConsumerLoop(config, database, new SinkWriter(config.Mappings, database), NullLogger.Instance);
+        using var consumer = new ConsumerLoop(config.Connector, database, new SinkWriter(config.Mappings, database), NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         GC.Collect();
         var allocated = GC.GetTotalAllocatedBytes(precise: true);

@@ -103,7 +103,7 @@ public class ClaimFailureTests(TestServices services)
         await using var bed = await SinkTestBed.CreateAsync(services, "claimfail", partitions: 2);
         await bed.ExecuteAsync("DROP SCHEMA sink CASCADE");
         await using var database = new SinkDatabase(bed.Config().Connector.Postgres);
-        var consumer = new ConsumerLoop(bed.Config(), database, new SinkWriter(bed.Config().Mappings, database), NullLogger.Instance);
+        var consumer = new ConsumerLoop(bed.Config().Connector, database, new SinkWriter(bed.Config().Mappings, database), NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         var run = Task.Factory.StartNew(() => consumer.RunAsync(stop.Token), TaskCreationOptions.LongRunning).Unwrap();
 

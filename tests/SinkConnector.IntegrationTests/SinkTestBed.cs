@@ -115,7 +115,7 @@ public sealed class SinkTestBed : IAsyncDisposable
     public async Task RunInProcessAsync(Func<Task> until, TimeSpan timeout)
     {
         await using var database = new SinkDatabase(Config().Connector.Postgres);
-        using var consumer = new ConsumerLoop(Config(), database, new SinkWriter(Config().Mappings, database), NullLogger.Instance);
+        using var consumer = new ConsumerLoop(Config().Connector, database, new SinkWriter(Config().Mappings, database), NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         var run = Task.Factory.StartNew(() => consumer.RunAsync(stop.Token), TaskCreationOptions.LongRunning).Unwrap();
         try

@@ -5,6 +5,29 @@ namespace SinkConnector.Configuration;
 /// <summary>The librdkafka settings the exactly-once protocol depends on (docs/exactly-once.md).</summary>
 public static class ConsumerSettings
 {
+    /// <summary>
+    /// librdkafka properties the connector sets itself: exactly-once depends on them, or they have their own key.
+    /// Letting <c>kafka.properties</c> override them would silently break the offset protocol.
+    /// </summary>
+    /// <remarks>Matched ignoring case: a spelling librdkafka would not know must not slip past as "not reserved".</remarks>
+    public static IReadOnlyDictionary<string, string> ReservedProperties { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["bootstrap.servers"] = "set kafka.bootstrap_servers instead",
+        ["group.id"] = "set kafka.group_id instead",
+        ["auto.offset.reset"] = "set kafka.auto_offset_reset instead",
+        ["enable.auto.commit"] = "the connector stores offsets in Postgres and must control commits",
+        ["enable.auto.offset.store"] = "the connector stores offsets in Postgres and must control commits",
+        ["isolation.level"] = "the connector reads committed messages only (read_committed)",
+        ["partition.assignment.strategy"] = "the connector's rebalance handling relies on cooperative-sticky",
+        ["dotnet.consumer.consume.result.fields"] = "the connector reads every field of a message (topic, key, headers, timestamp)",
+
+        // Properties that make librdkafka load native code or run a command: a configuration file must not be
+        // a way to execute code in the sink's process.
+        ["plugin.library.paths"] = "it makes librdkafka load native libraries (dlopen); plugins are not supported",
+        ["ssl.engine.location"] = "it makes OpenSSL load a native engine library; use ssl.providers with a provider name instead",
+        ["sasl.kerberos.kinit.cmd"] = "it runs a shell command; the default kinit command is used (set sasl.kerberos.keytab and sasl.kerberos.principal)",
+    };
+
     public static ConsumerConfig Build(ConnectorSettings settings)
     {
         var config = new ConsumerConfig(new Dictionary<string, string>(settings.Kafka.Properties))

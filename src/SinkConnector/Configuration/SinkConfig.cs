@@ -15,6 +15,9 @@ public sealed record ConnectorSettings
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(30);
     public HttpSettings? Http { get; init; }
     public DeadLetterSettings DeadLetters { get; init; } = new();
+
+    /// <summary>What error messages tell the operator to do when the connector schema is missing or older than this build.</summary>
+    public string MigrateHint { get; init; } = "run `sink migrate`";
 }
 
 public sealed record KafkaSettings

@@ -15,16 +15,21 @@ public static class DeadLetterBuilder
     // Stored base64 like every header value, so a replay and `sink dlq show` read it as they read any header.
     private static readonly string s_redacted = Convert.ToBase64String(Encoding.UTF8.GetBytes(DeadLetterSettings.RedactedHeaderValue));
 
-    public static DeadLetter From(MappingConfig mapping, ConsumeResult<byte[]?, byte[]?> result, string kind, string message) => new()
+    public static DeadLetter From(MappingConfig mapping, ConsumeResult<byte[]?, byte[]?> result, string kind, string message) =>
+        From(mapping.Name, mapping.DeadLetters, result, kind, message);
+
+    /// <param name="source">What the message was for: a mapping's name, or a library-mode handler's.</param>
+    public static DeadLetter From(
+        string source, DeadLetterSettings settings, ConsumeResult<byte[]?, byte[]?> result, string kind, string message) => new()
     {
-        Mapping = mapping.Name,
+        Mapping = source,
         Topic = result.Topic,
         Partition = result.Partition.Value,
         Offset = result.Offset.Value,
         KafkaTimestamp = result.Message.Timestamp.Type == TimestampType.NotAvailable ? null : result.Message.Timestamp.UtcDateTime,
         Key = result.Message.Key,
         Value = result.Message.Value,
-        Headers = HeadersJson(result.Message.Headers, mapping.DeadLetters.RedactHeaders),
+        Headers = HeadersJson(result.Message.Headers, settings.RedactHeaders),
         ErrorKind = kind,
         ErrorMessage = message,
     };

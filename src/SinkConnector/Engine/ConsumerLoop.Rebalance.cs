@@ -51,7 +51,7 @@ public sealed partial class ConsumerLoop
             // stored offset starts, so a seek that librdkafka loses to this logical offset errs backwards (ignored
             // messages) or is caught as a gap (OwnedPartition), never skips.
             _claims.Defer(partitions, Now());
-            return [.. partitions.Select(p => new TopicPartitionOffset(p, ConsumerSettings.InitialOffset(_config.Connector)))];
+            return [.. partitions.Select(p => new TopicPartitionOffset(p, ConsumerSettings.InitialOffset(_connector)))];
         }
 
         return [.. claims.Select(c => new TopicPartitionOffset(c.Partition, StartOffset(Own(c))))];
@@ -90,7 +90,7 @@ public sealed partial class ConsumerLoop
     }
 
     private Offset StartOffset(OwnedPartition owned) =>
-        owned.NextOffset is { } next ? new Offset(next) : ConsumerSettings.InitialOffset(_config.Connector);
+        owned.NextOffset is { } next ? new Offset(next) : ConsumerSettings.InitialOffset(_connector);
 
     // ---- Fencing and claim maintenance --------------------------------------------------------------
 
@@ -154,7 +154,7 @@ public sealed partial class ConsumerLoop
             Log.ClaimRetry(_logger, assigned.Count + fenced.Count, (long)delay.TotalMilliseconds, e.Message);
             return;
         }
-        catch (Exception e) when (!stopping.IsCancellationRequested && ConnectorSchema.Explain(e, _config) is { } reason)
+        catch (Exception e) when (!stopping.IsCancellationRequested && ConnectorSchema.Explain(e, _connector) is { } reason)
         {
             throw new SinkStoppedException(ClaimFailure(e, reason));
         }
@@ -196,7 +196,7 @@ public sealed partial class ConsumerLoop
             Log.ClaimCheckFailed(_logger, e.Message);
             return;
         }
-        catch (Exception e) when (!stopping.IsCancellationRequested && ConnectorSchema.Explain(e, _config) is { } reason)
+        catch (Exception e) when (!stopping.IsCancellationRequested && ConnectorSchema.Explain(e, _connector) is { } reason)
         {
             throw new SinkStoppedException(ClaimFailure(e, reason));
         }
@@ -214,7 +214,7 @@ public sealed partial class ConsumerLoop
         // Their results are handled by the loop afterwards.
         try
         {
-            Task.WaitAll([.. _writes.Running], _config.Connector.ShutdownGrace);
+            Task.WaitAll([.. _writes.Running], _connector.ShutdownGrace);
         }
         catch (AggregateException)
         {
@@ -249,6 +249,6 @@ public sealed partial class ConsumerLoop
     }
 
     private string ClaimFailure(Exception e, string? reason = null) =>
-        $"claiming partitions in {Sql.Table(_config.Connector.Postgres.Schema, "offsets")} failed: " +
-        (reason ?? ConnectorSchema.Explain(e, _config) ?? e.Message);
+        $"claiming partitions in {Sql.Table(_connector.Postgres.Schema, "offsets")} failed: " +
+        (reason ?? ConnectorSchema.Explain(e, _connector) ?? e.Message);
 }

@@ -12,7 +12,7 @@ public sealed partial class ConsumerLoop
 
     private async Task ShutdownAsync()
     {
-        var grace = _config.Connector.ShutdownGrace;
+        var grace = _connector.ShutdownGrace;
         Log.Stopping(_logger, grace.TotalSeconds);
         // sink run ends the process at shutdown_grace whatever happens; the orderly steps finish a moment before,
         // so that it exits on its own.

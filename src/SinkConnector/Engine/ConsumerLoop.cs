@@ -30,7 +30,7 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
     // Long enough that an ordinary slow commit does not pause (a pause drops librdkafka's prefetched messages).
     private static readonly TimeSpan s_backpressureWait = TimeSpan.FromSeconds(1);
 
-    private readonly SinkConfig _config;
+    private readonly ConnectorSettings _connector;
     private readonly BatchSettings _limits;
     private readonly IBatchWriter _writer;
     private readonly OffsetStore _offsets;
@@ -50,25 +50,28 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
     // Set by a claim that failed for a reason retrying cannot fix; the loop stops the sink with it.
     private string? _claimFailure;
 
-    public ConsumerLoop(SinkConfig config, SinkDatabase database, IBatchWriter writer, ILogger logger,
+    /// <param name="connector">The consumer group, Kafka client settings, batch limits and grace period.</param>
+    /// <param name="database">Where the offsets and dead letters are (<see cref="PostgresSettings.Schema"/>).</param>
+    /// <param name="writer">What a batch's messages become inside its transaction.</param>
+    public ConsumerLoop(ConnectorSettings connector, SinkDatabase database, IBatchWriter writer, ILogger logger,
         string? owner = null, SinkMetrics? metrics = null, SinkHealth? health = null, TimeProvider? time = null)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        _config = config;
-        _limits = config.Connector.Batch;
+        ArgumentNullException.ThrowIfNull(connector);
+        _connector = connector;
+        _limits = connector.Batch;
         _writer = writer;
         _logger = logger;
         _metrics = metrics ?? new SinkMetrics();
         _health = health ?? new SinkHealth();
         _time = time ?? TimeProvider.System;
-        _offsets = new OffsetStore(database, config.Connector.Kafka.GroupId, owner ?? DefaultOwner());
-        _kafka = new KafkaClient(config.Connector, this, logger, _time);
+        _offsets = new OffsetStore(database, connector.Kafka.GroupId, owner ?? DefaultOwner());
+        _kafka = new KafkaClient(connector, this, logger, _time);
         _claims = new PartitionClaims(_kafka.SessionTimeout + TimeSpan.FromSeconds(5));
         var transaction = new BatchTransaction(database, _offsets, writer);
         _writes = new WritePipeline(b => writer.PrepareAsync(b, CancellationToken.None), transaction.WriteAsync, WritesExclusively,
             _health, _metrics, logger, _time);
         _kafkaCommits = new KafkaCommitter(_kafka.Commit, logger);
-        _report = new LoopReport(config.Connector.Kafka.GroupId, _metrics, logger);
+        _report = new LoopReport(connector.Kafka.GroupId, _metrics, logger);
         _batch = NewBatch();
     }
 
@@ -76,7 +79,7 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
     public async Task RunAsync(CancellationToken stopping)
     {
         _kafka.Subscribe(_writer.Topics);
-        Log.Subscribed(_logger, string.Join(", ", _writer.Topics), _config.Connector.Kafka.GroupId, _offsets.Owner);
+        Log.Subscribed(_logger, string.Join(", ", _writer.Topics), _connector.Kafka.GroupId, _offsets.Owner);
         _report.WaitingForAssignment(Now());
         try
         {
@@ -92,7 +95,7 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
             // closing it first can hang in librdkafka (mid-rebalance, for one), and the failure would never be reported.
             Log.Failed(_logger, e.Message);
             await _writes.AbandonAsync();
-            await LeaveGroupAsync(Max(_config.Connector.ShutdownGrace, s_minimumLeaveTime));
+            await LeaveGroupAsync(Max(_connector.ShutdownGrace, s_minimumLeaveTime));
             throw;
         }
 

@@ -118,23 +118,23 @@ public static class ConnectorSchema
     /// revoked, a failover to a read-only server while running); null for any other failure. The server's error may
     /// be wrapped (EF Core wraps what its execution strategy saw).
     /// </summary>
-    public static string? Explain(Exception e, SinkConfig config)
+    public static string? Explain(Exception e, ConnectorSettings connector)
     {
-        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(connector);
         var postgres = e as PostgresException;
         for (var current = e.InnerException; postgres is null && current is not null; current = current.InnerException)
         {
             postgres = current as PostgresException;
         }
 
-        var schema = config.Connector.Postgres.Schema;
+        var schema = connector.Postgres.Schema;
         var hint = postgres?.SqlState switch
         {
             PostgresErrorCodes.ReadOnlySqlTransaction => ReadOnlyHint,
             PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedColumn =>
-                $"the connector schema {Sql.Quote(schema)} is missing or not migrated to this version; {MigrateHint(config.Directory)}",
+                $"the connector schema {Sql.Quote(schema)} is missing or not migrated to this version; {connector.MigrateHint}",
             PostgresErrorCodes.InsufficientPrivilege =>
-                GrantHint(schema, new NpgsqlConnectionStringBuilder(config.Connector.Postgres.ConnectionString).Username ?? "<role>"),
+                GrantHint(schema, new NpgsqlConnectionStringBuilder(connector.Postgres.ConnectionString).Username ?? "<role>"),
             _ => null,
         };
         return hint is null ? null : $"{hint} ({postgres!.SqlState}: {postgres.MessageText})";

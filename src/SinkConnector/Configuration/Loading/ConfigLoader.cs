@@ -43,7 +43,8 @@ public static class ConfigLoader
         }
 
         // Dead letters are built per mapping, so the connector-wide dead-letter settings travel with each one.
-        return new SinkConfig(root, connector!, [.. mappings.Select(m => m with { DeadLetters = connector!.DeadLetters })]);
+        return new SinkConfig(root, connector! with { MigrateHint = $"run `sink migrate --config {root}`" },
+            [.. mappings.Select(m => m with { DeadLetters = connector!.DeadLetters })]);
     }
 
     private static ConnectorSettings? ReadSinkFile(string file, string realRoot, Func<string, string?> environment, bool checkClients, List<ConfigError> errors)
