@@ -82,7 +82,7 @@ public sealed partial class Report(
                       "Commit latency: per batch, from starting its write to its commit (the sink: the \"Committed batch ... in N ms\" debug lines, " +
                       "which also count the wait until the consumer loop takes the result); p50/p99 over all batches of all repetitions. " +
                       "Sink rows/s: from the first \"Claimed\" log line to the commit that completes the backlog (zero lag); startup before that is listed below. " +
-                      "CPU µs/msg: CPU time of the sink process, this process (mock brokers; the client of in-process scenarios) and Postgres in the window, per message: " +
+                      $"CPU µs/msg: CPU time of the sink process, this process ({(RealBroker ? "not the broker's JVM" : "mock brokers")}; the client of in-process scenarios) and Postgres in the window, per message: " +
                       "the machine's cost of a message, much less sensitive to neighbours than rows/s.");
         AppendTargets(md, copy);
         AppendIngestCeilings(md);
@@ -145,7 +145,7 @@ public sealed partial class Report(
         md.AppendLine();
         md.AppendLine(s_invariant, $"## Where the CPU goes ({Large:N0} messages, median per run)");
         md.AppendLine();
-        md.AppendLine("CPU seconds inside the throughput window, from /proc: the `sink` process; this benchmark process (the mock Kafka brokers, " +
+        md.AppendLine("CPU seconds inside the throughput window, from /proc: the `sink` process; this benchmark process (" + (RealBroker ? "not the broker, a JVM of its own" : "the mock Kafka brokers") + ", " +
                       "and for in-process scenarios also the client); the Postgres server with all its backends. \"cores busy\" = all three / wall time " +
                       "(the machine has " + machine.Cores.ToString(s_invariant) + "; other tenants' load is not included).");
         md.AppendLine();
