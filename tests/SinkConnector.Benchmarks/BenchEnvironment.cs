@@ -39,6 +39,10 @@ public sealed class BenchEnvironment : IAsyncDisposable
     public IReadOnlyDictionary<string, string> KafkaProperties =>
         (Kafka.Mock is null ? new Dictionary<string, string>() : s_mockKafkaProperties).Concat(Options.KafkaProperties).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
 
+    /// <summary><see cref="KafkaProperties"/> with one run's settings on top (they win).</summary>
+    public IReadOnlyDictionary<string, string> KafkaPropertiesWith(IReadOnlyDictionary<string, string> extra) =>
+        KafkaProperties.Concat(extra).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+
     public PostgresServer Postgres { get; }
 
     public BenchDatabase Database { get; }
@@ -132,14 +136,15 @@ public sealed class BenchEnvironment : IAsyncDisposable
     }
 
     /// <summary>A config directory for one sink run: its own group id (so it starts from a full backlog), the mode's table.</summary>
-    /// <param name="kafkaProperties">librdkafka settings of this run beyond <see cref="KafkaProperties"/>.</param>
-    public string WriteSinkConfig(string groupId, string topic, bool upsert, IReadOnlyDictionary<string, string>? kafkaProperties = null)
+    /// <param name="maxLatency"><c>batch.max_latency</c>: 200 ms by default.</param>
+    /// <param name="kafkaProperties">The sink's librdkafka settings: <see cref="KafkaProperties"/> by default.</param>
+    public string WriteSinkConfig(string groupId, string topic, bool upsert, TimeSpan? maxLatency = null, IReadOnlyDictionary<string, string>? kafkaProperties = null)
     {
         var directory = Path.Combine(_root, groupId);
         Directory.CreateDirectory(Path.Combine(directory, "mappings"));
+        var latency = (maxLatency ?? TimeSpan.FromMilliseconds(200)).TotalMilliseconds;
         File.WriteAllText(Path.Combine(directory, "sink.yaml"), SinkYaml.Render(
-            groupId, KafkaProperties.Concat(kafkaProperties ?? new Dictionary<string, string>()).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value),
-            $"max_rows: {Options.BatchRows}\n  max_bytes: 16MiB\n  max_latency: 200ms", shutdownGrace: "30s"));
+            groupId, kafkaProperties ?? KafkaProperties, $"max_rows: {Options.BatchRows}\n  max_bytes: 16MiB\n  max_latency: {latency:F0}ms", shutdownGrace: "30s"));
         File.WriteAllText(Path.Combine(directory, "mappings", "orders.yaml"),
             $$"""
             topic: {{topic}}

@@ -29,7 +29,8 @@ public static partial class SinkEndToEnd
     {
         var group = env.GroupId(scenario + tag, workload, repetition);
         var total = workload.Events.Count;
-        var directory = env.WriteSinkConfig(group, env.Topic(workload), upsert, kafkaProperties);
+        var directory = env.WriteSinkConfig(group, env.Topic(workload), upsert,
+            kafkaProperties: kafkaProperties is null ? null : env.KafkaPropertiesWith(kafkaProperties));
         try
         {
             var started = DateTime.UtcNow;
