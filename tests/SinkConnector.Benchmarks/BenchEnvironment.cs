@@ -6,14 +6,15 @@ using SinkConnector.Testing;
 namespace SinkConnector.Benchmarks;
 
 /// <summary>
-/// What every scenario shares: one throwaway PostgreSQL server and database, librdkafka's mock Kafka cluster (in this
-/// process), one topic per workload size, and the sink configuration every Kafka consumer takes its settings from.
+/// What every scenario shares: one throwaway PostgreSQL server and database, Kafka (a throwaway broker from
+/// <c>KAFKA_HOME</c>, else or with <c>--kafka mock</c> librdkafka's mock cluster in this process; see
+/// <see cref="KafkaSelection"/>), one topic per workload size, and the sink configuration every Kafka consumer takes its settings from.
 /// </summary>
 public sealed class BenchEnvironment : IAsyncDisposable
 {
     // The mock cluster answers a fetch at once only with a short wait (see docs/development.md, Tests); nothing else
-    // is tuned: session timeouts and fetch sizes stay at librdkafka's defaults.
-    private static readonly IReadOnlyDictionary<string, string> s_kafkaProperties = new Dictionary<string, string>
+    // is tuned: session timeouts and fetch sizes stay at librdkafka's defaults. A real broker gets no setting at all.
+    private static readonly IReadOnlyDictionary<string, string> s_mockKafkaProperties = new Dictionary<string, string>
     {
         ["fetch.wait.max.ms"] = "5",
     };
@@ -36,7 +37,11 @@ public sealed class BenchEnvironment : IAsyncDisposable
 
     /// <summary>librdkafka settings of every consumer: the mock cluster's short fetch wait plus any --kafka-property.</summary>
     public IReadOnlyDictionary<string, string> KafkaProperties =>
-        s_kafkaProperties.Concat(Options.KafkaProperties).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+        (Kafka.Mock is null ? new Dictionary<string, string>() : s_mockKafkaProperties).Concat(Options.KafkaProperties).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+
+    /// <summary><see cref="KafkaProperties"/> with one run's settings on top (they win).</summary>
+    public IReadOnlyDictionary<string, string> KafkaPropertiesWith(IReadOnlyDictionary<string, string> extra) =>
+        KafkaProperties.Concat(extra).GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
 
     public PostgresServer Postgres { get; }
 
@@ -54,7 +59,8 @@ public sealed class BenchEnvironment : IAsyncDisposable
         var database = new BenchDatabase(await postgres.CreateDatabaseAsync("bench"));
         await database.CreateTablesAsync();
         await database.FindServerProcessAsync();
-        var kafka = await KafkaTestCluster.StartAsync();
+        var kafka = options.ForceMock ? KafkaTestCluster.StartMock() : await KafkaTestCluster.StartAsync();
+        options = options.WithDefaultBacklog(realBroker: kafka.Mock is null);
         var root = Directory.CreateTempSubdirectory("sink-bench-").FullName;
         var env = new BenchEnvironment(options, postgres, database, kafka, root);
 

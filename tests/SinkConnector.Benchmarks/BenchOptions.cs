@@ -10,7 +10,12 @@ public sealed record BenchOptions
         usage: eng/bench.sh [--quick] [--perf] [options]
 
           --quick          smoke run: 48,000 messages (and 24,000), 1 repetition
-          --messages N     the large workload (default 480,000); the small one is N/2
+          --messages L     workload sizes: N (the large one, default 480,000; the small one is N/2), or a list
+                           SMALL,LARGE[,BACKLOG...]: every scenario runs at SMALL and LARGE; at each BACKLOG size only
+                           the sink and consume-only do (a large backlog: a real broker only, the mock keeps ~5 MB per
+                           partition). The full run adds a 2,000,000 backlog on a real broker
+          --kafka mock     librdkafka's mock cluster even when KAFKA_HOME names a broker (default: the broker
+                           KAFKA_HOME names, started for the run; eng/bench.sh sets it like eng/test.sh)
           --overlap F      share of messages that update an earlier order id (default 0.5)
           --reps N         repetitions per scenario and size; the table shows the median (default 3)
           --batch N        rows per batch/transaction for every scenario (default 10,000 = sink default max_rows)
@@ -30,6 +35,21 @@ public sealed record BenchOptions
         """ + "\n" + Benchmarks.Latency.LatencyOptions.Usage;
 
     public int Messages { get; init; } = 480_000;
+
+    /// <summary>The small workload; null: half of <see cref="Messages"/>.</summary>
+    public int? SmallMessages { get; init; }
+
+    /// <summary>Larger backlogs on which only the sink and consume-only run (<see cref="Scenario.RunsOnBacklog"/>).</summary>
+    public IReadOnlyList<int> BacklogSizes { get; init; } = [];
+
+    /// <summary>Whether <c>--messages</c> named the sizes (else the full run adds <see cref="DefaultBacklog"/> on a real broker).</summary>
+    public bool SizesGiven { get; init; }
+
+    /// <summary><c>--kafka mock</c>: the mock cluster whatever the environment names.</summary>
+    public bool ForceMock { get; init; }
+
+    /// <summary>The backlog the full run adds on a real broker: large enough to show whether the sink's memory stays flat.</summary>
+    public const int DefaultBacklog = 2_000_000;
 
     public double Overlap { get; init; } = 0.5;
 
@@ -61,8 +81,17 @@ public sealed record BenchOptions
 
     public string? SinkDll { get; init; }
 
-    /// <summary>The two workload sizes: half, then the full size, to show time grows linearly and memory stays flat.</summary>
-    public IReadOnlyList<int> Sizes => [Messages / 2, Messages];
+    /// <summary>The two workload sizes every scenario runs at: half, then the full size, to show time grows linearly and memory stays flat.</summary>
+    public IReadOnlyList<int> Sizes => [SmallMessages ?? Messages / 2, Messages];
+
+    /// <summary>Every size, the backlogs last.</summary>
+    public IReadOnlyList<int> AllSizes => [.. Sizes, .. BacklogSizes];
+
+    public bool IsBacklog(int size) => !Sizes.Contains(size) && BacklogSizes.Contains(size);
+
+    /// <summary>The full run (no --messages, not --quick) on a real broker also runs the sink on a 2,000,000-message backlog.</summary>
+    public BenchOptions WithDefaultBacklog(bool realBroker) =>
+        SizesGiven || Quick || !realBroker ? this : this with { BacklogSizes = [DefaultBacklog] };
 
     public static BenchOptions Parse(string[] args)
     {
@@ -73,7 +102,8 @@ public sealed record BenchOptions
             options = args[i] switch
             {
                 "--quick" => options with { Quick = true, Messages = 48_000, Repetitions = 1, Latency = Benchmarks.Latency.LatencyOptions.Quick },
-                "--messages" => options with { Messages = int.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--messages" => WithSizes(options, Next()),
+                "--kafka" => Next() is "mock" ? options with { ForceMock = true } : throw new ArgumentException("--kafka takes 'mock'"),
                 "--overlap" => options with { Overlap = double.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--reps" => options with { Repetitions = int.Parse(Next(), CultureInfo.InvariantCulture) },
                 "--batch" => options with { BatchRows = int.Parse(Next(), CultureInfo.InvariantCulture) },
@@ -92,13 +122,21 @@ public sealed record BenchOptions
             };
         }
 
-        if (options.Messages < 2 * options.Partitions || options.Overlap is < 0 or >= 1 || options.Repetitions < 1 || options.BatchRows < 1
+        if (options.Sizes[0] < 2 * options.Partitions || options.Sizes[0] >= options.Messages || options.BacklogSizes.Any(b => b <= options.Messages) || options.Overlap is < 0 or >= 1 || options.Repetitions < 1 || options.BatchRows < 1
             || options.EfShare is <= 0 or > 1)
         {
-            throw new ArgumentException("--messages must be at least 2 per partition, --overlap in [0, 1), --ef-share in (0, 1], --reps and --batch at least 1");
+            throw new ArgumentException("--messages must be at least 2 per partition and in increasing order, --overlap in [0, 1), --ef-share in (0, 1], --reps and --batch at least 1");
         }
 
         return options;
+    }
+
+    private static BenchOptions WithSizes(BenchOptions options, string list)
+    {
+        var sizes = list.Split(',', StringSplitOptions.TrimEntries).Select(size => int.Parse(size, NumberStyles.AllowThousands, CultureInfo.InvariantCulture)).ToList();
+        return sizes.Count == 1
+            ? options with { Messages = sizes[0], SmallMessages = null, BacklogSizes = [], SizesGiven = true }
+            : options with { SmallMessages = sizes[0], Messages = sizes[1], BacklogSizes = sizes[2..], SizesGiven = true };
     }
 
     private static Dictionary<string, string> WithVariable(IReadOnlyDictionary<string, string> variables, string assignment)

@@ -23,10 +23,10 @@ catch (Exception e) when (e is ArgumentException or FormatException)
 
 var wall = Stopwatch.StartNew();
 var machine = MachineInfo.Capture();
-Console.WriteLine($"==> {options.Messages:N0} messages ({options.Sizes[0]:N0} and {options.Sizes[1]:N0}), {options.Partitions} partitions, " +
-                  $"{options.Overlap:P0} updates, batches of {options.BatchRows:N0}, {options.Repetitions} repetition(s); {machine.Summary}");
-
 await using var env = await BenchEnvironment.StartAsync(options);
+options = env.Options;
+Console.WriteLine($"==> {string.Join(", ", options.AllSizes.Select(size => size.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))} messages, {options.Partitions} partitions, " +
+                  $"{options.Overlap:P0} updates, batches of {options.BatchRows:N0}, {options.Repetitions} repetition(s); {machine.Summary}; Kafka: {env.Kafka.Description}");
 try
 {
     if (!options.Scenarios.Any(Scenario.All.Contains))
@@ -38,8 +38,8 @@ try
         return 0;
     }
 
-    var full = OrderWorkload.Generate(options.Messages, options.Overlap, options.Partitions);
-    var workloads = options.Sizes.Select(size => size == full.Events.Count ? full : full.Take(size)).ToList();
+    var full = OrderWorkload.Generate(options.AllSizes.Max(), options.Overlap, options.Partitions);
+    var workloads = options.AllSizes.Select(size => size == full.Events.Count ? full : full.Take(size)).ToList();
     foreach (var workload in workloads)
     {
         var produce = Stopwatch.StartNew();
@@ -49,10 +49,11 @@ try
     }
 
     var measurements = await Runner.RunAllAsync(env, workloads);
-    var profile = options.Profile ? await Profiler.RunAsync(env, full) : null;
+    var large = workloads[1];
+    var profile = options.Profile ? await Profiler.RunAsync(env, large) : null;
     var latency = await SteadyRateLatency.RunAllAsync(env);
     machine = machine.Finish();
-    var report = new Report(options, machine, full, measurements, profile, wall.Elapsed) { Latency = latency };
+    var report = new Report(options, machine, large, measurements, profile, wall.Elapsed) { Kafka = env.Kafka, Latency = latency };
     Console.WriteLine();
     Console.WriteLine(report.Markdown());
     var (markdownPath, chartPath) = report.Save();

@@ -5,7 +5,7 @@ using SinkConnector.Benchmarks.Latency;
 namespace SinkConnector.Benchmarks;
 
 /// <summary>The results as Markdown (printed and saved as results/DATE.md) plus the SVG chart beside it.</summary>
-public sealed class Report(
+public sealed partial class Report(
     BenchOptions options, MachineInfo machine, OrderWorkload workload, IReadOnlyList<Measurement> measurements,
     ProfileResult? profile, TimeSpan duration)
 {
@@ -48,7 +48,7 @@ public sealed class Report(
         md.AppendLine();
         md.AppendLine(s_invariant, $"- **Machine**: {machine.Cores} cores, {machine.Cpu}; load average at start {machine.LoadAtStart}, at end {machine.LoadAtEnd}; {machine.Runtime}; commit {machine.Commit}. The run took {duration.TotalMinutes:F1} min.");
         md.AppendLine(s_invariant, $"- **Workload**: {Large:N0} order events as JSON (value {workload.AverageValueBytes:F0} bytes on average: bigint id, uuid customer, numeric amount, text currency and status, timestamptz, short text note), key = order id, {options.Partitions} partitions (by id), {options.Overlap:P0} of the events update an earlier order ({distinct:N0} distinct ids). Also at {Small:N0} (the first half) for scaling.");
-        md.AppendLine(s_invariant, $"- **Setup**: PostgreSQL 15 started by the benchmark (the test server's settings: fsync, synchronous_commit and full_page_writes off, shared_buffers 256MB; autovacuum off on the target tables, which are emptied before every run); Kafka is librdkafka's mock cluster (3 brokers) inside the benchmark process, with `fetch.wait.max.ms: 5`, every other client setting at its default. Batches of {options.BatchRows:N0} rows ({options.BatchRows:N0} = `batch.max_rows`) in every scenario. Median of {options.Repetitions} run(s), repetitions interleaved.");
+        md.AppendLine(s_invariant, $"- **Setup**: PostgreSQL 15 started by the benchmark (the test server's settings: fsync, synchronous_commit and full_page_writes off, shared_buffers 256MB; autovacuum off on the target tables, which are emptied before every run); {KafkaSetup}. Batches of {options.BatchRows:N0} rows ({options.BatchRows:N0} = `batch.max_rows`) in every scenario. Median of {options.Repetitions} run(s), repetitions interleaved.");
         md.AppendLine(s_invariant, $"- **The sink**: `{options.SinkDll ?? "sink.dll built next to the benchmark (JIT only)"}`{(options.SinkDll is null ? "" : " (eng/bench.sh: the ReadyToRun publish docker/Dockerfile ships)")}, started as its own process per run.");
         if (options.SinkEnvironment.Count > 0 || options.KafkaProperties.Count > 0)
         {
@@ -57,7 +57,7 @@ public sealed class Report(
 
         md.AppendLine("- **rows/s** = source messages per second (upsert writes fewer rows after de-duplication; every scenario does the same work per message). Ratios compare medians of this run only: absolute numbers on a shared 2-core machine move with the neighbours, ratios much less.");
         md.AppendLine();
-        md.AppendLine(s_invariant, $"## Results at {Large:N0} messages");
+        md.AppendLine(s_invariant, $"## Results at {Large:N0} messages ({KafkaShort})");
         md.AppendLine();
         md.AppendLine("| scenario | rows/s | × (a) COPY | × min(a, b) | × (c) EF Core | × (d) multi-row | commit p50 / p99 | peak RSS | CPU µs/msg, all processes |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -83,9 +83,11 @@ public sealed class Report(
                       "Commit latency: per batch, from starting its write to its commit (the sink: the \"Committed batch ... in N ms\" debug lines, " +
                       "which also count the wait until the consumer loop takes the result); p50/p99 over all batches of all repetitions. " +
                       "Sink rows/s: from the first \"Claimed\" log line to the commit that completes the backlog (zero lag); startup before that is listed below. " +
-                      "CPU µs/msg: CPU time of the sink process, this process (mock brokers; the client of in-process scenarios) and Postgres in the window, per message: " +
+                      $"CPU µs/msg: CPU time of the sink process, this process ({(RealBroker ? "not the broker's JVM" : "mock brokers")}; the client of in-process scenarios) and Postgres in the window, per message: " +
                       "the machine's cost of a message, much less sensitive to neighbours than rows/s.");
         AppendTargets(md, copy);
+        AppendIngestCeilings(md);
+        AppendBacklog(md);
         AppendScaling(md);
         AppendCpu(md);
         AppendThreads(md);
@@ -103,7 +105,6 @@ public sealed class Report(
         var upsert = Rate(Scenario.SinkUpsert, Large);
         var ef = Rate(Scenario.Ef, Large);
         var multiRowUpsert = Rate(Scenario.MultiRowUpsert, Large);
-        var rss = new[] { PeakRss(Scenario.Sink, Large), PeakRss(Scenario.Sink, Small), PeakRss(Scenario.SinkUpsert, Large), PeakRss(Scenario.SinkUpsert, Small) }.Max();
         md.AppendLine();
         md.AppendLine("## Targets (2-core machine)");
         md.AppendLine();
@@ -113,7 +114,7 @@ public sealed class Report(
         Target(md, "insert ≥ 10× EF Core (c)", insert, ef, 10);
         Target(md, "upsert ≥ 0.4× COPY ceiling (a)", upsert, copy, 0.4);
         Target(md, "upsert ≥ 3× multi-row ON CONFLICT (d)", upsert, multiRowUpsert, 3);
-        md.AppendLine(s_invariant, $"| peak RSS ≤ 300 MB (sink, both modes, both sizes) | {MiB(rss)} | {(rss is { } r ? r <= 300_000_000 ? "yes" : "**no**" : "–")} |");
+        AppendBrokerTargets(md);
     }
 
     private static void Target(StringBuilder md, string what, double? value, double? baseline, double goal)
@@ -149,7 +150,7 @@ public sealed class Report(
         md.AppendLine();
         md.AppendLine(s_invariant, $"## Where the CPU goes ({Large:N0} messages, median per run)");
         md.AppendLine();
-        md.AppendLine("CPU seconds inside the throughput window, from /proc: the `sink` process; this benchmark process (the mock Kafka brokers, " +
+        md.AppendLine("CPU seconds inside the throughput window, from /proc: the `sink` process; this benchmark process (" + (RealBroker ? "not the broker, a JVM of its own" : "the mock Kafka brokers") + ", " +
                       "and for in-process scenarios also the client); the Postgres server with all its backends. \"cores busy\" = all three / wall time " +
                       "(the machine has " + machine.Cores.ToString(s_invariant) + "; other tenants' load is not included).");
         md.AppendLine();
@@ -277,10 +278,10 @@ public sealed class Report(
     {
         var directory = options.OutputDirectory ?? Path.Combine(ProjectDirectory(), "results");
         Directory.CreateDirectory(directory);
-        var name = machine.Date + (options.Quick ? "-quick" : "");
+        var name = machine.Date + (options.Quick ? "-quick" : "") + (RealBroker ? "-broker" : "");
         var chart = Path.Combine(directory, name + ".svg");
         var markdown = Path.Combine(directory, name + ".md");
-        File.WriteAllText(chart, SvgChart.Render($"rows/s per scenario, {machine.Date} ({machine.Cores} cores)", Ran.ToList(),
+        File.WriteAllText(chart, SvgChart.Render($"rows/s per scenario, {machine.Date} ({machine.Cores} cores, {KafkaShort})", Ran.ToList(),
             [Small, Large], (scenario, size) => Rate(scenario, size)));
         File.WriteAllText(markdown, Markdown() + $"\n![rows/s per scenario]({name}.svg)\n");
         return (markdown, chart);

@@ -17,7 +17,8 @@ public static class Runner
         {
             for (var repetition = 1; repetition <= env.Options.Repetitions; repetition++)
             {
-                foreach (var scenario in Scenario.All.Where(env.Options.Scenarios.Contains))
+                foreach (var scenario in Scenario.All.Where(env.Options.Scenarios.Contains)
+                             .Where(s => !env.Options.IsBacklog(workload.Events.Count) || Scenario.RunsOnBacklog(s)))
                 {
                     await env.Database.ResetAsync();
                     var measurement = await RunAsync(env, scenario, repetition, workload);
@@ -43,7 +44,7 @@ public static class Runner
     {
         var limit = Math.Min(workload.Events.Count, 2 * env.Options.BatchRows);
         Console.WriteLine($"==> warming up the in-process scenarios on {limit:N0} messages");
-        foreach (var scenario in Scenario.All.Where(env.Options.Scenarios.Contains).Where(s => s is not (Scenario.Sink or Scenario.SinkUpsert)))
+        foreach (var scenario in Scenario.All.Where(env.Options.Scenarios.Contains).Where(s => !Scenario.IsSinkProcess(s) && s is not Scenario.PsqlCopy))
         {
             await env.Database.ResetAsync();
             _ = await RunAsync(env, scenario, 0, workload, limit);
@@ -58,6 +59,8 @@ public static class Runner
             case Scenario.Copy:
             case Scenario.CopyUpsert:
                 return await CopyCeiling.RunAsync(env, scenario, repetition, limit is { } n ? workload.Take(n) : workload, Scenario.IsUpsert(scenario));
+            case Scenario.PsqlCopy:
+                return await PsqlCopyCeiling.RunAsync(env, scenario, repetition, workload);
             case Scenario.Consume:
                 return await Task.Run(() => KafkaBatchLoop.Run(env, scenario, repetition, workload, write: null, commitToKafka: false, limit));
             case Scenario.Ef:
@@ -75,10 +78,19 @@ public static class Runner
             case Scenario.Sink:
             case Scenario.SinkUpsert:
                 return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, Scenario.IsUpsert(scenario));
+            case Scenario.SinkDefaultPrefetch:
+                return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, upsert: false, kafkaProperties: s_librdkafkaDefaultPrefetch);
             default:
                 throw new ArgumentException($"unknown scenario {scenario}", nameof(scenario));
         }
     }
+
+    /// <summary>librdkafka's own defaults, which the sink replaces by one batch (<c>PrefetchBound</c>): the before of that change.</summary>
+    private static readonly IReadOnlyDictionary<string, string> s_librdkafkaDefaultPrefetch = new Dictionary<string, string>
+    {
+        ["queued.max.messages.kbytes"] = "65536",
+        ["fetch.max.bytes"] = "52428800",
+    };
 
     private static string Describe(Measurement m, int repetitions)
     {

@@ -12,15 +12,18 @@ public static class Scenario
     public const string MultiRowUpsert = "multirow-upsert";
     public const string Sink = "sink";
     public const string SinkUpsert = "sink-upsert";
+    public const string PsqlCopy = "psql-copy";
+    public const string SinkDefaultPrefetch = "sink-default-prefetch";
 
     /// <summary>Steady-rate latency (Scenarios/SteadyRateLatency.cs): not a backlog scenario, so not in <see cref="All"/>; it runs after them.</summary>
     public const string Latency = "latency";
 
-    public static IReadOnlyList<string> All { get; } = [Copy, CopyUpsert, Consume, Ef, EfUpsert, MultiRow, MultiRowUpsert, Sink, SinkUpsert];
+    public static IReadOnlyList<string> All { get; } = [Copy, PsqlCopy, CopyUpsert, Consume, Ef, EfUpsert, MultiRow, MultiRowUpsert, Sink, SinkUpsert, SinkDefaultPrefetch];
 
     public static string Label(string name) => name switch
     {
         Copy => "(a) Postgres ceiling: binary COPY, rows in memory",
+        PsqlCopy => "(a\") the server's raw ingest: `psql \\copy` of the same rows as CSV, one transaction",
         CopyUpsert => "(a') Postgres upsert ceiling: staged COPY + ON CONFLICT, rows in memory",
         Consume => "(b) Kafka ceiling: consume only",
         Ef => "(c) EF Core consumer, insert (AddRange + offsets, SaveChanges)",
@@ -29,6 +32,7 @@ public static class Scenario
         MultiRowUpsert => "(d) multi-row INSERT ... ON CONFLICT writer",
         Sink => "SinkConnector `sink run`, mode insert",
         SinkUpsert => "SinkConnector `sink run`, mode upsert",
+        SinkDefaultPrefetch => "`sink run`, mode insert, librdkafka's default prefetch (64 MiB queue, 50 MiB fetches)",
         _ => name,
     };
 
@@ -44,8 +48,16 @@ public static class Scenario
         Sink => "sink insert",
         SinkUpsert => "sink upsert",
         Latency => "steady-rate latency",
+        PsqlCopy => "(a\") psql \\copy CSV",
+        SinkDefaultPrefetch => "sink insert, default prefetch",
         _ => name,
     };
+
+    /// <summary>The scenarios that start the real <c>sink run</c> process.</summary>
+    public static bool IsSinkProcess(string name) => name is Sink or SinkUpsert or SinkDefaultPrefetch;
+
+    /// <summary>What runs on a backlog size (<c>--messages</c> beyond the second): the sink and its Kafka ceiling.</summary>
+    public static bool RunsOnBacklog(string name) => IsSinkProcess(name) || name is Consume;
 
     public static bool IsUpsert(string name) => name is CopyUpsert or EfUpsert or MultiRowUpsert or SinkUpsert;
 }

@@ -33,8 +33,8 @@ public static class SvgChart
             var y = Top + i * groupHeight;
             var color = scenario switch
             {
-                Scenario.Sink or Scenario.SinkUpsert => "#1f77b4",
-                Scenario.Copy or Scenario.CopyUpsert or Scenario.Consume => "#7f7f7f",
+                Scenario.Sink or Scenario.SinkUpsert or Scenario.SinkDefaultPrefetch => "#1f77b4",
+                Scenario.Copy or Scenario.CopyUpsert or Scenario.Consume or Scenario.PsqlCopy => "#7f7f7f",
                 _ => "#ff7f0e",
             };
             svg.AppendLine(invariant, $"""<text x="{LabelWidth - 8}" y="{y + sizes.Count * BarHeight / 2 + 4}" text-anchor="end">{WebUtility.HtmlEncode(Scenario.Short(scenario))}</text>""");

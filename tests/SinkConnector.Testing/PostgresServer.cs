@@ -29,6 +29,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public bool IsExternal => _dataDir is null;
 
+    /// <summary>A program of the PostgreSQL 15 binaries this server runs from (<c>psql</c>, <c>pg_ctl</c>...).</summary>
+    public static string Binary(string name) => Path.Combine(BinDir, name);
+
     public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
     {
         var external = Environment.GetEnvironmentVariable("SINK_TEST_POSTGRES");

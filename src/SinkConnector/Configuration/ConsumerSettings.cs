@@ -51,6 +51,7 @@ public static class ConsumerSettings
         config.Set("enable.auto.commit", "false");
         config.Set("enable.auto.offset.store", "false");
         config.Set("partition.assignment.strategy", "cooperative-sticky");
+        PrefetchBound.Apply(config, settings.Batch.MaxBytes, settings.Kafka.Properties);
         return config;
     }
 

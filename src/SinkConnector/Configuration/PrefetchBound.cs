@@ -1,0 +1,53 @@
+using System.Globalization;
+using Confluent.Kafka;
+
+namespace SinkConnector.Configuration;
+
+/// <summary>
+/// How much librdkafka may fetch ahead of the consumer loop, bounded by <c>batch.max_bytes</c> instead of its
+/// defaults (a 64 MiB queue, 50 MiB fetches), which a real broker fills faster than the sink writes: the process then
+/// holds several batches' worth of messages it cannot use yet. One batch ahead keeps the loop fed while a write runs.
+/// A value the user set in <c>kafka.properties</c> is left alone.
+/// </summary>
+public static class PrefetchBound
+{
+    /// <summary>With the high-level consumer this bounds the one consumer queue, whatever the number of partitions.</summary>
+    public const string QueuedMaxKbytes = "queued.max.messages.kbytes";
+
+    /// <summary>The most one fetch response may carry; it lands in the queue whole, so it is the queue's overshoot.</summary>
+    public const string FetchMaxBytes = "fetch.max.bytes";
+
+    private const string MessageMaxBytes = "message.max.bytes";
+    private const string ReceiveMessageMaxBytes = "receive.message.max.bytes";
+
+    // librdkafka's range for queued.max.messages.kbytes, its default fetch.max.bytes and message.max.bytes.
+    private const long MaxQueuedKbytes = 2_097_151;
+    private const long DefaultFetchMaxBytes = 52_428_800;
+    private const long DefaultMessageMaxBytes = 1_000_000;
+
+    public static void Apply(ConsumerConfig config, long batchMaxBytes, IReadOnlyDictionary<string, string> userProperties)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(userProperties);
+        if (!userProperties.ContainsKey(QueuedMaxKbytes))
+        {
+            config.Set(QueuedMaxKbytes, QueuedKbytes(batchMaxBytes).ToString(CultureInfo.InvariantCulture));
+        }
+
+        // librdkafka refuses a fetch.max.bytes below message.max.bytes, and one above receive.message.max.bytes - 512
+        // when that is set: with the latter set it derives fetch.max.bytes itself (from the queue size).
+        if (!userProperties.ContainsKey(FetchMaxBytes) && !userProperties.ContainsKey(ReceiveMessageMaxBytes))
+        {
+            var messageMax = userProperties.TryGetValue(MessageMaxBytes, out var text)
+                && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : DefaultMessageMaxBytes;
+            config.Set(FetchMaxBytes, FetchBytes(batchMaxBytes, messageMax).ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>One batch's bytes, in librdkafka's range (1 KiB to 2 GiB).</summary>
+    public static long QueuedKbytes(long batchMaxBytes) => Math.Clamp(batchMaxBytes / 1024, 1, MaxQueuedKbytes);
+
+    /// <summary>One batch's bytes, no more than librdkafka's default and no less than the largest message it accepts.</summary>
+    public static long FetchBytes(long batchMaxBytes, long messageMaxBytes) =>
+        Math.Max(Math.Min(batchMaxBytes, DefaultFetchMaxBytes), messageMaxBytes);
+}

@@ -1,0 +1,125 @@
+using System.Text;
+using SinkConnector.Testing;
+
+namespace SinkConnector.Benchmarks;
+
+/// <summary>
+/// The parts of the report about the Kafka it ran on: which one, the server's raw ingest beside the COPY ceiling,
+/// throughput and memory on large backlogs, and the sink's bounded prefetch against librdkafka's default.
+/// </summary>
+public sealed partial class Report
+{
+    /// <summary>Peak RSS target of the sink process, every mode and size.</summary>
+    private const long RssTargetBytes = 256_000_000;
+
+    /// <summary>The run's Kafka; null: the mock cluster (reports written before the choice existed).</summary>
+    public KafkaTestCluster? Kafka { get; init; }
+
+    private bool RealBroker => Kafka is { Mock: null };
+
+    private string KafkaShort => Kafka switch
+    {
+        { LocalBroker: { } broker } => $"Apache Kafka {broker.Version} broker",
+        { Mock: null } => "external Kafka broker",
+        _ => "librdkafka's mock cluster",
+    };
+
+    private string KafkaSetup => RealBroker
+        ? $"Kafka is {Kafka!.Description}: a single-node broker (a JVM on this machine, its log on this machine's disk; its CPU is not in the CPU columns below), " +
+          "every consumer with librdkafka's defaults apart from what the sink sets itself (its prefetch bounded by `batch.max_bytes`, see below)"
+        : "Kafka is librdkafka's mock cluster (3 brokers) inside the benchmark process, with `fetch.wait.max.ms: 5`, every other client setting at its default";
+
+    private IEnumerable<int> AllSizes => options.AllSizes.Where(size => measurements.Any(m => m.WorkloadSize == size));
+
+    private void AppendBrokerTargets(StringBuilder md)
+    {
+        Target(md, "insert ≥ 0.5× psql `\\copy` CSV ceiling (a\")", Rate(Scenario.Sink, Large), Rate(Scenario.PsqlCopy, Large), 0.5);
+        var sinks = new[] { Scenario.Sink, Scenario.SinkUpsert };
+        var rss = sinks.SelectMany(s => AllSizes.Select(size => PeakRss(s, size))).Max();
+        md.AppendLine(s_invariant, $"| peak RSS ≤ 256 MB (sink, both modes, every size) | {MiB(rss)} | {(rss is { } r ? r <= RssTargetBytes ? "yes" : "**no**" : "–")} |");
+        foreach (var backlog in options.BacklogSizes.Where(AllSizes.Contains))
+        {
+            foreach (var scenario in sinks)
+            {
+                var growth = PeakRss(scenario, backlog) is { } big && PeakRss(scenario, Large) is { } small && small > 0 ? (double)big / small : (double?)null;
+                md.AppendLine(s_invariant,
+                    $"| {Scenario.Short(scenario)} peak RSS flat from {Large:N0} to {backlog:N0} messages (≤ 1.10×) | {F(growth, "0.00")}× | {(growth is { } g ? g <= 1.10 ? "yes" : "**no**" : "–")} |");
+            }
+        }
+    }
+
+    private double? SinkCpuPerMessage(string scenario, int size) =>
+        Of(scenario, size).Any() ? Stats.Median(Of(scenario, size).Select(m => (m.SinkCpu ?? 0) * 1e6 / m.Messages)) : null;
+
+    private void AppendIngestCeilings(StringBuilder md)
+    {
+        var psql = Rate(Scenario.PsqlCopy, Large);
+        if (psql is null)
+        {
+            return;
+        }
+
+        var insert = Rate(Scenario.Sink, Large);
+        md.AppendLine();
+        md.AppendLine(s_invariant, $"## The server's ingest ceilings at {Large:N0} messages");
+        md.AppendLine();
+        md.AppendLine("How fast this Postgres server takes the same rows with no client of ours: (a) binary COPY from typed values in memory, " +
+                      $"one COPY and commit per batch of {options.BatchRows:N0}; (a\") `psql \\copy` of a CSV file written beforehand, all rows in one " +
+                      "transaction, timed by psql's `\\timing` (COPY and COMMIT; psql's start and connection are outside). The sink parses JSON from Kafka " +
+                      "and commits offsets per batch on top, so it cannot reach either; the ratio says how close it gets.");
+        md.AppendLine();
+        md.AppendLine("| ceiling | rows/s | sink insert × it |");
+        md.AppendLine("|---|---:|---:|");
+        foreach (var scenario in new[] { Scenario.Copy, Scenario.PsqlCopy })
+        {
+            md.AppendLine(s_invariant, $"| {Scenario.Label(scenario)} | {F(Rate(scenario, Large))} | {Ratio(insert, Rate(scenario, Large))} |");
+        }
+    }
+
+    private void AppendBacklog(StringBuilder md)
+    {
+        var scenarios = Scenario.All.Where(Scenario.RunsOnBacklog).Where(s => measurements.Any(m => m.Scenario == s)).ToList();
+        var sizes = AllSizes.ToList();
+        if (scenarios.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine();
+        md.AppendLine(s_invariant, $"## Throughput and memory by backlog ({KafkaShort})");
+        md.AppendLine();
+        md.AppendLine("The sink on a full backlog of each size (median rows/s; peak RSS = the largest `VmHWM` of the sink process over the repetitions). " +
+                      "The sink bounds librdkafka's prefetch by `batch.max_bytes` (`queued.max.messages.kbytes` and `fetch.max.bytes` = one batch, 16 MiB); " +
+                      "\"default prefetch\" is the same sink with librdkafka's defaults put back in `kafka.properties` (a 64 MiB queue, 50 MiB fetches).");
+        md.AppendLine();
+        md.AppendLine("| scenario | " + string.Join(" | ", sizes.Select(s => $"rows/s {s:N0}")) + " | " + string.Join(" | ", sizes.Select(s => $"sink CPU µs/msg {s:N0}")) +
+                      " | " + string.Join(" | ", sizes.Select(s => $"peak RSS {s:N0}")) + " |");
+        md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", 3 * sizes.Count)));
+        foreach (var scenario in scenarios)
+        {
+            md.AppendLine(s_invariant,
+                $"| {Scenario.Short(scenario)} | {string.Join(" | ", sizes.Select(s => F(Rate(scenario, s))))} | " +
+                $"{string.Join(" | ", sizes.Select(s => Scenario.IsSinkProcess(scenario) ? F(SinkCpuPerMessage(scenario, s), "F1") : "–"))} | " +
+                $"{string.Join(" | ", sizes.Select(s => MiB(PeakRss(scenario, s))))} |");
+        }
+
+        if (scenarios.Contains(Scenario.Sink) && scenarios.Contains(Scenario.SinkDefaultPrefetch))
+        {
+            md.AppendLine();
+            md.AppendLine("Bounded prefetch ÷ librdkafka's default prefetch, insert mode, same run:");
+            md.AppendLine();
+            md.AppendLine("rows/s moves with the neighbours' load; the sink's CPU per message much less.");
+            md.AppendLine();
+            md.AppendLine("| size | rows/s ratio | sink CPU per message ratio | peak RSS ratio | peak RSS bounded / default |");
+            md.AppendLine("|---:|---:|---:|---:|---:|");
+            foreach (var size in sizes)
+            {
+                var bounded = PeakRss(Scenario.Sink, size);
+                var unbounded = PeakRss(Scenario.SinkDefaultPrefetch, size);
+                md.AppendLine(s_invariant,
+                    $"| {size:N0} | {Ratio(Rate(Scenario.Sink, size), Rate(Scenario.SinkDefaultPrefetch, size))} | " +
+                    $"{Ratio(SinkCpuPerMessage(Scenario.Sink, size), SinkCpuPerMessage(Scenario.SinkDefaultPrefetch, size))} | {Ratio(bounded, unbounded)} | {MiB(bounded)} / {MiB(unbounded)} |");
+            }
+        }
+    }
+}
