@@ -82,7 +82,7 @@ public partial class ToolPackageTests(TestServices services)
     /// Runs <paramref name="fileName"/> in the repository with this environment plus <paramref name="environment"/>;
     /// returns its exit code and output. No MSBuild settings of the test run leak into a nested <c>dotnet</c>.
     /// </summary>
-    private static async Task<(int ExitCode, string Output)> RunAsync(
+    internal static async Task<(int ExitCode, string Output)> RunAsync(
         string fileName, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout)
     {
         var info = new ProcessStartInfo(fileName)

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Configuration;
+using SinkConnector.EntityFrameworkCore;
+
+namespace SinkConnector.UnitTests.Library;
+
+public class KafkaSinkOptionsValidatorTests
+{
+    private static KafkaSinkOptions Bind(Dictionary<string, string?> values)
+    {
+        var options = new KafkaSinkOptions();
+        new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("KafkaSink").Bind(options);
+        return options;
+    }
+
+    [Fact]
+    public void Options_bound_from_configuration_keys_validate_and_become_the_engines_settings()
+    {
+        var options = Bind(new()
+        {
+            ["KafkaSink:BootstrapServers"] = "broker:9092",
+            ["KafkaSink:GroupId"] = "orders-service",
+            ["KafkaSink:AutoOffsetReset"] = "Latest",
+            ["KafkaSink:MaxBatchLatency"] = "00:00:00.050",
+            ["KafkaSink:OnError"] = "Fail",
+            ["KafkaSink:Properties:security.protocol"] = "SASL_SSL",
+            ["KafkaSink:RedactHeaders:0"] = "Authorization",
+        });
+
+        Assert.True(new KafkaSinkOptionsValidator("KafkaSink").Validate(null, options).Succeeded);
+        var connector = options.ToConnector("Host=db");
+        Assert.Equal("orders-service", connector.Kafka.GroupId);
+        Assert.Equal(SinkConnector.Configuration.AutoOffsetReset.Latest, connector.Kafka.AutoOffsetReset);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), connector.Batch.MaxLatency);
+        Assert.Equal("SASL_SSL", connector.Kafka.Properties["security.protocol"]);
+        Assert.Contains("authorization", connector.DeadLetters.RedactHeaders);
+        Assert.Equal(HandlerErrorPolicy.Fail, options.OnError);
+    }
+
+    [Fact]
+    public void Every_invalid_option_is_named_with_its_configuration_key()
+    {
+        var options = Bind(new()
+        {
+            ["KafkaSink:MaxBatchMessages"] = "0",
+            ["KafkaSink:HandlerTimeout"] = "00:00:00",
+            ["KafkaSink:Schema"] = "",
+            ["KafkaSink:Properties:enable.auto.commit"] = "true",
+        });
+
+        var failures = new KafkaSinkOptionsValidator("KafkaSink").Validate(null, options).Failures!.ToList();
+
+        Assert.Equal(
+        [
+            "KafkaSink:BootstrapServers: required (the Kafka brokers, host:port)",
+            "KafkaSink:GroupId: required (the consumer group)",
+            "KafkaSink:Schema: is empty",
+            "KafkaSink:MaxBatchMessages: must be at least 1",
+            "KafkaSink:HandlerTimeout: must be positive",
+            "KafkaSink:Properties:enable.auto.commit: cannot be set here: the consumer sets it (exactly once depends on it, or it has an option of its own)",
+        ], failures);
+    }
+}
