@@ -7,6 +7,7 @@ using SinkConnector.Configuration;
 using SinkConnector.DeadLetters;
 using SinkConnector.Engine;
 using SinkConnector.Failures;
+using SinkConnector.Mapping;
 using SinkConnector.Schema;
 
 namespace SinkConnector.EntityFrameworkCore;
@@ -71,7 +72,7 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
             }
             catch (JsonException e)
             {
-                slice.DeadLetters.Add(DeadLetterBuilder.From(handler.Name, _deadLetters, result, "InvalidJson", e.Message));
+                slice.DeadLetters.Add(DeadLetterBuilder.From(handler.Name, _deadLetters, result, nameof(ConversionErrorKind.InvalidJson), e.Message));
             }
         }
 
@@ -173,7 +174,8 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
             ExceptionDispatchInfo.Throw(error);
         }
 
-        var kind = error is OperationCanceledException && timeout.IsCancellationRequested ? "Timeout" : "HandlerFailed";
+        var kind = error is OperationCanceledException && timeout.IsCancellationRequested
+            ? DeadLetterBuilder.HandlerTimeoutKind : DeadLetterBuilder.HandlerFailedKind;
         if (_options.OnError == HandlerErrorPolicy.Fail)
         {
             throw new SinkStoppedException($"handler {handler.Name} failed on {Describe(message)}: {ExceptionMessages.Chain(error, ": ")}");

@@ -30,8 +30,9 @@ public static class DeadLetterFormat
         NewLine = "\n",
     };
 
-    /// <summary>What <c>--kind</c> accepts: the conversion error kinds and the kind of rows Postgres refused.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = [.. Enum.GetNames<ConversionErrorKind>(), DeadLetterBuilder.RejectedKind];
+    /// <summary>What <c>--kind</c> accepts: the conversion error kinds, the kind of rows Postgres refused, and library mode's handler failures.</summary>
+    public static IReadOnlyList<string> Kinds { get; } =
+        [.. Enum.GetNames<ConversionErrorKind>(), DeadLetterBuilder.RejectedKind, DeadLetterBuilder.HandlerFailedKind, DeadLetterBuilder.HandlerTimeoutKind];
 
     /// <summary>The width to fit the table into: <c>COLUMNS</c>, else the terminal's, else 120 (output redirected).</summary>
     public static int ConsoleWidth()

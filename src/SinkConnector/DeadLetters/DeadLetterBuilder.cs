@@ -12,6 +12,12 @@ public static class DeadLetterBuilder
     /// <summary>The error kind of a row Postgres refused at write time (beside the conversion error kinds).</summary>
     public const string RejectedKind = "Rejected";
 
+    /// <summary>Library mode: the message's handler threw.</summary>
+    public const string HandlerFailedKind = "HandlerFailed";
+
+    /// <summary>Library mode: the message's handler ran longer than its timeout.</summary>
+    public const string HandlerTimeoutKind = "Timeout";
+
     // Stored base64 like every header value, so a replay and `sink dlq show` read it as they read any header.
     private static readonly string s_redacted = Convert.ToBase64String(Encoding.UTF8.GetBytes(DeadLetterSettings.RedactedHeaderValue));
 
