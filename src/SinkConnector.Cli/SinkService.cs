@@ -6,6 +6,7 @@ using SinkConnector.Engine;
 using SinkConnector.Failures;
 using SinkConnector.Observability;
 using SinkConnector.Schema;
+using SinkConnector.Registry;
 using SinkConnector.Writing;
 
 namespace SinkConnector.Cli;
@@ -88,7 +89,8 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
             }
         }
 
-        using var consumer = new ConsumerLoop(config, database, new SinkWriter(config.Mappings, database), _logger, metrics: metrics, health: health);
+        using var schemas = config.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
+        using var consumer = new ConsumerLoop(config, database, new SinkWriter(config.Mappings, database, schemas), _logger, metrics: metrics, health: health);
         // The consumer loop blocks in librdkafka's poll; it gets a thread of its own.
         await Task.Factory.StartNew(() => consumer.RunAsync(stoppingToken), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();

@@ -504,7 +504,7 @@ public class DeadLetterFormatTests
 
     [Fact]
     public void Kinds_are_the_conversion_error_kinds_and_Rejected() =>
-        Assert.Equal(["InvalidJson", "MissingField", "WrongType", "OutOfRange", "InvalidEnvelope", "Unexpected", "Rejected"], DeadLetterFormat.Kinds);
+        Assert.Equal(["InvalidJson", "MissingField", "WrongType", "OutOfRange", "InvalidEnvelope", "UnknownSchema", "InvalidEncoding", "Unexpected", "Rejected"], DeadLetterFormat.Kinds);
 
     private static DeadLetter Letter(long id, string message, string mapping = "events") => new()
     {
