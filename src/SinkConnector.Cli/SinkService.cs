@@ -5,8 +5,8 @@ using SinkConnector.Configuration;
 using SinkConnector.Engine;
 using SinkConnector.Failures;
 using SinkConnector.Observability;
-using SinkConnector.Schema;
 using SinkConnector.Registry;
+using SinkConnector.Schema;
 using SinkConnector.Writing;
 
 namespace SinkConnector.Cli;

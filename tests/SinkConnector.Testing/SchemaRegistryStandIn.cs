@@ -23,6 +23,7 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
     private readonly List<(string Text, string Type)> _schemas = [];
     private readonly Dictionary<string, List<int>> _subjects = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _requests = new();
+    private readonly ConcurrentQueue<string> _unrouted = new();
     private readonly string _prefix;
     private HttpListener? _listener;
     private Task _serving = Task.CompletedTask;
@@ -38,6 +39,9 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
 
     /// <summary>Every request served so far, as "METHOD /path?query" in arrival order.</summary>
     public IReadOnlyCollection<string> Requests => _requests;
+
+    /// <summary>Requests it answered 404 because it does not implement them (other than /associations): what a client needs that is missing.</summary>
+    public IReadOnlyCollection<string> Unrouted => _unrouted;
 
     public static SchemaRegistryStandIn Start()
     {
@@ -168,9 +172,16 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
                     : NotFound(40401, $"Subject '{subject}' not found."),
                 ("GET", ["subjects", var subject, "versions", var version]) => Version(subject, version),
                 ("GET", ["config"] or ["config", _]) => (HttpStatusCode.OK, new JsonObject { ["compatibilityLevel"] = "BACKWARD" }),
-                _ => NotFound(404, $"HTTP 404 Not Found: {method} /{string.Join('/', path)}"),
+                (_, ["associations", ..]) => NotFound(404, "HTTP 404 Not Found"),
+                _ => Unrouted(method, path),
             };
         }
+    }
+
+    private (HttpStatusCode, JsonNode) Unrouted(string method, string[] path)
+    {
+        _unrouted.Enqueue($"{method} /{string.Join('/', path)}");
+        return NotFound(404, $"HTTP 404 Not Found: {method} /{string.Join('/', path)}");
     }
 
     private (HttpStatusCode, JsonNode) RegisterFromBody(string subject, string body)
