@@ -173,12 +173,12 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
                 ("GET", ["subjects", var subject, "versions", var version]) => Version(subject, version),
                 ("GET", ["config"] or ["config", _]) => (HttpStatusCode.OK, new JsonObject { ["compatibilityLevel"] = "BACKWARD" }),
                 (_, ["associations", ..]) => NotFound(404, "HTTP 404 Not Found"),
-                _ => Unrouted(method, path),
+                _ => NotImplemented(method, path),
             };
         }
     }
 
-    private (HttpStatusCode, JsonNode) Unrouted(string method, string[] path)
+    private (HttpStatusCode, JsonNode) NotImplemented(string method, string[] path)
     {
         _unrouted.Enqueue($"{method} /{string.Join('/', path)}");
         return NotFound(404, $"HTTP 404 Not Found: {method} /{string.Join('/', path)}");
