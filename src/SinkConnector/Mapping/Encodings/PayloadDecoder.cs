@@ -21,6 +21,14 @@ internal sealed class PayloadDecoder
         SkipValidation = true,
     };
 
+    private const int MaxKeptBuffer = 1 << 20;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? s_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? s_writer;
+
     private readonly PayloadEncoding _value;
     private readonly PayloadEncoding _key;
     private readonly SchemaSource? _schemas;
@@ -95,9 +103,7 @@ internal sealed class PayloadDecoder
     private static ConversionError? TryDecodeAvro(SchemaSource schemas, int id, ReadOnlyMemory<byte> payload, string part, out byte[]? json)
     {
         json = null;
-        AvroSchemaEntry? entry;
-        entry = schemas.GetParsed(id, AvroSchemaEntry.Parse);
-        if (entry is null)
+        if (schemas.GetParsed(id, AvroSchemaEntry.Parse) is not { } entry)
         {
             return UnknownSchema(id, part);
         }
@@ -107,13 +113,15 @@ internal sealed class PayloadDecoder
             return new ConversionError(ConversionErrorKind.UnknownSchema, part, $"{part}: schema id {id} is not an Avro schema the sink can read: {entry.Problem}");
         }
 
-        var buffer = new ArrayBufferWriter<byte>(Math.Max(256, payload.Length * 2));
+        // One buffer and writer per conversion thread: a message allocates only the JSON it becomes.
+        var buffer = s_buffer ??= new ArrayBufferWriter<byte>(4096);
+        var writer = s_writer ??= new Utf8JsonWriter(buffer, s_writerOptions);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
         try
         {
-            using (var writer = new Utf8JsonWriter(buffer, s_writerOptions))
-            {
-                AvroJsonWriter.Write(schema, payload.Span, writer);
-            }
+            AvroJsonWriter.Write(schema, payload.Span, writer);
+            writer.Flush();
         }
         catch (AvroDataException e)
         {
@@ -121,6 +129,13 @@ internal sealed class PayloadDecoder
         }
 
         json = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > MaxKeptBuffer)
+        {
+            // A rare huge message does not keep its buffer on the thread.
+            s_buffer = null;
+            s_writer = null;
+        }
+
         return null;
     }
 
