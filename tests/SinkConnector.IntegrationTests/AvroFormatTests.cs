@@ -74,11 +74,12 @@ public sealed class AvroFormatTests(TestServices services) : IAsyncLifetime
         await using var bed = await SinkTestBed.CreateAsync(services, "avro_kill", partitions);
         await bed.EnableSchemaRegistryAsync(_registry.Url);
         await bed.WriteMappingAsync("events.yaml", AvroEventsMapping(bed.Topic));
-        await bed.ProduceAsync(bed.Topic, await EventsAsync(bed.Topic, 0, count, partitions));
-
+        // In waves, so that every kill lands while there is something left to consume.
+        const int waves = 3;
         var random = new Random(seed);
-        for (var kill = 0; kill < 3; kill++)
+        for (var wave = 0; wave < waves; wave++)
         {
+            await bed.ProduceAsync(bed.Topic, await EventsAsync(bed.Topic, wave * count / waves, count / waves, partitions));
             await bed.RunAndKillAsync(random);
         }
 
