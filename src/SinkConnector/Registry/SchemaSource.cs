@@ -16,19 +16,30 @@ public sealed record RegistrySchema(int Id, string Type, string Text);
 /// </summary>
 public sealed class SchemaSource(ISchemaRegistryClient client) : IDisposable
 {
+    /// <summary>How long an id the registry answered "not found" for is not asked again: a stream of messages with a bad id costs one request per this period, not one per message.</summary>
+    public static readonly TimeSpan UnknownIdRetention = TimeSpan.FromSeconds(30);
+
     private readonly ConcurrentDictionary<(int Id, Type Parsed), object> _parsed = new();
+    private readonly ConcurrentDictionary<int, long> _unknownSince = new();
 
     /// <summary>The schema of <paramref name="id"/>, or null if the registry does not have it.</summary>
     /// <remarks>Blocks the calling (conversion) thread on the first fetch of an id only.</remarks>
     public RegistrySchema? Get(int id)
     {
+        if (_unknownSince.TryGetValue(id, out var since) && Environment.TickCount64 - since < UnknownIdRetention.TotalMilliseconds)
+        {
+            return null;
+        }
+
         try
         {
             var schema = client.GetSchemaAsync(id).GetAwaiter().GetResult();
+            _unknownSince.TryRemove(id, out _);
             return new RegistrySchema(id, schema.SchemaType.ToString().ToUpperInvariant(), schema.SchemaString);
         }
         catch (SchemaRegistryException e) when (e.ErrorCode == 40403 || e.Status == HttpStatusCode.NotFound)
         {
+            _unknownSince[id] = Environment.TickCount64;
             return null;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or TimeoutException)

@@ -222,6 +222,19 @@ public sealed class AvroConversionTests : IAsyncLifetime
         Assert.Contains("schema id 12345 is not in the schema registry", error!.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_stream_of_messages_with_an_unknown_schema_id_asks_the_registry_once_per_retention_period()
+    {
+        var converter = new MessageConverter(AvroMapping(Column("id", "value.id", "bigint")), _schemas);
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(ConversionErrorKind.UnknownSchema, converter.TryDecode(MessageBytes([0, 0, 0, 0, 77, 2]), out _)?.Kind);
+        }
+
+        Assert.Single(_registry.Requests, r => r.StartsWith("GET /schemas/ids/77", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(new byte[] { 0x7B, 0x22, 0x69, 0x64, 0x22, 0x3A, 0x31, 0x7D }, "not the schema registry wire format's magic byte 0")]
     [InlineData(new byte[] { 0, 0, 0 }, "too short for the schema registry wire format")]
