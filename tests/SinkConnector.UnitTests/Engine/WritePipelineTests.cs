@@ -309,7 +309,7 @@ public sealed class WritePipelineTests : IDisposable
         _pipeline.Start(batch);
         await Eventually.TrueAsync(() => _time.Timers == 1, "the backoff delay");
 
-        var retry = Assert.Single(_logger.Entries, e => e.Id.Id == 1030);
+        var retry = Assert.Single(_logger.Entries, e => e.Id.Id == 1031);
         Assert.Contains("schema id 3", retry.Message, StringComparison.Ordinal);
         Assert.Equal(0, AttemptCount);
         _time.Advance(TimeSpan.FromMilliseconds(100));
