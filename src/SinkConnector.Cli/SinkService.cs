@@ -5,6 +5,7 @@ using SinkConnector.Configuration;
 using SinkConnector.Engine;
 using SinkConnector.Failures;
 using SinkConnector.Observability;
+using SinkConnector.Registry;
 using SinkConnector.Schema;
 using SinkConnector.Writing;
 
@@ -88,7 +89,8 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
             }
         }
 
-        using var consumer = new ConsumerLoop(config.Connector, database, new SinkWriter(config.Mappings, database), _logger, metrics: metrics, health: health);
+        using var schemas = config.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
+        using var consumer = new ConsumerLoop(config.Connector, database, new SinkWriter(config.Mappings, database, schemas), _logger, metrics: metrics, health: health);
         // The consumer loop blocks in librdkafka's poll; it gets a thread of its own.
         await Task.Factory.StartNew(() => consumer.RunAsync(stoppingToken), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();

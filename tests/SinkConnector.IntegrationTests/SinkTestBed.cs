@@ -5,6 +5,7 @@ using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Configuration.Loading;
 using SinkConnector.Engine;
+using SinkConnector.Registry;
 using SinkConnector.Schema;
 using SinkConnector.Testing;
 using SinkConnector.Writing;
@@ -115,7 +116,9 @@ public sealed class SinkTestBed : IAsyncDisposable
     public async Task RunInProcessAsync(Func<Task> until, TimeSpan timeout)
     {
         await using var database = new SinkDatabase(Config().Connector.Postgres);
-        using var consumer = new ConsumerLoop(Config().Connector, database, new SinkWriter(Config().Mappings, database), NullLogger.Instance);
+        var config = Config();
+        using var schemas = config.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
+        using var consumer = new ConsumerLoop(config.Connector, database, new SinkWriter(config.Mappings, database, schemas), NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         var run = Task.Factory.StartNew(() => consumer.RunAsync(stop.Token), TaskCreationOptions.LongRunning).Unwrap();
         try
@@ -136,6 +139,10 @@ public sealed class SinkTestBed : IAsyncDisposable
         await File.AppendAllTextAsync(Path.Combine(ConfigDirectory, "sink.yaml"), $"\nhttp:\n  listen: 127.0.0.1:{port}\n");
         return new Uri($"http://127.0.0.1:{port}/");
     }
+
+    /// <summary>Points the sink at a schema registry (<c>schema_registry.url</c>).</summary>
+    public Task EnableSchemaRegistryAsync(string url) =>
+        File.AppendAllTextAsync(Path.Combine(ConfigDirectory, "sink.yaml"), $"\nschema_registry:\n  url: {url}\n  request_timeout: 5s\n");
 
     /// <summary>Replaces (or adds) a mapping file, e.g. <c>events.yaml</c> to map the bed's topic differently.</summary>
     public Task WriteMappingAsync(string fileName, string yaml) =>

@@ -3,6 +3,7 @@ using System.Globalization;
 using SinkConnector.DeadLetters;
 using SinkConnector.Observability;
 using SinkConnector.Operations;
+using SinkConnector.Registry;
 using SinkConnector.Schema;
 
 namespace SinkConnector.Cli.Commands;
@@ -135,7 +136,8 @@ public static class DlqCommand
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            var result = await DeadLetterReplay.ReplayAsync(database, sinkConfig.Connector.Kafka.GroupId, sinkConfig.Mappings, filters.Read(parse), ct);
+            using var schemas = sinkConfig.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
+            var result = await DeadLetterReplay.ReplayAsync(database, sinkConfig.Connector.Kafka.GroupId, sinkConfig.Mappings, filters.Read(parse), ct, schemas);
             foreach (var line in DeadLetterFormat.ReplaySummary(result))
             {
                 Console.WriteLine(line);

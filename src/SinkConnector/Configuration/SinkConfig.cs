@@ -18,6 +18,9 @@ public sealed record ConnectorSettings
 
     /// <summary>What error messages tell the operator to do when the connector schema is missing or older than this build.</summary>
     public string MigrateHint { get; init; } = "run `sink migrate`";
+
+    /// <summary>The <c>schema_registry</c> section; needed by mappings whose encoding is avro or json_schema.</summary>
+    public SchemaRegistrySettings? SchemaRegistry { get; init; }
 }
 
 public sealed record KafkaSettings
@@ -79,6 +82,12 @@ public sealed record MappingConfig
     public required IReadOnlyList<string> Topics { get; init; }
     public required TableName Table { get; init; }
     public MessageFormat Format { get; init; } = MessageFormat.Json;
+
+    /// <summary>How value bytes are encoded; the <see cref="Format"/> (envelope) is read from what they decode to.</summary>
+    public PayloadEncoding ValueEncoding { get; init; } = PayloadEncoding.Json;
+
+    /// <summary>How key bytes are encoded; defaults to <see cref="ValueEncoding"/>.</summary>
+    public PayloadEncoding KeyEncoding { get; init; } = PayloadEncoding.Json;
     public WriteMode Mode { get; init; } = WriteMode.Insert;
     public IReadOnlyList<string> Key { get; init; } = [];
     public bool DeleteOnTombstone { get; init; }
@@ -106,6 +115,19 @@ public enum MessageFormat
     Debezium,
     ConnectJson,
     Raw,
+}
+
+/// <summary>How a key or value is encoded on the wire, separate from the envelope (<see cref="MessageFormat"/>) inside it.</summary>
+public enum PayloadEncoding
+{
+    /// <summary>UTF-8 JSON (a key may also be plain text).</summary>
+    Json,
+
+    /// <summary>Schema Registry wire format: magic byte 0, 4-byte big-endian schema id, Avro binary.</summary>
+    Avro,
+
+    /// <summary>Schema Registry wire format: magic byte 0, 4-byte big-endian schema id, UTF-8 JSON.</summary>
+    JsonSchema,
 }
 
 public enum WriteMode

@@ -22,7 +22,8 @@ public interface IBatchWriter
 
     /// <summary>
     /// Once per batch in the write task, before the first attempt: finishes the content (e.g. the last conversions).
-    /// Throws <see cref="Failures.SinkStoppedException"/> to stop the sink without writing the batch.
+    /// Throws <see cref="Failures.SinkStoppedException"/> to stop the sink without writing the batch, or
+    /// <see cref="Failures.SchemaRegistryUnavailableException"/> to be called again after a backoff (it must then redo what failed).
     /// </summary>
     Task PrepareAsync(WriteBatch batch, CancellationToken cancellationToken);
 

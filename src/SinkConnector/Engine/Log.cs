@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(1010, LogLevel.Warning, "Batch write failed, retrying in {DelayMs} ms (attempt {Attempt}): {Reason}")]
     public static partial void WriteRetry(ILogger logger, long delayMs, int attempt, string reason);
 
+    [LoggerMessage(1031, LogLevel.Warning, "Converting a batch failed, retrying in {DelayMs} ms (attempt {Attempt}): {Reason}")]
+    public static partial void ConvertRetry(ILogger logger, long delayMs, int attempt, string reason);
+
     [LoggerMessage(1011, LogLevel.Information, "Stopping: committing the current batch and leaving the group (grace {GraceSeconds} s)")]
     public static partial void Stopping(ILogger logger, double graceSeconds);
 

@@ -103,7 +103,7 @@ internal sealed class WritePipeline(
         var partitions = batch.Partitions.Keys.ToHashSet();
         var write = new Write(Task.Run(async () =>
         {
-            await prepare(batch);
+            await PrepareWithRetriesAsync(batch, progress, abandon);
             return await WriteWithRetriesAsync(batch, sequence, predecessor, progress, abandon);
         }), batch, exclusive, time.GetTimestamp(), progress, partitions);
         if (_oldest is null)
@@ -128,6 +128,31 @@ internal sealed class WritePipeline(
 
     /// <summary>Stops retrying: at shutdown past the grace, or after a failure. What did not commit is consumed again from the stored offsets.</summary>
     public Task AbandonAsync() => _abandon.CancelAsync();
+
+    /// <summary>
+    /// A batch whose conversion needs the schema registry while it does not answer is retried like a write to a
+    /// Postgres that does not: its messages are fine, so they must not become dead letters, and the loop keeps polling
+    /// (paused) while this write is in flight. The writer converts again what failed (<see cref="IBatchWriter.PrepareAsync"/>).
+    /// </summary>
+    private async Task PrepareWithRetriesAsync(WriteBatch batch, WriteProgress progress, CancellationToken abandon)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await prepare(batch);
+                return;
+            }
+            catch (SchemaRegistryUnavailableException e) when (!abandon.IsCancellationRequested)
+            {
+                metrics.Retried("convert");
+                var delay = RetryBackoff.Database.Delay(attempt);
+                Log.ConvertRetry(logger, (long)delay.TotalMilliseconds, attempt, e.Message);
+                progress.Set($"converting, waiting {(long)delay.TotalMilliseconds} ms to retry after: {e.Message}");
+                await Task.Delay(delay, time, abandon);
+            }
+        }
+    }
 
     /// <summary>
     /// Retrying is safe even when a failed attempt did commit (the reply was lost): the offsets no longer match, the

@@ -18,6 +18,12 @@ public enum ConversionErrorKind
     /// <summary>The envelope (debezium, connect-json) is not what the format expects.</summary>
     InvalidEnvelope,
 
+    /// <summary>The value or key names a schema id the schema registry does not have (or one of another type).</summary>
+    UnknownSchema,
+
+    /// <summary>The value or key is not in the schema registry wire format, or its payload does not decode with its schema.</summary>
+    InvalidEncoding,
+
     /// <summary>
     /// Converting the message threw: a bug of the sink, not a property of the message it can explain. The message is
     /// kept (dead letter) instead of stopping the process, so it can be replayed once the sink is fixed.

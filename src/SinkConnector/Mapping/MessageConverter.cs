@@ -3,8 +3,11 @@ using System.Text.Json;
 using System.Text.Unicode;
 using Confluent.Kafka;
 using SinkConnector.Configuration;
+using SinkConnector.Failures;
 using SinkConnector.Mapping.Conversion;
+using SinkConnector.Mapping.Encodings;
 using SinkConnector.PgBinary;
+using SinkConnector.Registry;
 
 namespace SinkConnector.Mapping;
 
@@ -19,22 +22,25 @@ public sealed class MessageConverter
     private readonly ColumnPlan[] _plans;
     private readonly MessageFormat _format;
     private readonly JsonFieldIndex? _valueFields;
+    private readonly PayloadDecoder? _decoder;
 
     // For deletes: where each key column is read when the row image does not have it (a tombstone has no value).
     private readonly int[] _keyIndexes;
     private readonly ColumnPlan?[] _keyFallbacks;
     private readonly ColumnPlan?[] _wholeKeyFallbacks;
 
-    public MessageConverter(MappingConfig mapping)
-        : this(mapping, singlePass: true)
+    /// <param name="schemas">Where schemas of registry-encoded keys and values come from; needed by mappings with such an encoding.</param>
+    public MessageConverter(MappingConfig mapping, SchemaSource? schemas = null)
+        : this(mapping, singlePass: true, schemas)
     {
     }
 
     /// <param name="singlePass">False: always parse a <see cref="JsonDocument"/> (tests compare both paths).</param>
-    internal MessageConverter(MappingConfig mapping, bool singlePass)
+    internal MessageConverter(MappingConfig mapping, bool singlePass, SchemaSource? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         Mapping = mapping;
+        _decoder = PayloadDecoder.For(mapping, schemas);
         _format = mapping.Format;
         _plans = new ColumnPlan[mapping.Columns.Count];
         for (var i = 0; i < _plans.Length; i++)
@@ -69,6 +75,26 @@ public sealed class MessageConverter
     /// <summary>Whether ordinary values of this mapping are read without a <see cref="JsonDocument"/>.</summary>
     internal bool ReadsValueInOnePass => _valueFields is not null;
 
+    /// <summary>
+    /// The message as the other methods take it: registry-encoded keys and values (avro, json_schema) decoded to
+    /// JSON; the message itself for JSON mappings. Returns null on success, or why it cannot be decoded (an unknown
+    /// schema id, bytes not in the wire format or not of their schema). Throws
+    /// <see cref="SchemaRegistryUnavailableException"/> when the registry does not answer: a transient failure.
+    /// </summary>
+    public ConversionError? TryDecode(ConsumeResult<byte[]?, byte[]?> message, out ConsumeResult<byte[]?, byte[]?> decoded)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        decoded = message;
+        try
+        {
+            return _decoder?.TryDecode(message, out decoded);
+        }
+        catch (Exception e) when (IsConversionFault(e))
+        {
+            return Unexpected(null, e);
+        }
+    }
+
     /// <summary>Whether the message is a row, a tombstone (null value, any format) or a Debezium delete.</summary>
     public MessageKind Classify(ConsumeResult<byte[]?, byte[]?> message)
     {
@@ -88,6 +114,12 @@ public sealed class MessageConverter
     /// </summary>
     public ConversionError? TryConvertChange(ConsumeResult<byte[]?, byte[]?> message, object?[] values, out ChangeKind change)
     {
+        change = ChangeKind.Skip;
+        if (TryDecode(message, out message) is { } undecodable)
+        {
+            return undecodable;
+        }
+
         change = Decide(message);
         return change switch
         {
@@ -220,7 +252,8 @@ public sealed class MessageConverter
     /// Kept narrow: only the column loops of conversion are inside, not the writes or the batch around them, and out of
     /// memory is the process's problem, not the message's.
     /// </summary>
-    private static bool IsConversionFault(Exception e) => e is not OutOfMemoryException;
+    /// A registry that does not answer is not the message's problem either: the batch waits for it.
+    private static bool IsConversionFault(Exception e) => e is not (OutOfMemoryException or SchemaRegistryUnavailableException);
 
     private static ConversionError Unexpected(ColumnPlan? plan, Exception e) =>
         new(ConversionErrorKind.Unexpected, plan?.Column.Name ?? "",

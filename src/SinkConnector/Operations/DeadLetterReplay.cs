@@ -5,6 +5,7 @@ using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.DeadLetters;
 using SinkConnector.Mapping;
+using SinkConnector.Registry;
 using SinkConnector.Schema;
 using SinkConnector.Writing;
 
@@ -27,7 +28,8 @@ public static class DeadLetterReplay
 {
     /// <param name="groupId">The connector whose dead letters are replayed: another connector's, in the same schema, are never touched.</param>
     public static async Task<ReplayResult> ReplayAsync(
-        SinkDatabase database, string groupId, IReadOnlyList<MappingConfig> mappings, DeadLetterFilter filter, CancellationToken cancellationToken)
+        SinkDatabase database, string groupId, IReadOnlyList<MappingConfig> mappings, DeadLetterFilter filter, CancellationToken cancellationToken,
+        SchemaSource? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(mappings);
@@ -36,7 +38,7 @@ public static class DeadLetterReplay
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var letters = await store.LockAsync(db, filter, cancellationToken);
 
-        var configured = mappings.ToDictionary(m => m.Name, m => new MessageConverter(m), StringComparer.Ordinal);
+        var configured = mappings.ToDictionary(m => m.Name, m => new MessageConverter(m, schemas), StringComparer.Ordinal);
         // Per mapping in order of first appearance; each list keeps the (topic, partition, offset) order of the lock query.
         var changes = new Dictionary<string, List<RowChange>>(StringComparer.Ordinal);
         var idOf = new Dictionary<ConsumeResult<byte[]?, byte[]?>, long>(ReferenceEqualityComparer.Instance);

@@ -2,6 +2,7 @@ using SinkConnector.Configuration;
 using SinkConnector.DeadLetters;
 using SinkConnector.Mapping;
 using SinkConnector.PgBinary;
+using SinkConnector.Registry;
 
 namespace SinkConnector.Writing;
 
@@ -21,12 +22,13 @@ public sealed class BatchConverter
 
     private readonly Dictionary<string, TopicConversion> _byTopic = [];
 
-    public BatchConverter(IEnumerable<MappingConfig> mappings)
+    /// <param name="schemas">The schema registry, for mappings whose keys or values are registry-encoded.</param>
+    public BatchConverter(IEnumerable<MappingConfig> mappings, SchemaSource? schemas = null)
     {
         foreach (var mapping in mappings)
         {
             // Mode upsert merges the last change per key, so its encoded writes keep the key values.
-            var conversion = new TopicConversion(new MessageConverter(mapping), mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : []);
+            var conversion = new TopicConversion(new MessageConverter(mapping, schemas), mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : []);
             foreach (var topic in mapping.Topics)
             {
                 _byTopic[topic] = conversion;
@@ -51,43 +53,47 @@ public sealed class BatchConverter
 
     private ConvertedMessage Convert(ConsumedMessage consumed, EncodedChunk encoded)
     {
-        var (slice, message) = consumed;
-        var (converter, keys) = _byTopic[message.Topic];
+        var (slice, original) = consumed;
+        var (converter, keys) = _byTopic[original.Topic];
         var mapping = converter.Mapping;
-        ConversionError? error;
-        switch (converter.Decide(message))
+        // Rows convert from the decoded message (registry encodings); dead letters keep the message as consumed.
+        var error = converter.TryDecode(original, out var message);
+        if (error is null)
         {
-            case ChangeKind.Skip:
-                return new ConvertedMessage(slice, null, null, null);
-            case ChangeKind.Write:
-                // A binary COPY tuple from here to the commit, written by the converter; for an upsert also its key values.
-                var keyValues = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
-                var tuple = encoded.Tuples.Length;
-                error = converter.TryEncode(message, encoded.Tuples, keyValues, keys);
-                if (error is null)
-                {
-                    return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, keyValues, null) { Encoded = encoded.Add(tuple, slice.Partition, message) }, null, null);
-                }
+            switch (converter.Decide(message))
+            {
+                case ChangeKind.Skip:
+                    return new ConvertedMessage(slice, null, null, null);
+                case ChangeKind.Write:
+                    // A binary COPY tuple from here to the commit, written by the converter; for an upsert also its key values.
+                    var keyValues = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
+                    var tuple = encoded.Tuples.Length;
+                    error = converter.TryEncode(message, encoded.Tuples, keyValues, keys);
+                    if (error is null)
+                    {
+                        return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, keyValues, null) { Encoded = encoded.Add(tuple, slice.Partition, original) }, null, null);
+                    }
 
-                break;
-            default:
-                var values = new object?[mapping.Columns.Count];
-                error = converter.TryConvertKey(message, values);
-                if (error is null)
-                {
-                    return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Delete, values, message), null, null);
-                }
+                    break;
+                default:
+                    var values = new object?[mapping.Columns.Count];
+                    error = converter.TryConvertKey(message, values);
+                    if (error is null)
+                    {
+                        return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Delete, values, original), null, null);
+                    }
 
-                break;
+                    break;
+            }
         }
 
         if (mapping.OnError == ErrorPolicy.Fail)
         {
             return new ConvertedMessage(slice, null, null,
-                $"mapping '{mapping.Name}' ({mapping.File}) cannot convert {message.TopicPartitionOffset}: {error}. " +
+                $"mapping '{mapping.Name}' ({mapping.File}) cannot convert {original.TopicPartitionOffset}: {error}. " +
                 "on_error is 'fail', so the sink stops here without advancing past this message; fix the mapping or set on_error: dead_letter.");
         }
 
-        return new ConvertedMessage(slice, null, DeadLetterBuilder.From(mapping, message, error.Kind.ToString(), error.Message), null);
+        return new ConvertedMessage(slice, null, DeadLetterBuilder.From(mapping, original, error.Kind.ToString(), error.Message), null);
     }
 }

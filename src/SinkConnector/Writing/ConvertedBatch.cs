@@ -19,8 +19,25 @@ public sealed class ConvertedBatch : IBatchContent
 
     internal ConvertedBatch(BatchConverter converter) => _converter = converter;
 
-    // Conversions started on the thread pool, in consumption order.
-    private readonly List<Task<ConvertedMessage[]>> _chunks = [];
+    // Conversions started on the thread pool, in consumption order, and how many of them CompleteAsync has collected.
+    private readonly List<Chunk> _chunks = [];
+    private int _collected;
+
+    /// <summary>A chunk's messages and their conversion (null: to be started again, after the schema registry was away).</summary>
+    private sealed class Chunk(ConsumedMessage[] messages, int bytes, BatchConverter converter)
+    {
+        private Task<ConvertedMessage[]>? _conversion = converter.StartChunk(messages, bytes);
+
+        public Task<ConvertedMessage[]> Conversion => _conversion ??= converter.StartChunk(messages, bytes);
+
+        public void RestartIfFailed()
+        {
+            if (_conversion is { IsFaulted: true })
+            {
+                _conversion = null;
+            }
+        }
+    }
 
     public void Add(PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message, int bytes)
     {
@@ -52,13 +69,30 @@ public sealed class ConvertedBatch : IBatchContent
     /// offset order (chunks are in consumption order, and a partition is consumed in offset order). A message that
     /// cannot convert becomes a dead letter, or stops the sink (<see cref="SinkStoppedException"/>) under
     /// <c>on_error: fail</c>; then nothing of the batch is written, so the stored offset stays before that message.
+    /// When the schema registry does not answer, <see cref="SchemaRegistryUnavailableException"/> passes to the caller,
+    /// which calls again later: the chunks collected stay collected, the failed ones convert again.
     /// </summary>
     internal async Task CompleteAsync(WriteBatch batch)
     {
         StartChunk();
-        foreach (var chunk in _chunks)
+        for (; _collected < _chunks.Count; _collected++)
         {
-            foreach (var (slice, row, deadLetter, stop) in await chunk)
+            ConvertedMessage[] converted;
+            try
+            {
+                converted = await _chunks[_collected].Conversion;
+            }
+            catch (SchemaRegistryUnavailableException)
+            {
+                foreach (var chunk in _chunks.Skip(_collected))
+                {
+                    chunk.RestartIfFailed();
+                }
+
+                throw;
+            }
+
+            foreach (var (slice, row, deadLetter, stop) in converted)
             {
                 if (row is { } change)
                 {
@@ -77,6 +111,7 @@ public sealed class ConvertedBatch : IBatchContent
         }
 
         _chunks.Clear();
+        _collected = 0;
     }
 
     private void StartChunk()
@@ -86,7 +121,7 @@ public sealed class ConvertedBatch : IBatchContent
             return;
         }
 
-        _chunks.Add(_converter.StartChunk([.. _unconverted], _unconvertedBytes));
+        _chunks.Add(new Chunk([.. _unconverted], _unconvertedBytes, _converter));
         _unconverted.Clear();
         _unconvertedBytes = 0;
     }

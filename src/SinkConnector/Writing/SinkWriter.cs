@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Engine;
+using SinkConnector.Registry;
 using SinkConnector.Schema;
 
 namespace SinkConnector.Writing;
@@ -20,10 +21,11 @@ public sealed class SinkWriter : IBatchWriter
     // WriteModeTests.Several_mappings...). Their merges of the same keys would also deadlock.
     private readonly HashSet<string> _upsertTopics;
 
-    public SinkWriter(IReadOnlyList<MappingConfig> mappings, SinkDatabase database)
+    /// <param name="schemas">The schema registry, for mappings whose keys or values are registry-encoded.</param>
+    public SinkWriter(IReadOnlyList<MappingConfig> mappings, SinkDatabase database, SchemaSource? schemas = null)
     {
         _database = database;
-        _converter = new BatchConverter(mappings);
+        _converter = new BatchConverter(mappings, schemas);
         _upsertTopics = [.. mappings.Where(m => m.Mode == WriteMode.Upsert).SelectMany(m => m.Topics)];
         Topics = [.. _converter.Topics.Order(StringComparer.Ordinal)];
     }

@@ -15,6 +15,7 @@ public partial class LayeringTests
         "PgBinary",      // binary COPY buffers and Postgres column types
         "Failures",      // error classification, backoff, the sink's stop exception
         "Configuration", // the settings and mappings, as loaded
+        "Registry",      // schema registry: client, schemas by id, wire format
         "Mapping",       // message -> column values (JSON, Debezium, type conversion)
         "Configuration.Loading", // YAML files -> settings, validated (mappings by building their converters)
         "Observability", // metrics, health, log helpers

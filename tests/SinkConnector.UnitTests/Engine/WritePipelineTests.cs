@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using SinkConnector.Engine;
+using SinkConnector.Failures;
 using SinkConnector.Observability;
 
 namespace SinkConnector.UnitTests.Engine;
@@ -17,6 +18,7 @@ public sealed class WritePipelineTests : IDisposable
     private readonly SinkHealth _health;
     private readonly List<Attempt> _attempts = [];
     private readonly List<WriteBatch> _prepared = [];
+    private readonly Queue<Exception> _prepareFailures = new();
     private readonly WritePipeline _pipeline;
 
     public WritePipelineTests()
@@ -50,6 +52,10 @@ public sealed class WritePipelineTests : IDisposable
         lock (_prepared)
         {
             _prepared.Add(batch);
+            if (_prepareFailures.TryDequeue(out var failure))
+            {
+                return Task.FromException(failure);
+            }
         }
 
         return Task.CompletedTask;
@@ -321,6 +327,44 @@ public sealed class WritePipelineTests : IDisposable
         Assert.Equal(5, finished.Result.Rows);
         // Prepared once, however often it was attempted.
         Assert.Equal([batch], _prepared);
+    }
+
+    [Fact(Timeout = Eventually.TestTimeoutMs)]
+    public async Task A_prepare_that_finds_the_schema_registry_unreachable_is_prepared_again_after_the_backoff_before_any_write()
+    {
+        lock (_prepared)
+        {
+            _prepareFailures.Enqueue(new SchemaRegistryUnavailableException("the schema registry did not answer for schema id 3", new HttpRequestException("refused")));
+        }
+
+        var batch = Plain();
+        _pipeline.Start(batch);
+        await Eventually.TrueAsync(() => _time.Timers == 1, "the backoff delay");
+
+        var retry = Assert.Single(_logger.Entries, e => e.Id.Id == 1031);
+        Assert.Contains("schema id 3", retry.Message, StringComparison.Ordinal);
+        Assert.Equal(0, AttemptCount);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        var attempt = await AttemptAsync(0);
+        attempt.Outcome.SetResult(Result(3));
+
+        Assert.Equal(3, (await _pipeline.TakeOldestAsync()).Result.Rows);
+        Assert.Equal([batch, batch], _prepared);
+    }
+
+    [Fact(Timeout = Eventually.TestTimeoutMs)]
+    public async Task A_prepare_that_stops_the_sink_surfaces_without_a_retry_or_a_write()
+    {
+        lock (_prepared)
+        {
+            _prepareFailures.Enqueue(new SinkStoppedException("on_error is 'fail'"));
+        }
+
+        _pipeline.Start(Plain());
+
+        await Assert.ThrowsAsync<SinkStoppedException>(_pipeline.TakeOldestAsync);
+        Assert.Equal(0, AttemptCount);
+        Assert.Equal(0, _time.Timers);
     }
 
     [Fact(Timeout = Eventually.TestTimeoutMs)]

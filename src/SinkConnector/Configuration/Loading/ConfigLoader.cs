@@ -37,6 +37,15 @@ public static class ConfigLoader
         var realRoot = ConfigFiles.RealPath(root);
         var connector = ReadSinkFile(Path.Combine(root, SinkFileName), realRoot, environment, checkClients, errors);
         var mappings = ReadMappings(Path.Combine(root, MappingsDirectoryName), realRoot, environment, errors);
+        if (connector is { SchemaRegistry: null })
+        {
+            foreach (var mapping in mappings.Where(m => m.ValueEncoding != PayloadEncoding.Json || m.KeyEncoding != PayloadEncoding.Json))
+            {
+                errors.Add(new ConfigError(mapping.File, mapping.ValueEncoding != PayloadEncoding.Json ? "encoding" : "key_encoding",
+                    $"needs the schema registry: set schema_registry.url in {SinkFileName}"));
+            }
+        }
+
         if (errors.Count > 0)
         {
             throw new ConfigException(errors);

@@ -9,12 +9,22 @@ internal sealed record MappingReadResult(MappingConfig? Mapping, IReadOnlyList<(
 /// <summary>Reads and validates one <c>mappings/*.yaml</c> file.</summary>
 internal static class MappingFileReader
 {
-    private static readonly Dictionary<string, MessageFormat> s_formats = new()
+    // format: avro and format: json_schema are plain records in that encoding (format: json with encoding: ...).
+    private static readonly Dictionary<string, (MessageFormat Envelope, PayloadEncoding? Encoding)> s_formats = new()
     {
-        ["json"] = MessageFormat.Json,
-        ["debezium"] = MessageFormat.Debezium,
-        ["connect-json"] = MessageFormat.ConnectJson,
-        ["raw"] = MessageFormat.Raw,
+        ["json"] = (MessageFormat.Json, null),
+        ["debezium"] = (MessageFormat.Debezium, null),
+        ["connect-json"] = (MessageFormat.ConnectJson, null),
+        ["raw"] = (MessageFormat.Raw, null),
+        ["avro"] = (MessageFormat.Json, PayloadEncoding.Avro),
+        ["json_schema"] = (MessageFormat.Json, PayloadEncoding.JsonSchema),
+    };
+
+    private static readonly Dictionary<string, PayloadEncoding> s_encodings = new()
+    {
+        ["json"] = PayloadEncoding.Json,
+        ["avro"] = PayloadEncoding.Avro,
+        ["json_schema"] = PayloadEncoding.JsonSchema,
     };
 
     private static readonly Dictionary<string, WriteMode> s_modes = new()
@@ -33,11 +43,11 @@ internal static class MappingFileReader
     {
         var errorsBefore = reader.ErrorCount;
         reader.RejectUnknownKeys(
-            root, "", "topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns");
+            root, "", "topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
+            "encoding", "key_encoding");
         var topics = ReadTopics(root, reader);
         var table = ReadTable(root, reader);
-        var format = reader.Choice(root, "", "format", s_formats);
-        var formatValid = format is not null || YamlValueReader.IsNull(YamlValueReader.Get(root, "format"));
+        var (format, formatValid, valueEncoding, keyEncoding) = ReadFormat(root, reader);
         var mode = reader.Choice(root, "", "mode", s_modes) ?? WriteMode.Insert;
         var onError = reader.Choice(root, "", "on_error", s_errorPolicies);
         var deleteOnTombstone = reader.Bool(root, "", "delete_on_tombstone") ?? false;
@@ -66,6 +76,8 @@ internal static class MappingFileReader
             Topics = [.. topics.Select(t => t.Topic)],
             Table = table!,
             Format = format ?? MessageFormat.Json,
+            ValueEncoding = valueEncoding,
+            KeyEncoding = keyEncoding,
             Mode = mode,
             Key = key,
             DeleteOnTombstone = deleteOnTombstone,
@@ -75,6 +87,32 @@ internal static class MappingFileReader
             Columns = columns,
         };
         return new MappingReadResult(mapping, topics);
+    }
+
+    /// <summary>
+    /// The envelope (<c>format</c>) and the encodings of value and key. <c>format: avro</c> is shorthand for
+    /// <c>format: json</c> with <c>encoding: avro</c>; an envelope that is itself an encoding (connect-json, raw) takes none.
+    /// </summary>
+    private static (MessageFormat? Format, bool Valid, PayloadEncoding Value, PayloadEncoding Key) ReadFormat(YamlMappingNode root, YamlValueReader reader)
+    {
+        var chosen = reader.Choice(root, "", "format", s_formats);
+        var valid = chosen is not null || YamlValueReader.IsNull(YamlValueReader.Get(root, "format"));
+        var encoding = reader.Choice(root, "", "encoding", s_encodings);
+        var keyEncoding = reader.Choice(root, "", "key_encoding", s_encodings);
+        if (chosen?.Encoding is { } implied && encoding is { } written && written != implied)
+        {
+            reader.Error("encoding", $"contradicts format: {YamlValueReader.Get(root, "format")}; leave encoding out, or write format: json with this encoding");
+        }
+
+        var value = chosen?.Encoding ?? encoding ?? PayloadEncoding.Json;
+        var key = keyEncoding ?? value;
+        if (chosen?.Envelope is MessageFormat.ConnectJson or MessageFormat.Raw && (value, key) != (PayloadEncoding.Json, PayloadEncoding.Json))
+        {
+            reader.Error(encoding is not null ? "encoding" : "key_encoding",
+                $"does not apply to format: {YamlValueReader.Get(root, "format")}, which is its own encoding; use format: json or debezium with encoding: avro or json_schema");
+        }
+
+        return (chosen?.Envelope, valid, value, key);
     }
 
     private static List<(string Topic, string Path)> ReadTopics(YamlMappingNode root, YamlValueReader reader)

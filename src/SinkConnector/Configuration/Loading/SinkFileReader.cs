@@ -28,7 +28,7 @@ internal static partial class SinkFileReader
     public static ConnectorSettings? Read(YamlMappingNode root, YamlValueReader reader)
     {
         var errorsBefore = reader.ErrorCount;
-        reader.RejectUnknownKeys(root, "", "name", "kafka", "postgres", "batch", "shutdown_grace", "http", "dead_letters");
+        reader.RejectUnknownKeys(root, "", "name", "kafka", "postgres", "batch", "shutdown_grace", "http", "dead_letters", "schema_registry");
         var name = reader.String(root, "", "name", required: true);
         var kafka = ReadKafka(reader.Mapping(root, "", "kafka") ?? [], reader, name);
         var postgres = ReadPostgres(reader.Mapping(root, "", "postgres") ?? [], reader);
@@ -36,13 +36,14 @@ internal static partial class SinkFileReader
         var shutdownGrace = reader.Duration(root, "", "shutdown_grace");
         var http = ReadHttp(reader.Mapping(root, "", "http"), reader);
         var deadLetters = ReadDeadLetters(reader.Mapping(root, "", "dead_letters"), reader);
+        var registry = SchemaRegistryReader.Read(reader.Mapping(root, "", "schema_registry"), reader);
         if (reader.ErrorCount > errorsBefore)
         {
             return null;
         }
 
         var defaults = new ConnectorSettings { Name = name!, Kafka = kafka, Postgres = postgres };
-        return defaults with { Batch = batch, ShutdownGrace = shutdownGrace ?? defaults.ShutdownGrace, Http = http, DeadLetters = deadLetters };
+        return defaults with { Batch = batch, ShutdownGrace = shutdownGrace ?? defaults.ShutdownGrace, Http = http, DeadLetters = deadLetters, SchemaRegistry = registry };
     }
 
     private static KafkaSettings ReadKafka(YamlMappingNode kafka, YamlValueReader reader, string? name)

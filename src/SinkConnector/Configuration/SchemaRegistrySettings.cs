@@ -1,0 +1,22 @@
+namespace SinkConnector.Configuration;
+
+/// <summary>The <c>schema_registry</c> section of <c>sink.yaml</c>: where Avro and JSON Schema mappings get their schemas.</summary>
+public sealed record SchemaRegistrySettings
+{
+    /// <summary>One or more base URLs; the client tries the next when one fails.</summary>
+    public required IReadOnlyList<string> Urls { get; init; }
+
+    /// <summary>HTTP basic authentication (Confluent Cloud: API key and secret); both set or neither.</summary>
+    public string? Username { get; init; }
+
+    public string? Password { get; init; }
+
+    /// <summary>A static bearer token; not together with <see cref="Username"/>.</summary>
+    public string? BearerToken { get; init; }
+
+    /// <summary>Per HTTP request to the registry.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>PEM file of the CA that signed the registry's TLS certificate, when it is not a system-trusted one.</summary>
+    public string? CaFile { get; init; }
+}

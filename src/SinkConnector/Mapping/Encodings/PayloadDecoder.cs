@@ -1,0 +1,157 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Confluent.Kafka;
+using SinkConnector.Configuration;
+using SinkConnector.Registry;
+
+namespace SinkConnector.Mapping.Encodings;
+
+/// <summary>
+/// Decodes a mapping's registry-encoded values and keys (<see cref="PayloadEncoding"/>) into the JSON its converters
+/// read, so the envelope (plain, Debezium) and every column type work the same whatever the encoding. Keys are only
+/// decoded when the mapping reads them (a <c>key</c> column, or deletes in mode upsert).
+/// </summary>
+internal sealed class PayloadDecoder
+{
+    private static readonly JsonWriterOptions s_writerOptions = new()
+    {
+        // Text stays as it is (the converters read escapes back, but there is no reason to make them).
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    private const int MaxKeptBuffer = 1 << 20;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? s_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? s_writer;
+
+    private readonly PayloadEncoding _value;
+    private readonly PayloadEncoding _key;
+    private readonly SchemaSource? _schemas;
+
+    private PayloadDecoder(PayloadEncoding value, PayloadEncoding key, SchemaSource? schemas)
+    {
+        _value = value;
+        _key = key;
+        _schemas = schemas;
+    }
+
+    /// <summary>Null when the mapping's keys and values are plain JSON (nothing to decode).</summary>
+    public static PayloadDecoder? For(MappingConfig mapping, SchemaSource? schemas)
+    {
+        var readsKey = mapping.Mode == WriteMode.Upsert || mapping.Columns.Any(c => c.From.Kind == SourceKind.Key);
+        var key = readsKey ? mapping.KeyEncoding : PayloadEncoding.Json;
+        return mapping.ValueEncoding == PayloadEncoding.Json && key == PayloadEncoding.Json
+            ? null
+            : new PayloadDecoder(mapping.ValueEncoding, key, schemas);
+    }
+
+    /// <summary>The message with its key and value as JSON; null on success, else why it cannot be decoded.</summary>
+    public ConversionError? TryDecode(ConsumeResult<byte[]?, byte[]?> message, out ConsumeResult<byte[]?, byte[]?> decoded)
+    {
+        decoded = message;
+        var value = message.Message.Value;
+        var key = message.Message.Key;
+        if (TryDecode(_value, value, "value", out var decodedValue) is { } valueError)
+        {
+            return valueError;
+        }
+
+        if (TryDecode(_key, key, "key", out var decodedKey) is { } keyError)
+        {
+            return keyError;
+        }
+
+        decoded = new ConsumeResult<byte[]?, byte[]?>
+        {
+            TopicPartitionOffset = message.TopicPartitionOffset,
+            IsPartitionEOF = message.IsPartitionEOF,
+            Message = new Message<byte[]?, byte[]?>
+            {
+                Key = decodedKey,
+                Value = decodedValue,
+                Headers = message.Message.Headers,
+                Timestamp = message.Message.Timestamp,
+            },
+        };
+        return null;
+    }
+
+    private ConversionError? TryDecode(PayloadEncoding encoding, byte[]? bytes, string part, out byte[]? json)
+    {
+        json = bytes;
+        if (encoding == PayloadEncoding.Json || bytes is null)
+        {
+            return null;
+        }
+
+        if (!WireFormat.TrySplit(bytes, out var id, out var payload, out var problem))
+        {
+            return new ConversionError(ConversionErrorKind.InvalidEncoding, part, $"{part}: {problem}");
+        }
+
+        var schemas = _schemas ?? throw new InvalidOperationException("a mapping with a registry encoding needs the schema registry (schema_registry in sink.yaml)");
+        return encoding == PayloadEncoding.Avro
+            ? TryDecodeAvro(schemas, id, payload, part, out json)
+            : TryCheckJsonSchema(schemas, id, payload, part, out json);
+    }
+
+    private static ConversionError? TryDecodeAvro(SchemaSource schemas, int id, ReadOnlyMemory<byte> payload, string part, out byte[]? json)
+    {
+        json = null;
+        if (schemas.GetParsed(id, AvroSchemaEntry.Parse) is not { } entry)
+        {
+            return UnknownSchema(id, part);
+        }
+
+        if (entry.Schema is not { } schema)
+        {
+            return new ConversionError(ConversionErrorKind.UnknownSchema, part, $"{part}: schema id {id} is not an Avro schema the sink can read: {entry.Problem}");
+        }
+
+        // One buffer and writer per conversion thread: a message allocates only the JSON it becomes.
+        var buffer = s_buffer ??= new ArrayBufferWriter<byte>(4096);
+        var writer = s_writer ??= new Utf8JsonWriter(buffer, s_writerOptions);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
+        try
+        {
+            AvroJsonWriter.Write(schema, payload.Span, writer);
+            writer.Flush();
+        }
+        catch (AvroDataException e)
+        {
+            return new ConversionError(ConversionErrorKind.InvalidEncoding, part, $"{part}: not Avro data of schema id {id}: {e.Message}");
+        }
+
+        json = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > MaxKeptBuffer)
+        {
+            // A rare huge message does not keep its buffer on the thread.
+            s_buffer = null;
+            s_writer = null;
+        }
+
+        return null;
+    }
+
+    /// <summary>JSON Schema payloads are JSON already: the header goes, and the schema id must be one the registry has.</summary>
+    private static ConversionError? TryCheckJsonSchema(SchemaSource schemas, int id, ReadOnlyMemory<byte> payload, string part, out byte[]? json)
+    {
+        json = null;
+        if (schemas.GetParsed(id, s => s) is null)
+        {
+            return UnknownSchema(id, part);
+        }
+
+        json = payload.ToArray();
+        return null;
+    }
+
+    private static ConversionError UnknownSchema(int id, string part) =>
+        new(ConversionErrorKind.UnknownSchema, part, $"{part}: schema id {id} is not in the schema registry");
+}

@@ -1,0 +1,34 @@
+using Confluent.SchemaRegistry;
+using SinkConnector.Configuration;
+
+namespace SinkConnector.Registry;
+
+/// <summary>The Confluent registry client for the <c>schema_registry</c> settings of <c>sink.yaml</c>.</summary>
+public static class SchemaRegistryClients
+{
+    public static SchemaSource Create(SchemaRegistrySettings settings) => new(new CachedSchemaRegistryClient(Config(settings)));
+
+    public static SchemaRegistryConfig Config(SchemaRegistrySettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var config = new SchemaRegistryConfig
+        {
+            Url = string.Join(',', settings.Urls),
+            RequestTimeoutMs = (int)Math.Min(int.MaxValue, settings.RequestTimeout.TotalMilliseconds),
+            SslCaLocation = settings.CaFile,
+        };
+        if (settings.Username is not null)
+        {
+            config.BasicAuthCredentialsSource = AuthCredentialsSource.UserInfo;
+            config.BasicAuthUserInfo = $"{settings.Username}:{settings.Password}";
+        }
+
+        if (settings.BearerToken is not null)
+        {
+            config.BearerAuthCredentialsSource = BearerAuthCredentialsSource.StaticToken;
+            config.BearerAuthToken = settings.BearerToken;
+        }
+
+        return config;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Confluent.SchemaRegistry;
+using SinkConnector.Failures;
+
+namespace SinkConnector.Registry;
+
+/// <summary>A schema the registry holds: its id, type (AVRO, JSON, PROTOBUF) and text.</summary>
+public sealed record RegistrySchema(int Id, string Type, string Text);
+
+/// <summary>
+/// Schemas by id from the registry, each fetched once: the Confluent client (<see cref="CachedSchemaRegistryClient"/>)
+/// keeps what it fetched, and this keeps what each id decodes with (<see cref="GetParsed{T}"/>), so a message costs
+/// a dictionary lookup. An id the registry does not know is the message's problem (null: a dead letter); a registry
+/// that does not answer is not (<see cref="SchemaRegistryUnavailableException"/>: retried, never dead-lettered).
+/// </summary>
+public sealed class SchemaSource(ISchemaRegistryClient client) : IDisposable
+{
+    /// <summary>How long an id the registry answered "not found" for is not asked again: a stream of messages with a bad id costs one request per this period, not one per message.</summary>
+    public static readonly TimeSpan UnknownIdRetention = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<(int Id, Type Parsed), object> _parsed = new();
+    private readonly ConcurrentDictionary<int, long> _unknownSince = new();
+
+    /// <summary>The schema of <paramref name="id"/>, or null if the registry does not have it.</summary>
+    /// <remarks>Blocks the calling (conversion) thread on the first fetch of an id only.</remarks>
+    public RegistrySchema? Get(int id)
+    {
+        if (_unknownSince.TryGetValue(id, out var since) && Environment.TickCount64 - since < UnknownIdRetention.TotalMilliseconds)
+        {
+            return null;
+        }
+
+        try
+        {
+            var schema = client.GetSchemaAsync(id).GetAwaiter().GetResult();
+            _unknownSince.TryRemove(id, out _);
+            return new RegistrySchema(id, schema.SchemaType.ToString().ToUpperInvariant(), schema.SchemaString);
+        }
+        catch (SchemaRegistryException e) when (e.ErrorCode == 40403 || e.Status == HttpStatusCode.NotFound)
+        {
+            _unknownSince[id] = Environment.TickCount64;
+            return null;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or TimeoutException)
+        {
+            throw new SchemaRegistryUnavailableException($"the schema registry did not answer for schema id {id}: {ExceptionMessages.Chain(e, ": ")}", e);
+        }
+    }
+
+    /// <summary>
+    /// What <paramref name="parse"/> makes of schema <paramref name="id"/>, made once per id; null if the registry does
+    /// not have it. A parse that throws is not kept: the message that needed it reports the error.
+    /// </summary>
+    public T? GetParsed<T>(int id, Func<RegistrySchema, T> parse)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (_parsed.TryGetValue((id, typeof(T)), out var known))
+        {
+            return (T)known;
+        }
+
+        if (Get(id) is not { } schema)
+        {
+            return null;
+        }
+
+        return (T)_parsed.GetOrAdd((id, typeof(T)), parse(schema));
+    }
+
+    public void Dispose() => client.Dispose();
+}

@@ -1,0 +1,155 @@
+using Confluent.SchemaRegistry;
+using SinkConnector.Configuration;
+using SinkConnector.Registry;
+
+namespace SinkConnector.UnitTests.Configuration;
+
+/// <summary>The <c>schema_registry</c> section of sink.yaml and the <c>format</c> / <c>encoding</c> / <c>key_encoding</c> keys of mappings.</summary>
+public sealed class SchemaRegistryConfigTests : IDisposable
+{
+    private const string AvroMapping = """
+        topic: orders
+        table: public.orders
+        format: avro
+        columns:
+          id: { from: value.id, type: bigint }
+        """;
+
+    private readonly TempConfigDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private SinkConfig LoadWith(string registry, string mapping = AvroMapping)
+    {
+        _dir.Write("sink.yaml", TempConfigDirectory.ValidSink + "\n" + registry);
+        _dir.Write("mappings/orders.yaml", mapping);
+        return _dir.Load();
+    }
+
+    private ConfigException FailsWith(string registry, string mapping = AvroMapping)
+    {
+        _dir.Write("sink.yaml", TempConfigDirectory.ValidSink + "\n" + registry);
+        _dir.Write("mappings/orders.yaml", mapping);
+        return _dir.LoadFails();
+    }
+
+    [Fact]
+    public void Registry_settings_with_credentials_from_the_environment_become_the_confluent_client_config()
+    {
+        _dir.Environment["SR_USER"] = "api-key";
+        _dir.Environment["SR_PASSWORD"] = "s3cr:et";
+        var ca = _dir.Write("registry-ca.pem", "-----BEGIN CERTIFICATE-----");
+        var settings = LoadWith($$"""
+            schema_registry:
+              url: [https://sr-1:8081, https://sr-2:8081]
+              basic_auth: { username: "${SR_USER}", password: "${SR_PASSWORD}" }
+              request_timeout: 5s
+              ca_file: {{ca}}
+            """).Connector.SchemaRegistry!;
+
+        Assert.Equal(["https://sr-1:8081", "https://sr-2:8081"], settings.Urls);
+        var config = SchemaRegistryClients.Config(settings);
+        Assert.Equal("https://sr-1:8081,https://sr-2:8081", config.Url);
+        Assert.Equal("api-key:s3cr:et", config.BasicAuthUserInfo);
+        Assert.Equal(AuthCredentialsSource.UserInfo, config.BasicAuthCredentialsSource);
+        Assert.Equal(5000, config.RequestTimeoutMs);
+        Assert.Equal(ca, config.SslCaLocation);
+    }
+
+    [Fact]
+    public void A_bearer_token_and_a_comma_separated_url_are_accepted_and_the_timeout_defaults_to_30s()
+    {
+        _dir.Environment["SR_TOKEN"] = "tok";
+        var settings = LoadWith("""
+            schema_registry:
+              url: http://a:8081, http://b:8081
+              bearer_token: ${SR_TOKEN}
+            """).Connector.SchemaRegistry!;
+
+        Assert.Equal(["http://a:8081", "http://b:8081"], settings.Urls);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.RequestTimeout);
+        var config = SchemaRegistryClients.Config(settings);
+        Assert.Equal("tok", config.BearerAuthToken);
+        Assert.Equal(BearerAuthCredentialsSource.StaticToken, config.BearerAuthCredentialsSource);
+    }
+
+    [Fact]
+    public void Invalid_registry_settings_are_each_reported_with_file_key_and_reason()
+    {
+        var e = FailsWith("""
+            schema_registry:
+              url: [ftp://x, "http://user:pw@sr:8081"]
+              basic_auth: { username: "a:b", password: p }
+              bearer_token: t
+              request_timeout: 0s
+              ca_file: /nonexistent/ca.pem
+              proxy: x
+            """);
+
+        ConfigAssert.HasError(e, _dir.SinkFile, "schema_registry.url[0]", "is not an http:// or https:// URL");
+        ConfigAssert.HasError(e, _dir.SinkFile, "schema_registry.url[1]", "must not contain credentials");
+        ConfigAssert.HasError(e, _dir.SinkFile, "schema_registry.basic_auth.username", "must not contain ':'");
+        ConfigAssert.HasError(e, _dir.SinkFile, "schema_registry.ca_file", "not found");
+        ConfigAssert.HasError(e, _dir.SinkFile, "schema_registry.request_timeout", "");
+        ConfigAssert.HasError(e, _dir.SinkFile, "schema_registry.proxy", "");
+    }
+
+    [Fact]
+    public void Basic_auth_and_a_bearer_token_together_are_refused()
+    {
+        var e = FailsWith("""
+            schema_registry:
+              url: http://sr:8081
+              basic_auth: { username: u, password: p }
+              bearer_token: t
+            """);
+
+        ConfigAssert.HasOnlyError(e, _dir.SinkFile, "schema_registry.bearer_token", "either basic_auth or bearer_token");
+    }
+
+    [Fact]
+    public void A_registry_encoded_mapping_without_schema_registry_in_sink_yaml_names_the_mapping_and_the_missing_key()
+    {
+        var e = FailsWith("");
+
+        ConfigAssert.HasOnlyError(e, _dir.MappingFile("orders.yaml"), "encoding", "set schema_registry.url in sink.yaml");
+    }
+
+    [Theory]
+    [InlineData("format: avro", MessageFormat.Json, PayloadEncoding.Avro, PayloadEncoding.Avro)]
+    [InlineData("format: json_schema", MessageFormat.Json, PayloadEncoding.JsonSchema, PayloadEncoding.JsonSchema)]
+    [InlineData("format: debezium\nencoding: avro", MessageFormat.Debezium, PayloadEncoding.Avro, PayloadEncoding.Avro)]
+    [InlineData("format: debezium\nencoding: avro\nkey_encoding: json", MessageFormat.Debezium, PayloadEncoding.Avro, PayloadEncoding.Json)]
+    [InlineData("format: json\nkey_encoding: avro", MessageFormat.Json, PayloadEncoding.Json, PayloadEncoding.Avro)]
+    [InlineData("format: debezium", MessageFormat.Debezium, PayloadEncoding.Json, PayloadEncoding.Json)]
+    public void The_envelope_and_the_encodings_of_value_and_key_are_separate_settings(string keys, MessageFormat envelope, PayloadEncoding value, PayloadEncoding key)
+    {
+        var mapping = Assert.Single(LoadWith("schema_registry: { url: http://sr:8081 }", $"""
+            topic: orders
+            table: public.orders
+            {keys}
+            columns:
+              id: {"{"} from: value.id, type: bigint {"}"}
+            """).Mappings);
+
+        Assert.Equal((envelope, value, key), (mapping.Format, mapping.ValueEncoding, mapping.KeyEncoding));
+    }
+
+    [Theory]
+    [InlineData("format: avro\nencoding: json_schema", "encoding", "contradicts format: avro")]
+    [InlineData("format: raw\nencoding: avro", "encoding", "does not apply to format: raw")]
+    [InlineData("format: connect-json\nkey_encoding: avro", "key_encoding", "does not apply to format: connect-json")]
+    [InlineData("format: json\nencoding: protobuf", "encoding", "expected one of: json, avro, json_schema")]
+    public void Encodings_that_contradict_the_format_are_refused(string keys, string key, string reason)
+    {
+        var e = FailsWith("schema_registry: { url: http://sr:8081 }", $"""
+            topic: orders
+            table: public.orders
+            {keys}
+            columns:
+              id: {"{"} from: value.id, type: bigint {"}"}
+            """);
+
+        ConfigAssert.HasError(e, _dir.MappingFile("orders.yaml"), key, reason);
+    }
+}
