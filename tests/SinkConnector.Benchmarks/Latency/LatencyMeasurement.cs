@@ -6,21 +6,8 @@ public sealed record Percentiles(double P50, double P95, double P99, double Max)
     public static Percentiles Of(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
-        return new Percentiles(At(sorted, 50), At(sorted, 95), At(sorted, 99), sorted.Length > 0 ? sorted[^1] : double.NaN);
-    }
-
-    /// <summary>Linear interpolation between the closest ranks, as <see cref="Stats.Percentile"/>, on values already sorted.</summary>
-    private static double At(double[] sorted, double percentile)
-    {
-        if (sorted.Length == 0)
-        {
-            return double.NaN;
-        }
-
-        var rank = percentile / 100 * (sorted.Length - 1);
-        var low = (int)Math.Floor(rank);
-        var high = (int)Math.Ceiling(rank);
-        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+        return new Percentiles(Stats.PercentileOfSorted(sorted, 50), Stats.PercentileOfSorted(sorted, 95),
+            Stats.PercentileOfSorted(sorted, 99), sorted.Length > 0 ? sorted[^1] : double.NaN);
     }
 }
 
