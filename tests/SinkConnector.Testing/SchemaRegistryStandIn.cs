@@ -50,6 +50,9 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
         return registry;
     }
 
+    /// <summary>Set: every request is answered with this status (e.g. 401, as for wrong credentials); null: served normally.</summary>
+    public HttpStatusCode? RefuseWith { get; set; }
+
     /// <summary>False closes the listening port (connection refused); true opens it again on the same port, schemas kept.</summary>
     public bool Reachable
     {
@@ -141,7 +144,9 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
             body = await reader.ReadToEndAsync();
         }
 
-        var (status, answer) = Route(request.HttpMethod, path.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray(), body);
+        var (status, answer) = RefuseWith is { } refused
+            ? (refused, new JsonObject { ["error_code"] = (int)refused, ["message"] = $"refused by the test ({refused})" })
+            : Route(request.HttpMethod, path.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray(), body);
         var bytes = Encoding.UTF8.GetBytes(answer.ToJsonString());
         try
         {

@@ -42,6 +42,14 @@ public sealed class SchemaSource(ISchemaRegistryClient client) : IDisposable
             _unknownSince[id] = Environment.TickCount64;
             return null;
         }
+        catch (SchemaRegistryException e)
+        {
+            // Refused rather than unknown (401/403: credentials, 5xx): every message would fail alike. Waiting and
+            // retrying like an outage loses nothing, and the retry warnings name the cause until someone fixes it.
+            throw new SchemaRegistryUnavailableException(
+                $"the schema registry refused the request for schema id {id} (HTTP {(int)e.Status}, error {e.ErrorCode}: {e.Message}); " +
+                "check schema_registry's url and credentials", e);
+        }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or TimeoutException)
         {
             throw new SchemaRegistryUnavailableException($"the schema registry did not answer for schema id {id}: {ExceptionMessages.Chain(e, ": ")}", e);

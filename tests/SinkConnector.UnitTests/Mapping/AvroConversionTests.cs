@@ -292,4 +292,18 @@ public sealed class AvroConversionTests : IAsyncLifetime
         _registry.Reachable = true;
         Assert.Null(converter.TryDecode(MessageBytes(value), out _));
     }
+
+    [Fact]
+    public async Task A_registry_that_refuses_the_request_throws_the_transient_failure_naming_the_status_instead_of_failing_every_message()
+    {
+        var value = await _producer.ValueAsync("orders", Order(1, null, 1m));
+        _registry.RefuseWith = System.Net.HttpStatusCode.Unauthorized;
+        var converter = new MessageConverter(AvroMapping(Column("id", "value.id", "bigint")), _schemas);
+
+        var e = Assert.Throws<SchemaRegistryUnavailableException>(() => converter.TryDecode(MessageBytes(value), out _));
+
+        Assert.Contains("refused the request for schema id 1 (HTTP 401", e.Message, StringComparison.Ordinal);
+        _registry.RefuseWith = null;
+        Assert.Null(converter.TryDecode(MessageBytes(value), out _));
+    }
 }
