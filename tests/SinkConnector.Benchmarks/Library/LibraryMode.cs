@@ -15,7 +15,8 @@ namespace SinkConnector.Benchmarks.Library;
 /// Library mode (SinkConnector.EntityFrameworkCore) on (c)'s work: the same table, entities, JSON contract and batch
 /// size, hosted the way an app hosts it (a Generic Host, <c>AddDbContextFactory</c>, <c>AddKafkaSink</c>, a handler)
 /// in this process, as (c) runs in this process: same JIT warm-up, same CPU accounting. The window runs from the
-/// engine's first claim to the commit that reaches <c>limit</c> messages, as for the sink; then the host stops
+/// engine's first claim to the commit that reaches <c>limit</c> messages, as for the sink (the rate counts that commit's
+/// whole batch: the engine's batches are not cut at the limit as (c)'s last one is); then the host stops
 /// (committing its open batch) and the table is checked against the offsets the engine stored.
 /// </summary>
 public static class LibraryMode
@@ -29,6 +30,7 @@ public static class LibraryMode
         (double Bench, double Postgres) cpuAtClaim = default;
         (double Bench, double Postgres) cpuAtEnd = default;
         long done = 0;
+        var measured = 0;
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var events = new EngineEvents(
             onFirstClaim: () => cpuAtClaim = env.CpuNow(),
@@ -37,6 +39,8 @@ public static class LibraryMode
                 if (committed >= total && done == 0)
                 {
                     done = Stopwatch.GetTimestamp();
+                    // Whole batches: the one that crosses the limit counts with all of its messages.
+                    measured = (int)committed;
                     cpuAtEnd = env.CpuNow();
                     reached.TrySetResult();
                 }
@@ -56,11 +60,11 @@ public static class LibraryMode
         }
 
         var stored = await env.Database.StoredOffsetsAsync(group);
-        return new Measurement(scenario, total, repetition, Stopwatch.GetElapsedTime(events.FirstClaim, done))
+        return new Measurement(scenario, measured, repetition, Stopwatch.GetElapsedTime(events.FirstClaim, done))
         {
             WorkloadSize = workload.Events.Count,
             CommitMilliseconds = events.CommitMilliseconds,
-            Consumed = total < workload.Events.Count ? stored : null,
+            Consumed = measured < workload.Events.Count ? stored : null,
             BenchCpu = cpuAtEnd.Bench - cpuAtClaim.Bench,
             PostgresCpu = cpuAtEnd.Postgres - cpuAtClaim.Postgres,
         };
