@@ -71,6 +71,23 @@ public sealed class BenchDatabase(string connectionString)
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The next offset per partition that a consumer group stored in <c>sink.offsets</c> (the sink's and library mode's table).</summary>
+    public async Task<Dictionary<int, long>> StoredOffsetsAsync(string groupId)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT partition, next_offset FROM sink.offsets WHERE group_id = $1 AND next_offset IS NOT NULL", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = groupId });
+        await using var reader = await command.ExecuteReaderAsync();
+        var offsets = new Dictionary<int, long>();
+        while (await reader.ReadAsync())
+        {
+            offsets[reader.GetInt32(0)] = reader.GetInt64(1);
+        }
+
+        return offsets;
+    }
+
     /// <summary>Finds the server's postmaster (the parent of a backend), for <see cref="ServerCpuSeconds"/>.</summary>
     public async Task FindServerProcessAsync() =>
         _postmasterPid = ProcessStats.ParentOf((int)await ScalarAsync("SELECT pg_backend_pid()"));

@@ -20,10 +20,11 @@ public sealed record BenchOptions
           --reps N         repetitions per scenario and size; the table shows the median (default 3)
           --batch N        rows per batch/transaction for every scenario (default 10,000 = sink default max_rows)
           --partitions N   topic partitions (default 24)
-          --ef-share F     the EF Core consumers (c) stop after this share of each topic (default 0.25): at about
-                           7,000 rows/s they would take most of the run; their rate does not depend on the backlog
-          --scenarios L    comma-separated subset of: copy, copy-upsert, consume, ef, ef-upsert, multirow,
-                           multirow-upsert, sink, sink-upsert, latency (default: all)
+          --ef-share F     the EF Core consumers (c) and library mode stop after this share of each topic (default
+                           0.25): at about 7,000 rows/s they would take most of the run; their rate does not depend
+                           on the backlog
+          --scenarios L    comma-separated subset of: copy, copy-upsert, consume, ef, ef-upsert, library,
+                           library-upsert, multirow, multirow-upsert, sink, sink-upsert, latency (default: all)
           --no-profile     skip the in-process profile (conversion alone, COPY variants, allocations)
           --out DIR        where results/<date>.md and .svg go (default: results/ beside the project)
           --logs DIR       keep each sink run's output (Debug level) in DIR

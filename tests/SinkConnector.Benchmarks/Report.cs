@@ -77,7 +77,7 @@ public sealed partial class Report(
 
         md.AppendLine();
         md.AppendLine((options.EfShare < 1
-                          ? $"(c) consumes the first {options.EfShare.ToString("P0", s_invariant)} of the topic (then stops; checked against exactly what it consumed): at its rate the whole topic would take most of the run, and its rate does not depend on the backlog. "
+                          ? $"(c) and library mode consume the first {options.EfShare.ToString("P0", s_invariant)} of the topic (then stop; checked against exactly what they consumed): at its rate the whole topic would take most of the run, and its rate does not depend on the backlog. "
                           : "") +
                       "(c) and (d) are compared mode for mode: insert rows with the insert alternatives, upsert rows with the upsert ones. " +
                       "Commit latency: per batch, from starting its write to its commit (the sink: the \"Committed batch ... in N ms\" debug lines, " +
@@ -86,6 +86,7 @@ public sealed partial class Report(
                       $"CPU µs/msg: CPU time of the sink process, this process ({(RealBroker ? "not the broker's JVM" : "mock brokers")}; the client of in-process scenarios) and Postgres in the window, per message: " +
                       "the machine's cost of a message, much less sensitive to neighbours than rows/s.");
         AppendTargets(md, copy);
+        AppendLibrary(md);
         AppendIngestCeilings(md);
         AppendBacklog(md);
         AppendScaling(md);
@@ -115,6 +116,7 @@ public sealed partial class Report(
         Target(md, "upsert ≥ 0.4× COPY ceiling (a)", upsert, copy, 0.4);
         Target(md, "upsert ≥ 3× multi-row ON CONFLICT (d)", upsert, multiRowUpsert, 3);
         AppendBrokerTargets(md);
+        AppendLibraryTargets(md);
     }
 
     private static void Target(StringBuilder md, string what, double? value, double? baseline, double goal)

@@ -1,3 +1,4 @@
+using SinkConnector.Benchmarks.Library;
 using SinkConnector.Benchmarks.Scenarios;
 
 namespace SinkConnector.Benchmarks;
@@ -68,6 +69,10 @@ public static class Runner
                 var ef = new EfCoreConsumer(connectionString, Scenario.IsUpsert(scenario));
                 limit ??= env.Options.EfShare < 1 ? (int)(workload.Events.Count * env.Options.EfShare) : null;
                 return await Task.Run(() => KafkaBatchLoop.Run(env, scenario, repetition, workload, ef.WriteAsync, commitToKafka: false, limit));
+            case Scenario.Library:
+            case Scenario.LibraryUpsert:
+                limit ??= env.Options.EfShare < 1 ? (int)(workload.Events.Count * env.Options.EfShare) : null;
+                return await LibraryMode.RunAsync(env, scenario, repetition, workload, Scenario.IsUpsert(scenario), limit);
             case Scenario.MultiRow:
             case Scenario.MultiRowUpsert:
                 await using (var writer = new MultiRowWriter(connectionString, Scenario.IsUpsert(scenario)))

@@ -8,6 +8,8 @@ public static class Scenario
     public const string Consume = "consume";
     public const string Ef = "ef";
     public const string EfUpsert = "ef-upsert";
+    public const string Library = "library";
+    public const string LibraryUpsert = "library-upsert";
     public const string MultiRow = "multirow";
     public const string MultiRowUpsert = "multirow-upsert";
     public const string Sink = "sink";
@@ -18,7 +20,7 @@ public static class Scenario
     /// <summary>Steady-rate latency (Scenarios/SteadyRateLatency.cs): not a backlog scenario, so not in <see cref="All"/>; it runs after them.</summary>
     public const string Latency = "latency";
 
-    public static IReadOnlyList<string> All { get; } = [Copy, PsqlCopy, CopyUpsert, Consume, Ef, EfUpsert, MultiRow, MultiRowUpsert, Sink, SinkUpsert, SinkDefaultPrefetch];
+    public static IReadOnlyList<string> All { get; } = [Copy, PsqlCopy, CopyUpsert, Consume, Ef, EfUpsert, Library, LibraryUpsert, MultiRow, MultiRowUpsert, Sink, SinkUpsert, SinkDefaultPrefetch];
 
     public static string Label(string name) => name switch
     {
@@ -28,6 +30,8 @@ public static class Scenario
         Consume => "(b) Kafka ceiling: consume only",
         Ef => "(c) EF Core consumer, insert (AddRange + offsets, SaveChanges)",
         EfUpsert => "(c) EF Core consumer, upsert (load by ids, update or add)",
+        Library => "library mode, insert (a handler adds the entity; exactly once, fenced)",
+        LibraryUpsert => "library mode, upsert (a handler finds the entity, updates or adds it)",
         MultiRow => "(d) multi-row INSERT ... VALUES writer",
         MultiRowUpsert => "(d) multi-row INSERT ... ON CONFLICT writer",
         Sink => "SinkConnector `sink run`, mode insert",
@@ -43,6 +47,8 @@ public static class Scenario
         Consume => "(b) consume only",
         Ef => "(c) EF Core insert",
         EfUpsert => "(c) EF Core upsert",
+        Library => "library insert",
+        LibraryUpsert => "library upsert",
         MultiRow => "(d) multi-row INSERT",
         MultiRowUpsert => "(d) multi-row ON CONFLICT",
         Sink => "sink insert",
@@ -59,5 +65,8 @@ public static class Scenario
     /// <summary>What runs on a backlog size (<c>--messages</c> beyond the second): the sink and its Kafka ceiling.</summary>
     public static bool RunsOnBacklog(string name) => IsSinkProcess(name) || name is Consume;
 
-    public static bool IsUpsert(string name) => name is CopyUpsert or EfUpsert or MultiRowUpsert or SinkUpsert;
+    public static bool IsUpsert(string name) => name is CopyUpsert or EfUpsert or LibraryUpsert or MultiRowUpsert or SinkUpsert;
+
+    /// <summary>The scenarios that stop after <c>--ef-share</c> of the topic: EF Core's change tracker sets their pace.</summary>
+    public static bool IsEntityFramework(string name) => name is Ef or EfUpsert or Library or LibraryUpsert;
 }
