@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.EntityFrameworkCore;
@@ -70,7 +69,7 @@ public class LibraryHandlerTests(TestServices services)
         var topic = await services.Kafka.CreateTopicAsync("lib-handler", partitions: 1);
         await services.Kafka.ProduceAsync(topic, Enumerable.Range(1, messages).Select(i =>
             (0, new Message<byte[]?, byte[]?> { Value = Encoding.UTF8.GetBytes($$"""{"id":{{i}}}""") })));
-        var logs = new LogCollector();
+        var logs = new CollectingLogger();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddProvider(logs);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -163,26 +162,6 @@ public class LibraryHandlerTests(TestServices services)
                     await Task.Delay(TimeSpan.FromMinutes(1), cancellationToken);
                     break;
             }
-        }
-    }
-
-    private sealed class LogCollector : ILoggerProvider, ILogger
-    {
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        public IEnumerable<string> Lines => _lines;
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            _lines.Enqueue(formatter(state, exception));
-
-        public void Dispose()
-        {
         }
     }
 }

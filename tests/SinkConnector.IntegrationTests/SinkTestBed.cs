@@ -1,6 +1,5 @@
 using System.Text;
 using Confluent.Kafka;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Configuration.Loading;
@@ -118,12 +117,18 @@ public sealed class SinkTestBed : IAsyncDisposable
         await using var database = new SinkDatabase(Config().Connector.Postgres);
         var config = Config();
         using var schemas = config.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
-        using var consumer = new ConsumerLoop(config.Connector, database, new SinkWriter(config.Mappings, database, schemas), NullLogger.Instance);
+        var log = new CollectingLogger();
+        using var consumer = new ConsumerLoop(config.Connector, database, new SinkWriter(config.Mappings, database, schemas), log);
         using var stop = new CancellationTokenSource();
         var run = Task.Factory.StartNew(() => consumer.RunAsync(stop.Token), TaskCreationOptions.LongRunning).Unwrap();
         try
         {
             await until().WaitAsync(timeout);
+        }
+        catch (TimeoutException e)
+        {
+            // The engine's own account of what it did (claims, commits, stalls), as a sink process would have logged it.
+            throw new TimeoutException($"{e.Message} (rows: {await RowCountAsync()})\nthe in-process sink's log:\n{log.Text}", e);
         }
         finally
         {
