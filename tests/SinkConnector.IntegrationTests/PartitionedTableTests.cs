@@ -66,6 +66,15 @@ public class PartitionedTableTests(TestServices services)
             "Create a partition (or a DEFAULT partition) for it, then replay the dead letter", letters[0].Reason, StringComparison.Ordinal);
         Assert.StartsWith($"no partition of public.readings accepts the row: created_at = {Iso(tomorrow.AddDays(40))} (", letters[1].Reason, StringComparison.Ordinal);
 
+        // The remedy the reason names: a partition for the old row, then a replay (its now() is the replay's transaction time).
+        await bed.ExecuteAsync("CREATE TABLE public.readings_old PARTITION OF public.readings FOR VALUES FROM ('2020-01-01') TO ('2020-01-02')");
+        var (replayExit, replayOutput) = await SinkProcess.RunToEndAsync(["dlq", "replay", "--config", bed.ConfigDirectory], bed.Environment);
+        Assert.True(replayExit == 0, replayOutput);
+        Assert.Contains("replayed 1, still failing 1", replayOutput, StringComparison.Ordinal);
+        Assert.Contains("no partition of public.readings accepts the row", replayOutput, StringComparison.Ordinal);
+        Assert.Equal([("readings_old", "sensor", true)], await bed.QueryAsync(
+            "SELECT tableoid::regclass::text, source, ingested_at > now() - interval '10 minutes' FROM public.readings WHERE id = 2", r => (r.GetString(0), r.GetString(1), r.GetBoolean(2))));
+
         // auto_evolve adds a column to the partitioned parent (and so to every partition).
         await bed.WriteMappingAsync("events.yaml", mapping + "\n  note: { from: value.note, type: text, nullable: true }");
         await bed.ProduceAsync(bed.Topic, [(0, Json($$"""{"id": 5, "created_at": "{{Iso(tomorrow.AddHours(1))}}", "note": "added"}"""))]);
