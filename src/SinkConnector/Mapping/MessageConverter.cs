@@ -188,6 +188,12 @@ public sealed class MessageConverter
             for (; i < _plans.Length; i++)
             {
                 var plan = _plans[i];
+                if (plan.Access == ColumnAccess.Now)
+                {
+                    // Not known before the batch's transaction: the writer appends it (RowCopier).
+                    continue;
+                }
+
                 object? value = null;
                 Failure failure;
                 if (located && plan.Access == ColumnAccess.ValuePath)
@@ -365,6 +371,13 @@ public sealed class MessageConverter
                 return converter.TryFromInt64(message.Partition.Value, out value, out failure);
             case ColumnAccess.Offset:
                 return converter.TryFromInt64(message.Offset.Value, out value, out failure);
+            case ColumnAccess.Constant:
+                value = plan.ConstantValue;
+                return true;
+            case ColumnAccess.Now:
+                return true;
+            case ColumnAccess.Concat:
+                return TryConcat(plan, message, ref parsed, out value, out failure);
             case ColumnAccess.Timestamp:
                 var timestamp = message.Message.Timestamp;
                 return timestamp.Type == TimestampType.NotAvailable
@@ -372,6 +385,32 @@ public sealed class MessageConverter
             default:
                 throw new InvalidOperationException($"unhandled column access {plan.Access}");
         }
+    }
+
+    /// <summary>
+    /// Like SQL's <c>||</c>, not its <c>concat()</c>: one missing or null argument makes the result null (then the
+    /// column's default or nullability decides), so a key built from parts never silently loses one.
+    /// </summary>
+    private static bool TryConcat(ColumnPlan plan, ConsumeResult<byte[]?, byte[]?> message, ref ParsedMessage parsed, out object? value, out Failure failure)
+    {
+        value = null;
+        var text = new System.Text.StringBuilder();
+        foreach (var part in plan.Parts)
+        {
+            if (!TryRead(part, message, ref parsed, out var partValue, out failure))
+            {
+                return false;
+            }
+
+            if (partValue is null)
+            {
+                return true;
+            }
+
+            text.Append((string)partValue);
+        }
+
+        return plan.Converter.TryFromText(text.ToString(), out value, out failure);
     }
 
     /// <summary>

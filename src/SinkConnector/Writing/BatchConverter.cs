@@ -27,8 +27,15 @@ public sealed class BatchConverter
     {
         foreach (var mapping in mappings)
         {
-            // Mode upsert merges the last change per key, so its encoded writes keep the key values.
-            var conversion = new TopicConversion(new MessageConverter(mapping, schemas), mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : []);
+            // Mode upsert merges the last change per key, so its encoded writes keep the key values; a partitioned
+            // mapping keeps its partition column's value too, for the dead letter of a row no partition accepts.
+            int[] kept = mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : [];
+            if (mapping.Partition is { } partition && mapping.Columns.ToList().FindIndex(c => c.Name == partition.By) is var by && !kept.Contains(by))
+            {
+                kept = [.. kept, by];
+            }
+
+            var conversion = new TopicConversion(new MessageConverter(mapping, schemas), kept);
             foreach (var topic in mapping.Topics)
             {
                 _byTopic[topic] = conversion;
