@@ -56,6 +56,13 @@ public sealed class BatchConverter
         var (slice, original) = consumed;
         var (converter, keys) = _byTopic[original.Topic];
         var mapping = converter.Mapping;
+        var directKeys = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
+        var directTuple = encoded.Tuples.Length;
+        if (converter.TryEncodeDirect(original, encoded.Tuples, directKeys, keys))
+        {
+            return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, directKeys, null) { Encoded = encoded.Add(directTuple, slice.Partition, original) }, null, null);
+        }
+
         // Rows convert from the decoded message (registry encodings); dead letters keep the message as consumed.
         var error = converter.TryDecode(original, out var message);
         if (error is null)
