@@ -97,6 +97,9 @@ public sealed partial class MessageConverter
         }
     }
 
+    /// <summary>Adds the registry schema ids that converting <paramref name="message"/> needs (none for JSON mappings).</summary>
+    internal void AddSchemaIds(ConsumeResult<byte[]?, byte[]?> message, ISet<int> ids) => _decoder?.AddSchemaIds(message, ids);
+
     /// <summary>Whether the message is a row, a tombstone (null value, any format) or a Debezium delete.</summary>
     public MessageKind Classify(ConsumeResult<byte[]?, byte[]?> message)
     {

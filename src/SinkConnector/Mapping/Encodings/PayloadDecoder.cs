@@ -50,6 +50,20 @@ internal sealed class PayloadDecoder
             : new PayloadDecoder(mapping.ValueEncoding, key, schemas);
     }
 
+    /// <summary>The schema ids <see cref="TryDecode(ConsumeResult{byte[], byte[]}, out ConsumeResult{byte[], byte[]})"/> will look up for <paramref name="message"/>.</summary>
+    public void AddSchemaIds(ConsumeResult<byte[]?, byte[]?> message, ISet<int> ids)
+    {
+        if (_value != PayloadEncoding.Json && message.Message.Value is { } value && WireFormat.TrySplit(value, out var valueId, out _, out _))
+        {
+            ids.Add(valueId);
+        }
+
+        if (_key != PayloadEncoding.Json && message.Message.Key is { } key && WireFormat.TrySplit(key, out var keyId, out _, out _))
+        {
+            ids.Add(keyId);
+        }
+    }
+
     /// <summary>Whether values are Avro: the ones <see cref="AvroRowPlan"/> can read without JSON.</summary>
     public bool ValueIsAvro => _value == PayloadEncoding.Avro;
 
