@@ -30,7 +30,8 @@ public sealed record BenchOptions
           --logs DIR       keep each sink run's output (Debug level) in DIR
           --sink-env K=V   an environment variable for the sink process only (repeatable), e.g. DOTNET_TieredPGO=0
           --kafka-property K=V  a librdkafka setting for every consumer (sink.yaml kafka.properties; repeatable)
-          --perf           also record the sink's CPU with perf (one extra run per mode) and break it down
+          --perf           also record the sink's CPU with perf (one extra run per mode) and break it down; with
+                           --no-profile only that, for the sink modes in --scenarios
           --sink-dll PATH  the sink.dll to run (eng/bench.sh passes the ReadyToRun publish docker/Dockerfile ships;
                            default: the build next to this benchmark)
         """ + "\n" + Benchmarks.Latency.LatencyOptions.Usage;

@@ -80,12 +80,25 @@ public static partial class PerfProfile
         }
         finally
         {
-            File.Delete(data);
-            if (sinkPid is { } pid)
+            // SINK_BENCH_KEEP_PERF=1 keeps the data and the JIT symbol map for `perf report -i` by function.
+            if (Environment.GetEnvironmentVariable("SINK_BENCH_KEEP_PERF") == "1")
             {
-                File.Delete($"/tmp/perf-{pid}.map");
-                File.Delete($"/tmp/perfinfo-{pid}.map");
+                Console.WriteLine($"perf data kept: {data} (sink pid {sinkPid})");
             }
+            else
+            {
+                DeleteRecording(data, sinkPid);
+            }
+        }
+    }
+
+    private static void DeleteRecording(string data, int? sinkPid)
+    {
+        File.Delete(data);
+        if (sinkPid is { } pid)
+        {
+            File.Delete($"/tmp/perf-{pid}.map");
+            File.Delete($"/tmp/perfinfo-{pid}.map");
         }
     }
 

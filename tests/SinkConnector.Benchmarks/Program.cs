@@ -50,7 +50,9 @@ try
 
     var measurements = await Runner.RunAllAsync(env, workloads);
     var large = workloads[1];
-    var profile = options.Profile ? await Profiler.RunAsync(env, large) : null;
+    var profile = options.Profile ? await Profiler.RunAsync(env, large)
+        : options.Perf ? new ProfileResult([], [], await Profiler.PerfAsync(env, large))
+        : null;
     var latency = await SteadyRateLatency.RunAllAsync(env);
     machine = machine.Finish();
     var report = new Report(options, machine, large, measurements, profile, wall.Elapsed) { Kafka = env.Kafka, Latency = latency };

@@ -6,8 +6,10 @@ namespace SinkConnector.Configuration;
 /// <summary>
 /// How much librdkafka may fetch ahead of the consumer loop, bounded by <c>batch.max_bytes</c> instead of its
 /// defaults (a 64 MiB queue, 50 MiB fetches), which a real broker fills faster than the sink writes: the process then
-/// holds several batches' worth of messages it cannot use yet. One batch ahead keeps the loop fed while a write runs.
-/// A value the user set in <c>kafka.properties</c> is left alone.
+/// holds several batches' worth of messages it cannot use yet. A quarter of a batch, not a whole one: librdkafka
+/// holds each queued message with its own bookkeeping beside the fetched bytes, so a 16 MiB queue cost 85-120 MiB of
+/// native memory, and a 4 MiB one 37 MiB with the same rows/s and CPU per message (eng/bench.sh on a real broker,
+/// results/2026-12-03-perf-memory.md). A value the user set in <c>kafka.properties</c> is left alone.
 /// </summary>
 public static class PrefetchBound
 {
@@ -44,10 +46,13 @@ public static class PrefetchBound
         }
     }
 
-    /// <summary>One batch's bytes, in librdkafka's range (1 KiB to 2 GiB).</summary>
-    public static long QueuedKbytes(long batchMaxBytes) => Math.Clamp(batchMaxBytes / 1024, 1, MaxQueuedKbytes);
+    /// <summary>How much of a batch's bytes librdkafka fetches ahead.</summary>
+    public const int BatchShare = 4;
 
-    /// <summary>One batch's bytes, no more than librdkafka's default and no less than the largest message it accepts.</summary>
+    /// <summary>A quarter of a batch's bytes, in librdkafka's range (1 KiB to 2 GiB).</summary>
+    public static long QueuedKbytes(long batchMaxBytes) => Math.Clamp(batchMaxBytes / BatchShare / 1024, 1, MaxQueuedKbytes);
+
+    /// <summary>A quarter of a batch's bytes, no more than librdkafka's default and no less than the largest message it accepts.</summary>
     public static long FetchBytes(long batchMaxBytes, long messageMaxBytes) =>
-        Math.Max(Math.Min(batchMaxBytes, DefaultFetchMaxBytes), messageMaxBytes);
+        Math.Max(Math.Min(batchMaxBytes / BatchShare, DefaultFetchMaxBytes), messageMaxBytes);
 }

@@ -28,6 +28,20 @@ internal static partial class Log
     [LoggerMessage(1006, LogLevel.Debug, "Committed batch: {Messages} messages, {Rows} rows, {Partitions} partitions in {ElapsedMs} ms")]
     public static partial void BatchCommitted(ILogger logger, int messages, int rows, int partitions, long elapsedMs);
 
+    [LoggerMessage(1032, LogLevel.Debug, "Memory {Moment}: resident {ResidentMiB} MiB (peak {PeakMiB}): file-backed {FileMiB}, anonymous {AnonymousMiB} = GC committed {GcCommittedMiB} (heap {GcHeapMiB}) + native {NativeMiB} (librdkafka, Npgsql, runtime, JIT code)")]
+    private static partial void Memory(ILogger logger, string moment, long residentMiB, long peakMiB, long fileMiB, long anonymousMiB, long gcCommittedMiB, long gcHeapMiB, long nativeMiB);
+
+    /// <summary>The process's memory split (<see cref="MemoryUse"/>), read only when Debug is on.</summary>
+    public static void Memory(ILogger logger, string moment)
+    {
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            var m = MemoryUse.Read();
+            Memory(logger, moment, MemoryUse.MiB(m.ResidentBytes), MemoryUse.MiB(m.PeakResidentBytes), MemoryUse.MiB(m.FileBackedBytes),
+                MemoryUse.MiB(m.AnonymousBytes), MemoryUse.MiB(m.GcCommittedBytes), MemoryUse.MiB(m.GcHeapBytes), MemoryUse.MiB(m.NativeBytes));
+        }
+    }
+
     [LoggerMessage(1007, LogLevel.Debug, "Kafka offset commit failed (best effort, Postgres holds the truth): {Reason}")]
     public static partial void KafkaCommitFailed(ILogger logger, string reason);
 

@@ -33,7 +33,16 @@ internal sealed class LoopReport(string groupId, SinkMetrics metrics, ILogger lo
         _nextWaitNotice = now + s_assignmentWaitNotice;
     }
 
-    public void Joined() => _waitingSince = null;
+    public void Joined()
+    {
+        // Before the first message: what the process holds before it does any work.
+        if (_waitingSince is not null)
+        {
+            Log.Memory(logger, "at the first assignment");
+        }
+
+        _waitingSince = null;
+    }
 
     /// <summary>A write finished: its dead letters, rows and partitions.</summary>
     public void Committed(WriteResult result, WriteBatch batch, TimeSpan elapsed)
@@ -56,6 +65,7 @@ internal sealed class LoopReport(string groupId, SinkMetrics metrics, ILogger lo
         }
 
         Log.BatchCommitted(logger, batch.Messages, result.Rows, result.Committed.Count, (long)elapsed.TotalMilliseconds);
+        Log.Memory(logger, "after a commit");
     }
 
     /// <summary>A write running this long is reported, then again every as long while it runs.</summary>

@@ -27,19 +27,20 @@ public sealed class PrefetchBoundTests : IDisposable
         });
 
     [Fact]
-    public void The_default_batch_of_16_MiB_bounds_the_queue_and_each_fetch_to_16_MiB()
+    public void The_default_batch_of_16_MiB_bounds_the_queue_and_each_fetch_to_a_quarter_of_it()
     {
         var config = Build(new BatchSettings().MaxBytes);
 
-        Assert.Equal("16384", config.Get(PrefetchBound.QueuedMaxKbytes));
-        Assert.Equal((16 * MiB).ToString(System.Globalization.CultureInfo.InvariantCulture), config.FetchMaxBytes?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("4096", config.Get(PrefetchBound.QueuedMaxKbytes));
+        Assert.Equal((4 * MiB).ToString(System.Globalization.CultureInfo.InvariantCulture), config.FetchMaxBytes?.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Theory]
-    [InlineData(1 * MiB, 1024, 1_048_576)]
-    [InlineData(200 * MiB, 204_800, 52_428_800)] // fetches no larger than librdkafka's default
-    [InlineData(100, 1, 1_000_000)] // a tiny batch: the smallest queue; fetches still take the largest message
-    [InlineData(4L * 1024 * MiB, 2_097_151, 52_428_800)] // librdkafka's largest queue
+    [InlineData(4 * MiB, 1024, 1_048_576)]
+    [InlineData(1 * MiB, 256, 1_000_000)] // fetches still take the largest message librdkafka accepts
+    [InlineData(400 * MiB, 102_400, 52_428_800)] // fetches no larger than librdkafka's default
+    [InlineData(100, 1, 1_000_000)] // a tiny batch: the smallest queue
+    [InlineData(16L * 1024 * MiB, 2_097_151, 52_428_800)] // librdkafka's largest queue
     public void Queue_and_fetch_size_follow_batch_max_bytes_within_librdkafkas_ranges(long batchMaxBytes, int queuedKbytes, int fetchMaxBytes)
     {
         var config = Build(batchMaxBytes);
@@ -71,7 +72,7 @@ public sealed class PrefetchBoundTests : IDisposable
         var config = Build(16 * MiB, ("receive.message.max.bytes", "2000000"));
 
         Assert.Null(config.FetchMaxBytes);
-        Assert.Equal("16384", config.Get(PrefetchBound.QueuedMaxKbytes));
+        Assert.Equal("4096", config.Get(PrefetchBound.QueuedMaxKbytes));
     }
 
     [Theory]
