@@ -6,6 +6,7 @@ using SinkConnector.Configuration;
 using SinkConnector.Failures;
 using SinkConnector.Mapping.Conversion;
 using SinkConnector.Mapping.Encodings;
+using SinkConnector.Mapping.Routing;
 using SinkConnector.PgBinary;
 using SinkConnector.Registry;
 
@@ -23,6 +24,7 @@ public sealed class MessageConverter
     private readonly MessageFormat _format;
     private readonly JsonFieldIndex? _valueFields;
     private readonly PayloadDecoder? _decoder;
+    private readonly MessageFilter? _filter;
 
     // For deletes: where each key column is read when the row image does not have it (a tombstone has no value).
     private readonly int[] _keyIndexes;
@@ -41,6 +43,7 @@ public sealed class MessageConverter
         ArgumentNullException.ThrowIfNull(mapping);
         Mapping = mapping;
         _decoder = PayloadDecoder.For(mapping, schemas);
+        _filter = MessageFilter.For(mapping, _decoder);
         _format = mapping.Format;
         _plans = new ColumnPlan[mapping.Columns.Count];
         for (var i = 0; i < _plans.Length; i++)
@@ -72,6 +75,9 @@ public sealed class MessageConverter
 
     public MappingConfig Mapping { get; }
 
+    /// <summary>Whether the mapping has a <c>when:</c> or <c>skip_when:</c> (<see cref="TryFilter"/>).</summary>
+    internal bool Filters => _filter is not null;
+
     /// <summary>Whether ordinary values of this mapping are read without a <see cref="JsonDocument"/>.</summary>
     internal bool ReadsValueInOnePass => _valueFields is not null;
 
@@ -88,6 +94,25 @@ public sealed class MessageConverter
         try
         {
             return _decoder?.TryDecode(message, out decoded);
+        }
+        catch (Exception e) when (IsConversionFault(e))
+        {
+            return Unexpected(null, e);
+        }
+    }
+
+    /// <summary>
+    /// Whether the mapping takes the message by its <c>when:</c> and <c>skip_when:</c>. Null on success, else why they
+    /// cannot be evaluated (the message's error in this mapping).
+    /// </summary>
+    /// <param name="original">The message as consumed (the registry schema id is read from it).</param>
+    /// <param name="decoded">The message from <see cref="TryDecode"/>.</param>
+    public ConversionError? TryFilter(ConsumeResult<byte[]?, byte[]?> original, ConsumeResult<byte[]?, byte[]?> decoded, out FilterVerdict verdict)
+    {
+        verdict = FilterVerdict.Take;
+        try
+        {
+            return _filter?.TryEvaluate(original, decoded, out verdict);
         }
         catch (Exception e) when (IsConversionFault(e))
         {

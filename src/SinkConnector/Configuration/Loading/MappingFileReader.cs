@@ -44,7 +44,7 @@ internal static class MappingFileReader
         var errorsBefore = reader.ErrorCount;
         reader.RejectUnknownKeys(
             root, "", "topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
-            "encoding", "key_encoding");
+            "encoding", "key_encoding", "when", "skip_when", "order");
         var topics = ReadTopics(root, reader);
         var table = ReadTable(root, reader);
         var (format, formatValid, valueEncoding, keyEncoding) = ReadFormat(root, reader);
@@ -55,6 +55,9 @@ internal static class MappingFileReader
         var autoEvolve = reader.Bool(root, "", "auto_evolve") ?? false;
         var (columns, declared) = MappingColumnReader.Read(root, reader, formatValid ? format ?? MessageFormat.Json : null);
         var key = ReadKey(root, reader, mode, columns, declared);
+        var when = MappingConditionReader.Read(root, reader, "when", format, valueEncoding);
+        var skipWhen = MappingConditionReader.Read(root, reader, "skip_when", format, valueEncoding);
+        var order = reader.Int(root, "", "order", int.MinValue) ?? 0;
         if (deleteOnTombstone && mode != WriteMode.Upsert)
         {
             reader.Error("delete_on_tombstone", "is only allowed with mode: upsert (a delete needs the key columns)");
@@ -85,6 +88,9 @@ internal static class MappingFileReader
             AutoCreate = autoCreate,
             AutoEvolve = autoEvolve,
             Columns = columns,
+            When = when,
+            SkipWhen = skipWhen,
+            Order = order,
         };
         return new MappingReadResult(mapping, topics);
     }
