@@ -80,8 +80,19 @@ public static class ConditionParser
             else
             {
                 var start = i;
-                while (i < text.Length && !char.IsWhiteSpace(text[i]) && text[i] is not ('(' or ')' or '[' or ']' or ',' or '=' or '!' or '"' or '\''))
+                while (i < text.Length && !char.IsWhiteSpace(text[i]) && text[i] is not ('(' or ')' or ']' or ',' or '=' or '!' or '"' or '\''))
                 {
+                    // An array index belongs to the path (value.tags[1]); any other '[' opens a list.
+                    if (text[i] == '[')
+                    {
+                        if (!IsIndex(text, i))
+                        {
+                            break;
+                        }
+
+                        i = text.IndexOf(']', i);
+                    }
+
                     i++;
                 }
 
@@ -90,6 +101,12 @@ public static class ConditionParser
         }
 
         return tokens;
+    }
+
+    private static bool IsIndex(string text, int bracket)
+    {
+        var close = text.IndexOf(']', bracket);
+        return close > bracket + 1 && text.AsSpan(bracket + 1, close - bracket - 1).IndexOfAnyExceptInRange('0', '9') < 0;
     }
 
     // A backslash escapes the quote and itself; nothing else is special, so header values keep their characters.
