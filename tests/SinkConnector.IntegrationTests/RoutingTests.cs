@@ -1,5 +1,7 @@
 using System.Text;
+using System.Text.Json;
 using Confluent.Kafka;
+using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;
 
@@ -116,5 +118,11 @@ public class RoutingTests(TestServices services)
         Assert.All(deadLetters, d => Assert.Equal(("d_audit", "WrongType"), d));
         // Skipped messages (test customers, pings) advanced the offsets too.
         Assert.Equal(messages.Count, await bed.CommittedAsync());
+        // sink status: the topic's partitions once each, naming every mapping that reads it.
+        var (exit, output) = await SinkProcess.RunToEndAsync(["status", "--config", bed.ConfigDirectory, "--json"], bed.Environment);
+        Assert.True(exit == 0, output);
+        var listed = JsonDocument.Parse(output).RootElement.GetProperty("partitions").EnumerateArray()
+            .Select(p => (p.GetProperty("partition").GetInt32(), p.GetProperty("mapping").GetString())).ToList();
+        Assert.Equal([(0, "a_lines, b_orders, d_audit, events"), (1, "a_lines, b_orders, d_audit, events")], listed);
     }
 }
