@@ -90,7 +90,7 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
         }
 
         using var schemas = config.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
-        using var consumer = new ConsumerLoop(config.Connector, database, new SinkWriter(config.Mappings, database, schemas), _logger, metrics: metrics, health: health);
+        using var consumer = new ConsumerLoop(config.Connector, database, new SinkWriter(config.Mappings, database, schemas, metrics), _logger, metrics: metrics, health: health);
         // The consumer loop blocks in librdkafka's poll; it gets a thread of its own.
         await Task.Factory.StartNew(() => consumer.RunAsync(stoppingToken), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();

@@ -1,3 +1,4 @@
+using SinkConnector.Configuration.Routing;
 using SinkConnector.PgBinary;
 
 namespace SinkConnector.Configuration;
@@ -101,6 +102,15 @@ public sealed record MappingConfig
 
     /// <summary>The connector-wide <see cref="ConnectorSettings.DeadLetters"/>, carried here because dead letters are built per mapping.</summary>
     public DeadLetterSettings DeadLetters { get; init; } = new();
+
+    /// <summary><c>when:</c> the mapping takes a message of its topics only if this holds (null: every message).</summary>
+    public Condition? When { get; init; }
+
+    /// <summary><c>skip_when:</c> the mapping leaves a message out if this holds.</summary>
+    public Condition? SkipWhen { get; init; }
+
+    /// <summary><c>order:</c> within a batch's transaction, tables are written by ascending order (then mapping name), so parents go before children.</summary>
+    public int Order { get; init; }
 
     /// <summary>Positions of the <see cref="Key"/> columns in <see cref="Columns"/>, and so in converted value arrays.</summary>
     public int[] KeyIndexes() => [.. Key.Select(k => Columns.ToList().FindIndex(c => c.Name == k))];

@@ -6,6 +6,7 @@ using SinkConnector.Configuration;
 using SinkConnector.Failures;
 using SinkConnector.Mapping.Conversion;
 using SinkConnector.Mapping.Encodings;
+using SinkConnector.Mapping.Routing;
 using SinkConnector.PgBinary;
 using SinkConnector.Registry;
 
@@ -23,6 +24,7 @@ public sealed partial class MessageConverter
     private readonly MessageFormat _format;
     private readonly JsonFieldIndex? _valueFields;
     private readonly PayloadDecoder? _decoder;
+    private readonly MessageFilter? _filter;
 
     // For deletes: where each key column is read when the row image does not have it (a tombstone has no value).
     private readonly int[] _keyIndexes;
@@ -42,6 +44,7 @@ public sealed partial class MessageConverter
         ArgumentNullException.ThrowIfNull(mapping);
         Mapping = mapping;
         _decoder = PayloadDecoder.For(mapping, schemas);
+        _filter = MessageFilter.For(mapping, _decoder);
         _format = mapping.Format;
         _plans = new ColumnPlan[mapping.Columns.Count];
         for (var i = 0; i < _plans.Length; i++)
@@ -74,6 +77,9 @@ public sealed partial class MessageConverter
 
     public MappingConfig Mapping { get; }
 
+    /// <summary>Whether the mapping has a <c>when:</c> or <c>skip_when:</c> (<see cref="TryFilter"/>).</summary>
+    internal bool Filters => _filter is not null;
+
     /// <summary>Whether ordinary values of this mapping are read without a <see cref="JsonDocument"/>.</summary>
     internal bool ReadsValueInOnePass => _valueFields is not null;
 
@@ -99,6 +105,25 @@ public sealed partial class MessageConverter
 
     /// <summary>Adds the registry schema ids that converting <paramref name="message"/> needs (none for JSON mappings).</summary>
     internal void AddSchemaIds(ConsumeResult<byte[]?, byte[]?> message, ISet<int> ids) => _decoder?.AddSchemaIds(message, ids);
+
+    /// <summary>
+    /// Whether the mapping takes the message by its <c>when:</c> and <c>skip_when:</c>. Null on success, else why they
+    /// cannot be evaluated (the message's error in this mapping).
+    /// </summary>
+    /// <param name="original">The message as consumed (the registry schema id is read from it).</param>
+    /// <param name="decoded">The message from <see cref="TryDecode"/>.</param>
+    public ConversionError? TryFilter(ConsumeResult<byte[]?, byte[]?> original, ConsumeResult<byte[]?, byte[]?> decoded, out FilterVerdict verdict)
+    {
+        verdict = FilterVerdict.Take;
+        try
+        {
+            return _filter?.TryEvaluate(original, decoded, out verdict);
+        }
+        catch (Exception e) when (IsConversionFault(e))
+        {
+            return Unexpected(null, e);
+        }
+    }
 
     /// <summary>Whether the message is a row, a tombstone (null value, any format) or a Debezium delete.</summary>
     public MessageKind Classify(ConsumeResult<byte[]?, byte[]?> message)

@@ -22,6 +22,7 @@ public sealed class SinkMetrics : IDisposable
     private readonly Counter<long> _rows;
     private readonly Counter<long> _deadLetters;
     private readonly Counter<long> _batches;
+    private readonly Counter<long> _skipped;
     private readonly Histogram<double> _commitDuration;
     private readonly Counter<long> _fenced;
     private readonly Counter<long> _rebalances;
@@ -33,6 +34,7 @@ public sealed class SinkMetrics : IDisposable
         _consumed = _meter.CreateCounter<long>("sink.messages.consumed", "{message}", "Messages consumed from Kafka and accepted into a batch");
         _rows = _meter.CreateCounter<long>("sink.rows.written", "{row}", "Rows inserted, upserted or deleted (after upsert de-duplication)");
         _deadLetters = _meter.CreateCounter<long>("sink.dead_letters", "{message}", "Messages written to the dead-letter table");
+        _skipped = _meter.CreateCounter<long>("sink.messages.skipped", "{message}", "Messages no mapping of their topic took (when: did not hold, or skip_when: did); their offsets advance");
         _batches = _meter.CreateCounter<long>("sink.batches", "{batch}", "Batch transactions committed");
         _commitDuration = _meter.CreateHistogram<double>("sink.batch.commit.duration", "s", "Time from starting a batch write to its commit, retries included");
         _fenced = _meter.CreateCounter<long>("sink.fenced", "{partition}", "Partition commits refused because a newer claim exists");
@@ -43,6 +45,10 @@ public sealed class SinkMetrics : IDisposable
     }
 
     public void Consumed(string topic, long messages) => _consumed.Add(messages, new KeyValuePair<string, object?>(TopicAttribute, topic));
+
+    /// <param name="reason"><c>when</c> or <c>skip_when</c>: which condition left the message out.</param>
+    public void Skipped(string topic, string reason) =>
+        _skipped.Add(1, new KeyValuePair<string, object?>(TopicAttribute, topic), new KeyValuePair<string, object?>("sink.skip.reason", reason));
 
     public void RowsWritten(long rows) => _rows.Add(rows);
 

@@ -68,18 +68,22 @@ public static class SinkStatus
     {
         var kafkaSettings = config.Connector.Kafka;
         var store = new OffsetStore(database, kafkaSettings.GroupId, owner: "status");
-        var topics = config.Mappings.SelectMany(m => m.Topics.Select(t => (Topic: t, Mapping: m))).ToList();
+        // One entry per topic: several mappings may read it (their names joined), and its offsets are one set.
+        var topics = config.Mappings.SelectMany(m => m.Topics.Select(t => (Topic: t, Mapping: m)))
+            .GroupBy(t => t.Topic)
+            .Select(g => (Topic: g.Key, Mapping: g.First().Mapping, Names: string.Join(", ", g.Select(t => t.Mapping.Name))))
+            .ToList();
 
         // Postgres before Kafka: a running sink only commits offsets it has fetched, so watermarks read afterwards
         // are at or above every stored offset and the lag is never negative because of the order of the reads.
         var stored = new Dictionary<string, IReadOnlyList<PartitionOffset>>();
-        foreach (var (topic, _) in topics)
+        foreach (var (topic, _, _) in topics)
         {
             stored[topic] = await ListOffsetsAsync(store, database.Schema, topic, cancellationToken);
         }
 
         var partitions = new List<PartitionStatus>();
-        foreach (var (topic, mapping) in topics)
+        foreach (var (topic, mapping, names) in topics)
         {
             var offsets = stored[topic].ToDictionary(o => o.Partition);
             foreach (var partition in PartitionsOf(kafka, kafkaSettings, mapping, topic))
@@ -87,7 +91,7 @@ public static class SinkStatus
                 var watermarks = WatermarksOf(kafka, kafkaSettings, new TopicPartition(topic, partition));
                 var row = offsets.GetValueOrDefault(partition);
                 partitions.Add(new PartitionStatus(
-                    topic, partition, mapping.Name, row?.NextOffset, row?.Epoch, row?.Owner, row?.UpdatedAt,
+                    topic, partition, names, row?.NextOffset, row?.Epoch, row?.Owner, row?.UpdatedAt,
                     watermarks.Low, watermarks.High, Lag(row?.NextOffset, watermarks.Low, watermarks.High, kafkaSettings.AutoOffsetReset)));
             }
         }

@@ -1,6 +1,10 @@
 using SinkConnector.Configuration;
+using Confluent.Kafka;
 using SinkConnector.DeadLetters;
+using SinkConnector.Engine;
 using SinkConnector.Mapping;
+using SinkConnector.Mapping.Routing;
+using SinkConnector.Observability;
 using SinkConnector.PgBinary;
 using SinkConnector.Registry;
 
@@ -20,14 +24,18 @@ public sealed class BatchConverter
     /// <summary>Message bytes (<see cref="RowSize"/>) per task: its buffer (twice this, see <see cref="EncodedChunk"/>) stays below the large object heap's 85,000 bytes.</summary>
     private const int ChunkBytes = 32 * 1024;
 
-    private readonly Dictionary<string, TopicConversion> _byTopic = [];
+    // Per topic, its mappings in write order (see WriteOrder): a message goes to each whose conditions take it.
+    private readonly Dictionary<string, TopicConversion[]> _byTopic = [];
     private readonly SchemaSource? _schemas;
 
     /// <param name="schemas">The schema registry, for mappings whose keys or values are registry-encoded.</param>
-    public BatchConverter(IEnumerable<MappingConfig> mappings, SchemaSource? schemas = null)
+    /// <param name="metrics">Counts the messages no mapping took (<c>sink.messages.skipped</c>).</param>
+    public BatchConverter(IEnumerable<MappingConfig> mappings, SchemaSource? schemas = null, SinkMetrics? metrics = null)
     {
+        Metrics = metrics;
         _schemas = schemas;
-        foreach (var mapping in mappings)
+        var byTopic = new Dictionary<string, List<TopicConversion>>();
+        foreach (var mapping in WriteOrder.Sort(mappings))
         {
             // Mode upsert merges the last change per key, so its encoded writes keep the key values; a partitioned
             // mapping keeps its partition column's value too, for the dead letter of a row no partition accepts.
@@ -40,10 +48,22 @@ public sealed class BatchConverter
             var conversion = new TopicConversion(new MessageConverter(mapping, schemas), kept);
             foreach (var topic in mapping.Topics)
             {
-                _byTopic[topic] = conversion;
+                if (!byTopic.TryGetValue(topic, out var list))
+                {
+                    byTopic[topic] = list = [];
+                }
+
+                list.Add(conversion);
             }
         }
+
+        foreach (var (topic, list) in byTopic)
+        {
+            _byTopic[topic] = [.. list];
+        }
     }
+
+    internal SinkMetrics? Metrics { get; }
 
     public IEnumerable<string> Topics => _byTopic.Keys;
 
@@ -54,16 +74,23 @@ public sealed class BatchConverter
     internal static bool FillsChunk(int messages, int bytes) => messages >= ChunkSize || bytes >= ChunkBytes;
 
     /// <summary>
-    /// Converts a chunk of messages on the thread pool, after fetching the schemas of registry ids it has not seen
-    /// (awaited, so no pool thread blocks on the registry; a registry that does not answer fails the chunk with the
-    /// transient <see cref="Failures.SchemaRegistryUnavailableException"/>, as conversion itself would).
+    /// Converts a chunk of messages on the thread pool (one outcome per mapping that takes a message, or one skip),
+    /// after fetching the schemas of registry ids it has not seen (awaited, so no pool thread blocks on the registry;
+    /// a registry that does not answer fails the chunk with the transient
+    /// <see cref="Failures.SchemaRegistryUnavailableException"/>, as conversion itself would).
     /// </summary>
-    internal Task<ConvertedMessage[]> StartChunk(ConsumedMessage[] messages, int bytes) => Task.Run(async () =>
+    internal Task<List<ConvertedMessage>> StartChunk(ConsumedMessage[] messages, int bytes) => Task.Run(async () =>
     {
         // The registry client's request timeout bounds the fetch; an abandoned batch just drops this task.
         await FetchSchemasAsync(messages, CancellationToken.None).ConfigureAwait(false);
         var encoded = new EncodedChunk(messages.Length, bytes);
-        return Array.ConvertAll(messages, m => Convert(m, encoded));
+        var outcomes = new List<ConvertedMessage>(messages.Length);
+        foreach (var message in messages)
+        {
+            Convert(message, encoded, outcomes);
+        }
+
+        return outcomes;
     });
 
     private async Task FetchSchemasAsync(ConsumedMessage[] messages, CancellationToken cancellationToken)
@@ -76,7 +103,10 @@ public sealed class BatchConverter
         var ids = new HashSet<int>();
         foreach (var (_, message) in messages)
         {
-            _byTopic[message.Topic].Converter.AddSchemaIds(message, ids);
+            foreach (var conversion in _byTopic[message.Topic])
+            {
+                conversion.Converter.AddSchemaIds(message, ids);
+            }
         }
 
         if (ids.Count > 0)
@@ -85,10 +115,54 @@ public sealed class BatchConverter
         }
     }
 
-    private ConvertedMessage Convert(ConsumedMessage consumed, EncodedChunk encoded)
+    private void Convert(ConsumedMessage consumed, EncodedChunk encoded, List<ConvertedMessage> outcomes)
     {
         var (slice, original) = consumed;
-        var (converter, keys) = _byTopic[original.Topic];
+        var conversions = _byTopic[original.Topic];
+        if (conversions.Length == 1 && !conversions[0].Converter.Filters)
+        {
+            outcomes.Add(Convert(conversions[0], slice, original, encoded));
+            return;
+        }
+
+        var left = FilterVerdict.NotWhen;
+        var taken = false;
+        foreach (var conversion in conversions)
+        {
+            var converter = conversion.Converter;
+            if (!converter.Filters)
+            {
+                taken = true;
+                outcomes.Add(Convert(conversion, slice, original, encoded));
+                continue;
+            }
+
+            // Rows convert from the decoded message (registry encodings); dead letters keep the message as consumed.
+            // A message that does not decode is still filtered: a when: on a header need not read the value.
+            var undecodable = converter.TryDecode(original, out var message);
+            var error = converter.TryFilter(original, undecodable is null ? message : original, out var verdict);
+            if (error is null && verdict != FilterVerdict.Take)
+            {
+                left = verdict == FilterVerdict.SkipWhen ? verdict : left;
+                continue;
+            }
+
+            taken = true;
+            outcomes.Add(error is null && undecodable is null
+                ? Convert(conversion, slice, original, message, encoded)
+                : Failed(converter.Mapping, slice, original, undecodable ?? error!));
+        }
+
+        if (!taken)
+        {
+            outcomes.Add(new ConvertedMessage(slice, null, null, null) { Skipped = left });
+        }
+    }
+
+    /// <summary>A mapping that takes every message: Avro straight into the tuple where it can, else decoded and converted.</summary>
+    private static ConvertedMessage Convert(TopicConversion conversion, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> original, EncodedChunk encoded)
+    {
+        var (converter, keys) = conversion;
         var mapping = converter.Mapping;
         var directKeys = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
         var directTuple = encoded.Tuples.Length;
@@ -99,35 +173,47 @@ public sealed class BatchConverter
 
         // Rows convert from the decoded message (registry encodings); dead letters keep the message as consumed.
         var error = converter.TryDecode(original, out var message);
-        if (error is null)
+        return error is null ? Convert(conversion, slice, original, message, encoded) : Failed(mapping, slice, original, error);
+    }
+
+    private static ConvertedMessage Convert(
+        TopicConversion conversion, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> original, ConsumeResult<byte[]?, byte[]?> message, EncodedChunk encoded)
+    {
+        var (converter, keys) = conversion;
+        var mapping = converter.Mapping;
+        ConversionError? error;
+        switch (converter.Decide(message))
         {
-            switch (converter.Decide(message))
-            {
-                case ChangeKind.Skip:
-                    return new ConvertedMessage(slice, null, null, null);
-                case ChangeKind.Write:
-                    // A binary COPY tuple from here to the commit, written by the converter; for an upsert also its key values.
-                    var keyValues = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
-                    var tuple = encoded.Tuples.Length;
-                    error = converter.TryEncode(message, encoded.Tuples, keyValues, keys);
-                    if (error is null)
-                    {
-                        return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, keyValues, null) { Encoded = encoded.Add(tuple, slice.Partition, original) }, null, null);
-                    }
+            case ChangeKind.Skip:
+                return new ConvertedMessage(slice, null, null, null);
+            case ChangeKind.Write:
+                // A binary COPY tuple from here to the commit, written by the converter; for an upsert also its key values.
+                var keyValues = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
+                var tuple = encoded.Tuples.Length;
+                error = converter.TryEncode(message, encoded.Tuples, keyValues, keys);
+                if (error is null)
+                {
+                    return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, keyValues, null) { Encoded = encoded.Add(tuple, slice.Partition, original) }, null, null);
+                }
 
-                    break;
-                default:
-                    var values = new object?[mapping.Columns.Count];
-                    error = converter.TryConvertKey(message, values);
-                    if (error is null)
-                    {
-                        return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Delete, values, original), null, null);
-                    }
+                break;
+            default:
+                var values = new object?[mapping.Columns.Count];
+                error = converter.TryConvertKey(message, values);
+                if (error is null)
+                {
+                    return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Delete, values, original), null, null);
+                }
 
-                    break;
-            }
+                break;
         }
 
+        return Failed(mapping, slice, original, error);
+    }
+
+    /// <summary>The message's error in one mapping: a dead letter naming that mapping, or the stop of on_error: fail.</summary>
+    private static ConvertedMessage Failed(MappingConfig mapping, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> original, ConversionError error)
+    {
         if (mapping.OnError == ErrorPolicy.Fail)
         {
             return new ConvertedMessage(slice, null, null,

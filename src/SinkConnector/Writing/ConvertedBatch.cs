@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using SinkConnector.Engine;
 using SinkConnector.Failures;
+using SinkConnector.Mapping.Routing;
 
 namespace SinkConnector.Writing;
 
@@ -26,9 +27,9 @@ public sealed class ConvertedBatch : IBatchContent
     /// <summary>A chunk's messages and their conversion (null: to be started again, after the schema registry was away).</summary>
     private sealed class Chunk(ConsumedMessage[] messages, int bytes, BatchConverter converter)
     {
-        private Task<ConvertedMessage[]>? _conversion = converter.StartChunk(messages, bytes);
+        private Task<List<ConvertedMessage>>? _conversion = converter.StartChunk(messages, bytes);
 
-        public Task<ConvertedMessage[]> Conversion => _conversion ??= converter.StartChunk(messages, bytes);
+        public Task<List<ConvertedMessage>> Conversion => _conversion ??= converter.StartChunk(messages, bytes);
 
         public void RestartIfFailed()
         {
@@ -50,7 +51,7 @@ public sealed class ConvertedBatch : IBatchContent
     }
 
     /// <summary>
-    /// The row changes of <paramref name="slice"/> in offset order (all of its topic's one mapping). Keyed by the slice,
+    /// The row changes of <paramref name="slice"/> in offset order, of every mapping of its topic (see <see cref="SinkWriter"/>). Keyed by the slice,
     /// not its partition: a partition fenced and claimed again within one batch has a new slice.
     /// </summary>
     public List<RowChange> RowsOf(PartitionSlice slice)
@@ -77,7 +78,7 @@ public sealed class ConvertedBatch : IBatchContent
         StartChunk();
         for (; _collected < _chunks.Count; _collected++)
         {
-            ConvertedMessage[] converted;
+            List<ConvertedMessage> converted;
             try
             {
                 converted = await _chunks[_collected].Conversion;
@@ -92,9 +93,14 @@ public sealed class ConvertedBatch : IBatchContent
                 throw;
             }
 
-            foreach (var (slice, row, deadLetter, stop) in converted)
+            foreach (var outcome in converted)
             {
-                if (row is { } change)
+                var (slice, row, deadLetter, stop) = outcome;
+                if (outcome.Skipped is { } skipped)
+                {
+                    _converter.Metrics?.Skipped(slice.Partition.Topic, skipped == FilterVerdict.SkipWhen ? "skip_when" : "when");
+                }
+                else if (row is { } change)
                 {
                     RowsOf(slice).Add(change);
                 }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Engine;
+using SinkConnector.Observability;
 using SinkConnector.Registry;
 using SinkConnector.Schema;
 
@@ -23,10 +24,11 @@ public sealed class SinkWriter : IBatchWriter
     private readonly HashSet<string> _upsertTopics;
 
     /// <param name="schemas">The schema registry, for mappings whose keys or values are registry-encoded.</param>
-    public SinkWriter(IReadOnlyList<MappingConfig> mappings, SinkDatabase database, SchemaSource? schemas = null)
+    /// <param name="metrics">Counts the messages no mapping took.</param>
+    public SinkWriter(IReadOnlyList<MappingConfig> mappings, SinkDatabase database, SchemaSource? schemas = null, SinkMetrics? metrics = null)
     {
         _database = database;
-        _converter = new BatchConverter(mappings, schemas);
+        _converter = new BatchConverter(mappings, schemas, metrics);
         _partitions = new PartitionMaintainer(mappings, TimeProvider.System);
         _upsertTopics = [.. mappings.Where(m => m.Mode == WriteMode.Upsert).SelectMany(m => m.Topics)];
         Topics = [.. _converter.Topics.Order(StringComparer.Ordinal)];
@@ -52,12 +54,20 @@ public sealed class SinkWriter : IBatchWriter
         var content = (ConvertedBatch)batch.Content;
         var rows = 0;
         var rejected = new List<DeadLetter>();
-        // One COPY (or staged upsert) per mapping. A topic has one mapping, so a mapping's changes are its slices' rows
-        // one slice after the other, each in offset order: streamed, not copied into one list (a list per batch is a
-        // large-object allocation, and those trigger full GCs).
-        foreach (var table in batch.Partitions.Values.Select(content.RowsOf).Where(r => r.Count > 0).GroupBy(r => r[0].Mapping))
+        // One COPY (or staged upsert) per mapping, in write order (parents before children: foreign keys hold). A
+        // mapping's changes are its slices' rows one slice after the other, each in offset order: streamed, not copied
+        // into one list (a list per batch is a large-object allocation, and those trigger full GCs).
+        var slices = batch.Partitions.Values.Select(content.RowsOf).Where(r => r.Count > 0).ToList();
+        var mappings = new HashSet<MappingConfig>(ReferenceEqualityComparer.Instance);
+        foreach (var change in slices.SelectMany(r => r))
         {
-            var written = await ChangeWriter.WriteAsync(connection, table.Key, table.SelectMany(r => r), isolateBadRows, cancellationToken);
+            mappings.Add(change.Mapping);
+        }
+
+        foreach (var mapping in WriteOrder.Sort(mappings))
+        {
+            var changes = mappings.Count == 1 ? slices.SelectMany(r => r) : slices.SelectMany(r => r.Where(c => ReferenceEquals(c.Mapping, mapping)));
+            var written = await ChangeWriter.WriteAsync(connection, mapping, changes, isolateBadRows, cancellationToken);
             rows += written.Rows;
             rejected.AddRange(written.Rejected.Select(r => r.ToDeadLetter()));
         }

@@ -13,6 +13,7 @@ namespace SinkConnector.UnitTests.Observability;
 /// OpenTelemetry Prometheus exporter), in process on a loopback port. One class: the meter is found by name, so two
 /// tests recording at once would see each other's values.
 /// </summary>
+[Collection(SinkMetricsMeter.Name)]
 public sealed class HttpEndpointsTests : IAsyncLifetime
 {
     private sealed class ManualTime : TimeProvider
@@ -48,6 +49,7 @@ public sealed class HttpEndpointsTests : IAsyncLifetime
         var partition = new TopicPartition("orders", 2);
         Metrics.Consumed("orders", 42);
         Metrics.RowsWritten(40);
+        Metrics.Skipped("orders", "skip_when");
         Metrics.RowsWritten(2);
         Metrics.DeadLettered("orders", "Rejected");
         Metrics.BatchCommitted(TimeSpan.FromMilliseconds(30));
@@ -63,6 +65,7 @@ public sealed class HttpEndpointsTests : IAsyncLifetime
         Assert.StartsWith("text/plain", contentType, StringComparison.Ordinal);
         Has(text, "# TYPE sink_messages_consumed_total counter\n");
         Has(text, "sink_messages_consumed_total{messaging_destination_name=\"orders\"} 42");
+        Has(text, "sink_messages_skipped_total{messaging_destination_name=\"orders\",sink_skip_reason=\"skip_when\"} 1");
         Has(text, "# TYPE sink_rows_written_total counter\n");
         Has(text, "\nsink_rows_written_total{} 42");
         Has(text, "sink_dead_letters_total{error_type=\"Rejected\",sink_mapping=\"orders\"} 1");

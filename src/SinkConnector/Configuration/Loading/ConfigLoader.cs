@@ -93,7 +93,6 @@ public static class ConfigLoader
         }
 
         var fileByName = new Dictionary<string, string>(StringComparer.Ordinal);
-        var fileByTopic = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
             var name = Path.GetFileNameWithoutExtension(file);
@@ -109,14 +108,6 @@ public static class ConfigLoader
             }
 
             var result = MappingFileReader.Read(root, reader, name);
-            foreach (var (topic, path) in result.Topics)
-            {
-                if (!fileByTopic.TryAdd(topic, file))
-                {
-                    reader.Error(path, $"topic '{topic}' mapped twice: also in {fileByTopic[topic]}");
-                }
-            }
-
             if (result.Mapping is { } mapping)
             {
                 try

@@ -44,7 +44,7 @@ internal static class MappingFileReader
         var errorsBefore = reader.ErrorCount;
         reader.RejectUnknownKeys(
             root, "", "topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
-            "encoding", "key_encoding", "partition");
+            "encoding", "key_encoding", "partition", "when", "skip_when", "order");
         var topics = ReadTopics(root, reader);
         var table = ReadTable(root, reader);
         var (format, formatValid, valueEncoding, keyEncoding) = ReadFormat(root, reader);
@@ -56,6 +56,9 @@ internal static class MappingFileReader
         var (columns, declared) = MappingColumnReader.Read(root, reader, formatValid ? format ?? MessageFormat.Json : null);
         var key = ReadKey(root, reader, mode, columns, declared);
         var partition = PartitionReader.Read(root, reader, table, mode, columns, key);
+        var when = MappingConditionReader.Read(root, reader, "when", format, valueEncoding);
+        var skipWhen = MappingConditionReader.Read(root, reader, "skip_when", format, valueEncoding);
+        var order = reader.Int(root, "", "order", int.MinValue) ?? 0;
         if (deleteOnTombstone && mode != WriteMode.Upsert)
         {
             reader.Error("delete_on_tombstone", "is only allowed with mode: upsert (a delete needs the key columns)");
@@ -87,6 +90,9 @@ internal static class MappingFileReader
             AutoEvolve = autoEvolve,
             Partition = partition,
             Columns = columns,
+            When = when,
+            SkipWhen = skipWhen,
+            Order = order,
         };
         return new MappingReadResult(mapping, topics);
     }

@@ -139,6 +139,12 @@ internal sealed class PayloadDecoder
         return null;
     }
 
+    /// <summary>The name of the value's writer schema (see <see cref="WriterSchemaName"/>); null for a value not in the wire format or an unknown id.</summary>
+    public string? ValueSchemaName(byte[]? value) =>
+        _value != PayloadEncoding.Json && value is not null && _schemas is not null && WireFormat.TrySplit(value, out var id, out _, out _)
+            ? _schemas.GetParsed(id, WriterSchemaName.Parse)?.Name
+            : null;
+
     private ConversionError? TryDecode(PayloadEncoding encoding, byte[]? bytes, string part, out byte[]? json)
     {
         json = bytes;
