@@ -44,7 +44,7 @@ internal static class MappingFileReader
         var errorsBefore = reader.ErrorCount;
         reader.RejectUnknownKeys(
             root, "", "topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
-            "encoding", "key_encoding");
+            "encoding", "key_encoding", "columns_from_schema");
         var topics = ReadTopics(root, reader);
         var table = ReadTable(root, reader);
         var (format, formatValid, valueEncoding, keyEncoding) = ReadFormat(root, reader);
@@ -53,8 +53,9 @@ internal static class MappingFileReader
         var deleteOnTombstone = reader.Bool(root, "", "delete_on_tombstone") ?? false;
         var autoCreate = reader.Bool(root, "", "auto_create") ?? false;
         var autoEvolve = reader.Bool(root, "", "auto_evolve") ?? false;
-        var (columns, declared) = MappingColumnReader.Read(root, reader, formatValid ? format ?? MessageFormat.Json : null);
-        var key = ReadKey(root, reader, mode, columns, declared);
+        var fromSchema = SchemaColumnsReader.Read(root, reader, valueEncoding);
+        var (columns, declared) = MappingColumnReader.Read(root, reader, formatValid ? format ?? MessageFormat.Json : null, fromSchema);
+        var key = ReadKey(root, reader, mode, columns, declared, fromSchema);
         if (deleteOnTombstone && mode != WriteMode.Upsert)
         {
             reader.Error("delete_on_tombstone", "is only allowed with mode: upsert (a delete needs the key columns)");
@@ -85,6 +86,7 @@ internal static class MappingFileReader
             AutoCreate = autoCreate,
             AutoEvolve = autoEvolve,
             Columns = columns,
+            ColumnsFromSchema = fromSchema,
         };
         return new MappingReadResult(mapping, topics);
     }
@@ -175,10 +177,11 @@ internal static class MappingFileReader
     }
 
     private static List<string> ReadKey(
-        YamlMappingNode root, YamlValueReader reader, WriteMode mode, IReadOnlyList<ColumnMapping> columns, HashSet<string> declared)
+        YamlMappingNode root, YamlValueReader reader, WriteMode mode, IReadOnlyList<ColumnMapping> columns, HashSet<string> declared, bool fromSchema)
     {
         var listed = reader.StringList(root, "", "key") ?? [];
-        if (mode == WriteMode.Upsert && listed.Count == 0)
+        // Columns from the schema: the key may name fields not listed (checked when the schema is read), or be the key schema's fields.
+        if (mode == WriteMode.Upsert && listed.Count == 0 && !fromSchema)
         {
             reader.Error("key", "is required for mode: upsert (the columns that identify a row)");
         }
@@ -186,7 +189,7 @@ internal static class MappingFileReader
         var key = new List<string>();
         foreach (var (column, path) in listed)
         {
-            if (!declared.Contains(column))
+            if (!declared.Contains(column) && !fromSchema)
             {
                 reader.Error(path, $"column '{column}' is not declared in columns");
             }
