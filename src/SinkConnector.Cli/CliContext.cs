@@ -83,7 +83,11 @@ public static class CliContext
     /// The configuration with the columns of <c>columns_from_schema</c> mappings read from the registry's newest
     /// schemas (as <c>sink run</c> derives them at startup); the configuration itself when no mapping has them.
     /// </summary>
-    public static async Task<SinkConfig> ResolveSchemaColumnsAsync(SinkConfig config, CancellationToken cancellationToken)
+    /// <param name="fitToTables">
+    /// Leave out optional fields an existing table has no column for when the mapping has no auto_evolve, as
+    /// <c>sink run</c> does; false for <c>sink tables</c>, which shows (and adds) them.
+    /// </param>
+    public static async Task<SinkConfig> ResolveSchemaColumnsAsync(SinkConfig config, CancellationToken cancellationToken, bool fitToTables = true)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (config.Connector.SchemaRegistry is not { } registry || !config.Mappings.Any(m => m.ColumnsFromSchema))
@@ -92,7 +96,15 @@ public static class CliContext
         }
 
         using var schemas = SchemaRegistryClients.Create(registry);
-        return config with { Mappings = await SchemaColumnResolver.ResolveAsync(config.Mappings, schemas, cancellationToken) };
+        var mappings = await SchemaColumnResolver.ResolveAsync(config.Mappings, schemas, cancellationToken);
+        if (!fitToTables)
+        {
+            return config with { Mappings = mappings };
+        }
+
+        await using var database = new SinkDatabase(config.Connector.Postgres);
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        return config with { Mappings = await SchemaColumnsFit.ToTablesAsync(connection, mappings, cancellationToken) };
     }
 
     /// <summary>Prints every incompatibility between the mappings and their target tables to stderr; returns how many.</summary>

@@ -71,6 +71,7 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
                     throw new SinkStoppedException(string.Join(Environment.NewLine, schemaProblems));
                 }
 
+                sinkConfig = await FitSchemaColumnsAsync(sinkConfig, database, stoppingToken);
                 if (await PrepareTablesAsync(sinkConfig, database, stoppingToken) > 0)
                 {
                     return ExitCodes.Usage;
@@ -130,6 +131,17 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
                 await Task.Delay(delay, stoppingToken);
             }
         }
+    }
+
+    private static async Task<SinkConfig> FitSchemaColumnsAsync(SinkConfig sinkConfig, SinkDatabase database, CancellationToken cancellationToken)
+    {
+        if (!sinkConfig.Mappings.Any(m => m.SchemaColumns is not null))
+        {
+            return sinkConfig;
+        }
+
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        return sinkConfig with { Mappings = await SchemaColumnsFit.ToTablesAsync(connection, sinkConfig.Mappings, cancellationToken) };
     }
 
     /// <summary>auto_create / auto_evolve, then the compatibility check; returns the number of problems printed.</summary>

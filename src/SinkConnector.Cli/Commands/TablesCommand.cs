@@ -23,7 +23,7 @@ public static class TablesCommand
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
             await using var connection = await database.DataSource.OpenConnectionAsync(ct);
-            var resolved = await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct);
+            var resolved = await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct, fitToTables: false);
             return await ReportAsync(await TableManager.PlanAsync(connection, resolved.Mappings, ct));
         }, cancellationToken));
         return command;
@@ -36,7 +36,7 @@ public static class TablesCommand
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            var resolved = await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct);
+            var resolved = await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct, fitToTables: false);
             return await ReportAsync(await TableManager.ApplyAsync(database.DataSource, resolved.Mappings, filter: null, ct));
         }, cancellationToken));
         return command;

@@ -21,6 +21,7 @@ public sealed class BatchConverter
     private const int ChunkBytes = 32 * 1024;
 
     private readonly Dictionary<string, TopicConversion> _byTopic = [];
+    private readonly List<SchemaColumnsEvolution> _evolutions = [];
 
     /// <param name="schemas">The schema registry, for mappings whose keys or values are registry-encoded.</param>
     public BatchConverter(IEnumerable<MappingConfig> mappings, SchemaSource? schemas = null)
@@ -29,6 +30,13 @@ public sealed class BatchConverter
         {
             // Mode upsert merges the last change per key, so its encoded writes keep the key values.
             var conversion = new TopicConversion(new MessageConverter(mapping, schemas), mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : []);
+            if (mapping.SchemaColumns is not null && schemas is not null)
+            {
+                var evolution = new SchemaColumnsEvolution(conversion, schemas);
+                _evolutions.Add(evolution);
+                conversion = evolution.Current;
+            }
+
             foreach (var topic in mapping.Topics)
             {
                 _byTopic[topic] = conversion;
@@ -37,6 +45,9 @@ public sealed class BatchConverter
     }
 
     public IEnumerable<string> Topics => _byTopic.Keys;
+
+    /// <summary>The mappings whose columns come from the schema, which may gain columns as producers register schemas.</summary>
+    internal IReadOnlyList<SchemaColumnsEvolution> Evolutions => _evolutions;
 
     /// <summary>A new batch's content: its messages, converted a chunk at a time.</summary>
     public ConvertedBatch NewBatch() => new(this);
@@ -54,10 +65,19 @@ public sealed class BatchConverter
     private ConvertedMessage Convert(ConsumedMessage consumed, EncodedChunk encoded)
     {
         var (slice, original) = consumed;
-        var (converter, keys) = _byTopic[original.Topic];
+        var conversion = _byTopic[original.Topic];
+        ConversionError? incompatible = null;
+        if (conversion.Evolution is { } evolution)
+        {
+            // The version of the mapping that knows this message's writer schema (the mapping may grow columns here).
+            conversion = evolution.For(original, out incompatible);
+        }
+
+        var (converter, keys, _) = conversion;
         var mapping = converter.Mapping;
         // Rows convert from the decoded message (registry encodings); dead letters keep the message as consumed.
-        var error = converter.TryDecode(original, out var message);
+        var message = original;
+        var error = incompatible ?? converter.TryDecode(original, out message);
         if (error is null)
         {
             switch (converter.Decide(message))

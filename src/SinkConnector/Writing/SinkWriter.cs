@@ -51,9 +51,15 @@ public sealed class SinkWriter : IBatchWriter
         // One COPY (or staged upsert) per mapping. A topic has one mapping, so a mapping's changes are its slices' rows
         // one slice after the other, each in offset order: streamed, not copied into one list (a list per batch is a
         // large-object allocation, and those trigger full GCs).
-        foreach (var table in batch.Partitions.Values.Select(content.RowsOf).Where(r => r.Count > 0).GroupBy(r => r[0].Mapping))
+        foreach (var evolution in _converter.Evolutions)
         {
-            var written = await ChangeWriter.WriteAsync(connection, table.Key, table.SelectMany(r => r), isolateBadRows, cancellationToken);
+            // Columns a newer schema added (auto_evolve), committed on their own before rows that fill them.
+            await evolution.AddPendingColumnsAsync(_database.DataSource, cancellationToken);
+        }
+
+        foreach (var (mapping, changes) in MappingRuns.Of(batch.Partitions.Values.Select(content.RowsOf)))
+        {
+            var written = await ChangeWriter.WriteAsync(connection, mapping, changes, isolateBadRows, cancellationToken);
             rows += written.Rows;
             rejected.AddRange(written.Rejected.Select(r => r.ToDeadLetter()));
         }
