@@ -100,6 +100,7 @@ public sealed class SchemaColumnsTests(TestServices services) : IAsyncLifetime
             auto_create: true
             auto_evolve: true
             on_error: dead_letter
+            columns_from_schema: true
             columns:
               src_offset:    { from: offset, type: bigint }
               src_partition: { from: partition, type: integer }
