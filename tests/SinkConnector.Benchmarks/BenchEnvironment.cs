@@ -20,6 +20,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
     };
 
     private readonly Dictionary<int, string> _topics = [];
+    private readonly Dictionary<int, string> _avroTopics = [];
     private readonly string _root;
     private readonly string _runId = DateTime.UtcNow.ToString("HHmmss", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -49,6 +50,9 @@ public sealed class BenchEnvironment : IAsyncDisposable
 
     public KafkaTestCluster Kafka { get; }
 
+    /// <summary>The schema registry of the Avro scenario (a stand-in in this process: no registry server can be installed here); null when it does not run.</summary>
+    public SchemaRegistryStandIn? Registry { get; private set; }
+
     /// <summary>The sink's connector settings (sink.yaml as the sink scenarios use it); the in-process consumers use its Kafka settings.</summary>
     public ConnectorSettings Connector { get; }
 
@@ -63,6 +67,10 @@ public sealed class BenchEnvironment : IAsyncDisposable
         options = options.WithDefaultBacklog(realBroker: kafka.Mock is null);
         var root = Directory.CreateTempSubdirectory("sink-bench-").FullName;
         var env = new BenchEnvironment(options, postgres, database, kafka, root);
+        if (options.Scenarios.Contains(Scenario.SinkAvro))
+        {
+            env.Registry = SchemaRegistryStandIn.Start();
+        }
 
         // The connector's own tables (sink.offsets, sink.dead_letters), the way operators create them.
         var (exit, output) = await SinkProcess.RunToEndAsync(["migrate", "--config", Path.Combine(root, "bench-template")], env.SinkEnvironment(debug: false));
@@ -76,16 +84,39 @@ public sealed class BenchEnvironment : IAsyncDisposable
 
     public string Topic(OrderWorkload workload) => _topics[workload.Events.Count];
 
+    public string AvroTopic(OrderWorkload workload) => _avroTopics[workload.Events.Count];
+
     public string GroupId(string scenario, OrderWorkload workload, int repetition) => $"bench-{_runId}-{scenario}-{workload.Events.Count}-r{repetition}";
 
-    /// <summary>Creates the workload's topic and produces all of it, checking that the broker kept every message.</summary>
+    /// <summary>Creates the workload's topic (and its Avro twin for the Avro scenario) and produces all of it, checking that the broker kept every message.</summary>
     public async Task ProduceAsync(OrderWorkload workload)
     {
-        var topic = await Kafka.CreateTopicAsync($"orders-{workload.Events.Count}", workload.Partitions);
+        _topics[workload.Events.Count] = await ProduceAsync($"orders-{workload.Events.Count}", workload, ToAsyncEnumerable(workload.Messages()));
+        if (Registry is not null)
+        {
+            using var avro = new AvroOrders(Registry.Url);
+            var topic = $"orders-avro-{workload.Events.Count}";
+            _avroTopics[workload.Events.Count] = await ProduceAsync(topic, workload, avro.MessagesAsync(topic, workload));
+        }
+    }
+
+    private static async IAsyncEnumerable<(int Partition, Message<byte[]?, byte[]?> Message)> ToAsyncEnumerable(IEnumerable<(int, Message<byte[]?, byte[]?>)> messages)
+    {
+        foreach (var message in messages)
+        {
+            yield return message;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    private async Task<string> ProduceAsync(string name, OrderWorkload workload, IAsyncEnumerable<(int Partition, Message<byte[]?, byte[]?> Message)> messages)
+    {
+        var topic = await Kafka.CreateTopicAsync(name, workload.Partitions);
         using (var producer = Kafka.CreateProducer())
         {
             var failures = 0;
-            foreach (var (partition, message) in workload.Messages())
+            await foreach (var (partition, message) in messages)
             {
                 while (true)
                 {
@@ -132,24 +163,27 @@ public sealed class BenchEnvironment : IAsyncDisposable
             throw new InvalidOperationException($"{topic} holds {stored} messages, expected {workload.Events.Count}");
         }
 
-        _topics[workload.Events.Count] = topic;
+        return topic;
     }
 
     /// <summary>A config directory for one sink run: its own group id (so it starts from a full backlog), the mode's table.</summary>
     /// <param name="maxLatency"><c>batch.max_latency</c>: 200 ms by default.</param>
     /// <param name="kafkaProperties">The sink's librdkafka settings: <see cref="KafkaProperties"/> by default.</param>
-    public string WriteSinkConfig(string groupId, string topic, bool upsert, TimeSpan? maxLatency = null, IReadOnlyDictionary<string, string>? kafkaProperties = null)
+    /// <param name="avro">Values in Avro: <c>encoding: avro</c> and the registry stand-in in sink.yaml.</param>
+    public string WriteSinkConfig(string groupId, string topic, bool upsert, TimeSpan? maxLatency = null, IReadOnlyDictionary<string, string>? kafkaProperties = null, bool avro = false)
     {
         var directory = Path.Combine(_root, groupId);
         Directory.CreateDirectory(Path.Combine(directory, "mappings"));
         var latency = (maxLatency ?? TimeSpan.FromMilliseconds(200)).TotalMilliseconds;
         File.WriteAllText(Path.Combine(directory, "sink.yaml"), SinkYaml.Render(
-            groupId, kafkaProperties ?? KafkaProperties, $"max_rows: {Options.BatchRows}\n  max_bytes: 16MiB\n  max_latency: {latency:F0}ms", shutdownGrace: "30s"));
+            groupId, kafkaProperties ?? KafkaProperties, $"max_rows: {Options.BatchRows}\n  max_bytes: 16MiB\n  max_latency: {latency:F0}ms", shutdownGrace: "30s")
+            + (avro ? $"\nschema_registry:\n  url: {Registry!.Url}\n" : ""));
         File.WriteAllText(Path.Combine(directory, "mappings", "orders.yaml"),
             $$"""
             topic: {{topic}}
             table: {{BenchDatabase.Table(upsert)}}
             format: json
+            {{(avro ? "encoding: avro" : "")}}
             mode: {{(upsert ? "upsert" : "insert")}}
             {{(upsert ? "key: [id]" : "")}}
             on_error: fail
@@ -185,6 +219,11 @@ public sealed class BenchEnvironment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Registry is not null)
+        {
+            await Registry.DisposeAsync();
+        }
+
         Kafka.Dispose();
         await Postgres.DisposeAsync();
         Directory.Delete(_root, recursive: true);

@@ -86,6 +86,7 @@ public sealed partial class Report(
                       $"CPU µs/msg: CPU time of the sink process, this process ({(RealBroker ? "not the broker's JVM" : "mock brokers")}; the client of in-process scenarios) and Postgres in the window, per message: " +
                       "the machine's cost of a message, much less sensitive to neighbours than rows/s.");
         AppendTargets(md, copy);
+        AppendAvro(md);
         AppendLibrary(md);
         AppendIngestCeilings(md);
         AppendBacklog(md);
@@ -115,6 +116,7 @@ public sealed partial class Report(
         Target(md, "insert ≥ 10× EF Core (c)", insert, ef, 10);
         Target(md, "upsert ≥ 0.4× COPY ceiling (a)", upsert, copy, 0.4);
         Target(md, "upsert ≥ 3× multi-row ON CONFLICT (d)", upsert, multiRowUpsert, 3);
+        Target(md, "Avro insert ≥ JSON insert", Rate(Scenario.SinkAvro, Large), insert, 1);
         AppendBrokerTargets(md);
         AppendLibraryTargets(md);
     }

@@ -83,6 +83,8 @@ public static class Runner
             case Scenario.Sink:
             case Scenario.SinkUpsert:
                 return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, Scenario.IsUpsert(scenario));
+            case Scenario.SinkAvro:
+                return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, upsert: false, avro: true);
             case Scenario.SinkDefaultPrefetch:
                 return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, upsert: false, kafkaProperties: s_librdkafkaDefaultPrefetch);
             default:

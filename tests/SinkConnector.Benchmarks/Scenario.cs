@@ -13,6 +13,7 @@ public static class Scenario
     public const string MultiRow = "multirow";
     public const string MultiRowUpsert = "multirow-upsert";
     public const string Sink = "sink";
+    public const string SinkAvro = "sink-avro";
     public const string SinkUpsert = "sink-upsert";
     public const string PsqlCopy = "psql-copy";
     public const string SinkDefaultPrefetch = "sink-default-prefetch";
@@ -20,7 +21,7 @@ public static class Scenario
     /// <summary>Steady-rate latency (Scenarios/SteadyRateLatency.cs): not a backlog scenario, so not in <see cref="All"/>; it runs after them.</summary>
     public const string Latency = "latency";
 
-    public static IReadOnlyList<string> All { get; } = [Copy, PsqlCopy, CopyUpsert, Consume, Ef, EfUpsert, Library, LibraryUpsert, MultiRow, MultiRowUpsert, Sink, SinkUpsert, SinkDefaultPrefetch];
+    public static IReadOnlyList<string> All { get; } = [Copy, PsqlCopy, CopyUpsert, Consume, Ef, EfUpsert, Library, LibraryUpsert, MultiRow, MultiRowUpsert, Sink, SinkAvro, SinkUpsert, SinkDefaultPrefetch];
 
     public static string Label(string name) => name switch
     {
@@ -35,6 +36,7 @@ public static class Scenario
         MultiRow => "(d) multi-row INSERT ... VALUES writer",
         MultiRowUpsert => "(d) multi-row INSERT ... ON CONFLICT writer",
         Sink => "SinkConnector `sink run`, mode insert",
+        SinkAvro => "SinkConnector `sink run`, mode insert, the same events as Avro (Schema Registry wire format)",
         SinkUpsert => "SinkConnector `sink run`, mode upsert",
         SinkDefaultPrefetch => "`sink run`, mode insert, librdkafka's default prefetch (64 MiB queue, 50 MiB fetches)",
         _ => name,
@@ -52,6 +54,7 @@ public static class Scenario
         MultiRow => "(d) multi-row INSERT",
         MultiRowUpsert => "(d) multi-row ON CONFLICT",
         Sink => "sink insert",
+        SinkAvro => "sink insert, Avro",
         SinkUpsert => "sink upsert",
         Latency => "steady-rate latency",
         PsqlCopy => "(a\") psql \\copy CSV",
@@ -60,7 +63,7 @@ public static class Scenario
     };
 
     /// <summary>The scenarios that start the real <c>sink run</c> process.</summary>
-    public static bool IsSinkProcess(string name) => name is Sink or SinkUpsert or SinkDefaultPrefetch;
+    public static bool IsSinkProcess(string name) => name is Sink or SinkAvro or SinkUpsert or SinkDefaultPrefetch;
 
     /// <summary>What runs on a backlog size (<c>--messages</c> beyond the second): the sink and its Kafka ceiling.</summary>
     public static bool RunsOnBacklog(string name) => IsSinkProcess(name) || name is Consume;

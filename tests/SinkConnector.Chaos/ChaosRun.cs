@@ -49,9 +49,10 @@ internal static class ChaosRun
         var plan = FaultPlan.Create(options.Seed, options.Duration, realBroker: kafkaChoice.Source == KafkaSource.LocalBroker);
         RunSummary.PrintHeader(options, kafkaChoice, report, messages, plan);
 
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SINK_TEST_POSTGRES")))
+        if (PostgresSelection.FromEnvironment() is { CanStopAndStart: false } postgresChoice)
         {
-            throw new InvalidOperationException("the soak restarts its own Postgres server: unset SINK_TEST_POSTGRES");
+            throw new InvalidOperationException(
+                $"the soak restarts its own Postgres server, from local binaries ({postgresChoice.Reason}): unset {PostgresSelection.ExternalVariable} or install PostgreSQL");
         }
 
         await using var postgres = await PostgresServer.StartAsync();

@@ -33,6 +33,8 @@ internal static class SoakKafka
         {
             (KafkaSource.External, _) => throw new InvalidOperationException(
                 $"the soak stops and kills its own broker: unset {KafkaSelection.ExternalVariable} (set {KafkaSelection.KafkaHomeVariable}, or pass --kafka mock)"),
+            (KafkaSource.Container, _) => throw new InvalidOperationException(
+                $"the soak stops and kills its own broker, which it starts from a Kafka distribution: set {KafkaSelection.KafkaHomeVariable}, or pass --kafka mock"),
             (KafkaSource.Mock, KafkaOption.Broker) => throw new InvalidOperationException(
                 $"--kafka broker needs {KafkaSelection.KafkaHomeVariable} (a Kafka distribution; eng/chaos.sh uses ../shared/kafka/kafka_2.11-2.4.0 when it exists)"),
             _ => choice,

@@ -298,7 +298,7 @@ public partial class KafkaFaultTests(TestServices services)
     [Fact]
     public async Task Partitions_lost_while_paused_for_a_slow_commit_are_consumed_again_when_they_come_back()
     {
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SINK_TEST_POSTGRES")))
+        if (!PostgresSelection.FromEnvironment().CanStopAndStart)
         {
             Assert.Skip("stops Postgres: needs a server the test starts itself");
         }

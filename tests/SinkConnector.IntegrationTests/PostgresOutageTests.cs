@@ -14,7 +14,7 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("SINK_TEST_POSTGRES")))
+        if (!PostgresSelection.FromEnvironment().CanStopAndStart)
         {
             Assert.Skip("stops and restarts Postgres: needs the server the tests start themselves");
         }

@@ -188,6 +188,40 @@ public class TablesTests(TestServices services)
         Assert.Empty(await config.ColumnsAsync("public.manual"));
     }
 
+    [Fact]
+    public async Task Tables_plan_shows_a_range_partitioned_parent_with_its_partitions_ahead_and_apply_creates_them_once()
+    {
+        const string readings = """
+            topic: readings
+            table: public.readings
+            mode: upsert
+            key: [id, created_at]
+            partition: { by: created_at, interval: 1 month, ahead: 1 }
+            columns:
+              id:         { from: value.id, type: bigint }
+              created_at: { from: value.created_at, type: timestamptz }
+            """;
+        using var config = await TableConfig.CreateAsync(services, "tables_partitioned", ("readings", readings));
+        var month = PartitionWindow.Floor(DateTime.UtcNow, PartitionInterval.Month);
+        string Bound(DateTime start) => start.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) + " 00:00:00+00";
+
+        var (exit, output) = await SinkProcess.RunToEndAsync(["tables", "plan", "--config", config.Directory], config.Environment);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains(
+            "CREATE TABLE \"public\".\"readings\" (\"id\" bigint NOT NULL, \"created_at\" timestamp with time zone NOT NULL, PRIMARY KEY (\"id\", \"created_at\")) " +
+            "PARTITION BY RANGE (\"created_at\");", output, StringComparison.Ordinal);
+        Assert.Contains(
+            $"CREATE TABLE IF NOT EXISTS \"public\".\"readings_p{month:yyyyMM}\" PARTITION OF \"public\".\"readings\" " +
+            $"FOR VALUES FROM ('{Bound(month)}') TO ('{Bound(month.AddMonths(1))}');", output, StringComparison.Ordinal);
+        Assert.Contains($"\"readings_p{month.AddMonths(1):yyyyMM}\"", output, StringComparison.Ordinal);
+
+        Assert.Equal(3, (await config.ApplyAsync()).Changes.Count);
+        Assert.Empty((await config.PlanAsync()).Changes);
+        // What `sink validate` checks: the key holds the partition column and the table is partitioned as partition: says.
+        Assert.Empty(await config.ValidateAsync());
+    }
+
     /// <summary>A fresh database and a config directory whose mappings the test writes.</summary>
     private sealed class TableConfig : IDisposable
     {

@@ -26,12 +26,12 @@ public sealed class TestServices : IAsyncLifetime
         Kafka = await KafkaTestCluster.StartAsync();
         // On an orderly exit without DisposeAsync; a killed host leaves a local broker to its watchdog.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Kafka.Dispose();
-        Report($"integration tests: {Kafka.Description}");
+        Report($"integration tests: {Kafka.Description}; {Postgres.Description}");
     }
 
     public async ValueTask DisposeAsync()
     {
-        Kafka.Dispose();
+        await Kafka.DisposeAsync();
         await Postgres.DisposeAsync();
     }
 

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Testcontainers.Kafka;
 
 namespace SinkConnector.Testing;
 
@@ -9,14 +10,17 @@ namespace SinkConnector.Testing;
 /// <see cref="Mock"/> (they start a mock of their own with <see cref="StartMock"/>, whatever the run's choice);
 /// everything else goes through the Kafka protocol and works against any of them.
 /// </summary>
-public sealed class KafkaTestCluster : IDisposable
+public sealed class KafkaTestCluster : IDisposable, IAsyncDisposable
 {
-    private KafkaTestCluster(string bootstrapServers, string description, MockKafkaCluster? mock = null, LocalKafkaBroker? broker = null)
+    private readonly KafkaContainer? _container;
+
+    private KafkaTestCluster(string bootstrapServers, string description, MockKafkaCluster? mock = null, LocalKafkaBroker? broker = null, KafkaContainer? container = null)
     {
         BootstrapServers = bootstrapServers;
         Description = description;
         Mock = mock;
         LocalBroker = broker;
+        _container = container;
     }
 
     public string BootstrapServers { get; }
@@ -54,6 +58,12 @@ public sealed class KafkaTestCluster : IDisposable
             case KafkaSource.LocalBroker:
                 var broker = await LocalKafkaBroker.StartAsync(choice.Location!, cancellationToken);
                 return new KafkaTestCluster(broker.BootstrapServers, $"{broker.Description} ({choice.Reason})", broker: broker);
+            case KafkaSource.Container:
+                // Testcontainers' thin branch, for laptops with Docker; these machines have no container engine, so
+                // only the choice of it is tested here (KafkaSelectionTests).
+                var container = new KafkaBuilder(choice.Location!).Build();
+                await container.StartAsync(cancellationToken);
+                return new KafkaTestCluster(container.GetBootstrapAddress(), $"Kafka in a container ({choice.Location}; {choice.Reason})", container: container);
             default:
                 var mock = new MockKafkaCluster(brokers: 3);
                 return new KafkaTestCluster(mock.BootstrapServers, $"{MockDescription} ({choice.Reason})", mock: mock);
@@ -132,9 +142,20 @@ public sealed class KafkaTestCluster : IDisposable
         }
     }
 
+    /// <summary>Stops what this run started; a container is left to Testcontainers' resource reaper, which removes it when the test process ends.</summary>
     public void Dispose()
     {
         Mock?.Dispose();
         LocalBroker?.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_container is not null)
+        {
+            await _container.DisposeAsync();
+        }
+
+        Dispose();
     }
 }

@@ -1,43 +1,62 @@
 using System.Diagnostics;
 using Npgsql;
+using Testcontainers.PostgreSql;
 
 namespace SinkConnector.Testing;
 
 /// <summary>
-/// A throwaway PostgreSQL 15 server from the machine's binaries: initdb into a temp dir, pg_ctl on a free
-/// 127.0.0.1 port. initdb refuses to run as root, so as root every server command runs as the
-/// <c>postgres</c> user. <c>SINK_TEST_POSTGRES</c> (a connection string) uses an external server instead.
+/// The tests' PostgreSQL, chosen by <see cref="PostgresSelection"/>. Usually a throwaway server from the machine's
+/// binaries: initdb into a temp dir, pg_ctl on a free 127.0.0.1 port (initdb refuses to run as root, so as root every
+/// server command runs as the <c>postgres</c> user). Else a server named by <c>SINK_TEST_POSTGRES</c>, or a container.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
-    private const string BinDir = "/usr/lib/postgresql/15/bin";
     private readonly string? _dataDir;
     private readonly string? _runAs;
+    private readonly PostgreSqlContainer? _container;
 
-    private PostgresServer(string connectionString, string? dataDir, string? runAs, int port)
+    private PostgresServer(string connectionString, string? dataDir, string? runAs, int port, PostgreSqlContainer? container = null)
     {
         ConnectionString = connectionString;
         _dataDir = dataDir;
         _runAs = runAs;
         Port = port;
+        _container = container;
     }
+
+    /// <summary>The folder of the local binaries (the Debian layout when none were found, for error messages).</summary>
+    private static string BinDir => PostgresSelection.FromEnvironment() is { Source: PostgresSource.LocalBinaries } choice
+        ? choice.Location
+        : "/usr/lib/postgresql/15/bin";
 
     /// <summary>Connection string to the server's <c>postgres</c> database as a superuser.</summary>
     public string ConnectionString { get; }
 
     public int Port { get; }
 
+    /// <summary>Whether this server is not one the tests started from binaries, so it cannot be stopped and restarted.</summary>
     public bool IsExternal => _dataDir is null;
 
-    /// <summary>A program of the PostgreSQL 15 binaries this server runs from (<c>psql</c>, <c>pg_ctl</c>...).</summary>
+    /// <summary>Which server this is, for the run's report.</summary>
+    public string Description => (_container, _dataDir) switch
+    {
+        ({ } container, _) => $"PostgreSQL in a container ({container.Image.FullName})",
+        (_, null) => $"the PostgreSQL server at {new NpgsqlConnectionStringBuilder(ConnectionString).Host}:{Port} ({PostgresSelection.ExternalVariable})",
+        _ => $"PostgreSQL from {BinDir}",
+    };
+
+    /// <summary>A program of the PostgreSQL binaries the tests run servers from (<c>psql</c>, <c>pg_ctl</c>...).</summary>
     public static string Binary(string name) => Path.Combine(BinDir, name);
 
     public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
     {
-        var external = Environment.GetEnvironmentVariable("SINK_TEST_POSTGRES");
-        if (!string.IsNullOrEmpty(external))
+        var choice = PostgresSelection.FromEnvironment();
+        switch (choice.Source)
         {
-            return new PostgresServer(external, null, null, new NpgsqlConnectionStringBuilder(external).Port);
+            case PostgresSource.External:
+                return new PostgresServer(choice.Location, null, null, new NpgsqlConnectionStringBuilder(choice.Location).Port);
+            case PostgresSource.Container:
+                return await StartContainerAsync(choice.Location, cancellationToken);
         }
 
         var dataDir = Directory.CreateTempSubdirectory("sinkconnector-pg-").FullName;
@@ -63,6 +82,17 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         return server;
+    }
+
+    // Testcontainers' thin branch, for laptops with Docker and no PostgreSQL binaries; these machines have no container
+    // engine, so only the choice of it is tested here (PostgresSelectionTests).
+    private static async Task<PostgresServer> StartContainerAsync(string image, CancellationToken cancellationToken)
+    {
+        // The builder's defaults are a superuser "postgres" and fsync, full_page_writes, synchronous_commit off.
+        var container = new PostgreSqlBuilder(image).WithCommand("-c", "max_connections=200").Build();
+        await container.StartAsync(cancellationToken);
+        var connectionString = new NpgsqlConnectionStringBuilder(container.GetConnectionString()) { IncludeErrorDetail = true }.ConnectionString;
+        return new PostgresServer(connectionString, null, null, container.GetMappedPublicPort(PostgreSqlBuilder.PostgreSqlPort), container);
     }
 
     // fsync off: a test server's data is thrown away, and fsync would dominate commit latency on a shared disk.
@@ -109,6 +139,11 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_container is not null)
+        {
+            await _container.DisposeAsync();
+        }
+
         if (_dataDir is null)
         {
             return;

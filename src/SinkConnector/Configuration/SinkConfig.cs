@@ -94,6 +94,9 @@ public sealed record MappingConfig
     public ErrorPolicy OnError { get; init; } = ErrorPolicy.DeadLetter;
     public bool AutoCreate { get; init; }
     public bool AutoEvolve { get; init; }
+
+    /// <summary>The <c>partition:</c> key: a range-partitioned table whose partitions the sink creates ahead; null otherwise.</summary>
+    public PartitionSpec? Partition { get; init; }
     public required IReadOnlyList<ColumnMapping> Columns { get; init; }
 
     /// <summary>

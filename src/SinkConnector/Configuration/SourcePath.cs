@@ -13,6 +13,15 @@ public enum SourceKind
 
     /// <summary>The Debezium envelope's <c>source</c> block.</summary>
     Source,
+
+    /// <summary>A quoted constant (<c>'web'</c>): <see cref="SourcePath.Literal"/>, converted like a default.</summary>
+    Constant,
+
+    /// <summary><c>now()</c>: the time of the batch's transaction, one value for every row of a batch.</summary>
+    Now,
+
+    /// <summary><c>concat(a, 'b', ...)</c>: the text of <see cref="SourcePath.Parts"/> joined.</summary>
+    Concat,
 }
 
 /// <summary>One step of a dot path: a property name or an array index (<c>[n]</c>).</summary>
@@ -29,6 +38,15 @@ public readonly record struct PathSegment(string? Property, int Index)
 /// </summary>
 public sealed record SourcePath(SourceKind Kind, IReadOnlyList<PathSegment> Segments, string? HeaderName, string Text)
 {
+    /// <summary>The text of a <see cref="SourceKind.Constant"/>, quotes removed.</summary>
+    public string? Literal { get; init; }
+
+    /// <summary>The arguments of a <see cref="SourceKind.Concat"/>: source paths and constants.</summary>
+    public IReadOnlyList<SourcePath> Parts { get; init; } = [];
+
+    /// <summary>Whether the value is computed by the sink rather than read from the message (see <see cref="SourceExpression"/>).</summary>
+    public bool IsComputed => Kind is SourceKind.Constant or SourceKind.Now or SourceKind.Concat;
+
     public override string ToString() => Text;
 
     public static bool TryParse(string text, out SourcePath? path, out string? error)

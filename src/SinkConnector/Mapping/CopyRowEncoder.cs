@@ -37,11 +37,12 @@ public sealed class CopyRowEncoder
     }
 
     /// <summary>Appends one tuple: the selected columns of <paramref name="values"/>.</summary>
-    public void Encode(object?[] values, CopyBuffer output)
+    /// <param name="trailingFields">Fields the caller appends after these (values computed at write time, such as now()).</param>
+    public void Encode(object?[] values, CopyBuffer output, int trailingFields = 0)
     {
         ArgumentNullException.ThrowIfNull(values);
         ArgumentNullException.ThrowIfNull(output);
-        WriteFieldCount(output, _columns.Length);
+        WriteFieldCount(output, _columns.Length + trailingFields);
         foreach (var c in _columns)
         {
             WriteField(output, values[c], _types[c]);

@@ -17,7 +17,7 @@ namespace SinkConnector.Mapping;
 /// source, converter and default, and throws <see cref="ArgumentException"/> for a mapping it cannot run (which is how
 /// config validation checks defaults). Stateless per call, so one instance may be used from several threads.
 /// </summary>
-public sealed class MessageConverter
+public sealed partial class MessageConverter
 {
     private readonly ColumnPlan[] _plans;
     private readonly MessageFormat _format;
@@ -36,7 +36,8 @@ public sealed class MessageConverter
     }
 
     /// <param name="singlePass">False: always parse a <see cref="JsonDocument"/> (tests compare both paths).</param>
-    internal MessageConverter(MappingConfig mapping, bool singlePass, SchemaSource? schemas = null)
+    /// <param name="avroDirect">False: Avro values always go through JSON (tests compare it with the direct path).</param>
+    internal MessageConverter(MappingConfig mapping, bool singlePass, SchemaSource? schemas = null, bool avroDirect = true)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         Mapping = mapping;
@@ -50,6 +51,7 @@ public sealed class MessageConverter
 
         // The hot path for format json: value fields found in one reader pass, each converted from its token.
         _valueFields = singlePass ? JsonFieldIndex.TryCreate(_plans, _format) : null;
+        _avroDirect = avroDirect && _decoder is { ValueIsAvro: true } && AvroRowPlan.Covers(_plans, _format);
         _keyIndexes = mapping.KeyIndexes();
         _keyFallbacks = new ColumnPlan?[_plans.Length];
         _wholeKeyFallbacks = new ColumnPlan?[_plans.Length];
@@ -94,6 +96,9 @@ public sealed class MessageConverter
             return Unexpected(null, e);
         }
     }
+
+    /// <summary>Adds the registry schema ids that converting <paramref name="message"/> needs (none for JSON mappings).</summary>
+    internal void AddSchemaIds(ConsumeResult<byte[]?, byte[]?> message, ISet<int> ids) => _decoder?.AddSchemaIds(message, ids);
 
     /// <summary>Whether the message is a row, a tombstone (null value, any format) or a Debezium delete.</summary>
     public MessageKind Classify(ConsumeResult<byte[]?, byte[]?> message)
@@ -188,6 +193,12 @@ public sealed class MessageConverter
             for (; i < _plans.Length; i++)
             {
                 var plan = _plans[i];
+                if (plan.Access == ColumnAccess.Now)
+                {
+                    // Not known before the batch's transaction: the writer appends it (RowCopier).
+                    continue;
+                }
+
                 object? value = null;
                 Failure failure;
                 if (located && plan.Access == ColumnAccess.ValuePath)
@@ -365,6 +376,13 @@ public sealed class MessageConverter
                 return converter.TryFromInt64(message.Partition.Value, out value, out failure);
             case ColumnAccess.Offset:
                 return converter.TryFromInt64(message.Offset.Value, out value, out failure);
+            case ColumnAccess.Constant:
+                value = plan.ConstantValue;
+                return true;
+            case ColumnAccess.Now:
+                return true;
+            case ColumnAccess.Concat:
+                return TryConcat(plan, message, ref parsed, out value, out failure);
             case ColumnAccess.Timestamp:
                 var timestamp = message.Message.Timestamp;
                 return timestamp.Type == TimestampType.NotAvailable
@@ -372,6 +390,32 @@ public sealed class MessageConverter
             default:
                 throw new InvalidOperationException($"unhandled column access {plan.Access}");
         }
+    }
+
+    /// <summary>
+    /// Like SQL's <c>||</c>, not its <c>concat()</c>: one missing or null argument makes the result null (then the
+    /// column's default or nullability decides), so a key built from parts never silently loses one.
+    /// </summary>
+    private static bool TryConcat(ColumnPlan plan, ConsumeResult<byte[]?, byte[]?> message, ref ParsedMessage parsed, out object? value, out Failure failure)
+    {
+        value = null;
+        var text = new System.Text.StringBuilder();
+        foreach (var part in plan.Parts)
+        {
+            if (!TryRead(part, message, ref parsed, out var partValue, out failure))
+            {
+                return false;
+            }
+
+            if (partValue is null)
+            {
+                return true;
+            }
+
+            text.Append((string)partValue);
+        }
+
+        return plan.Converter.TryFromText(text.ToString(), out value, out failure);
     }
 
     /// <summary>

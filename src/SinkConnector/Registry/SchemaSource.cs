@@ -21,21 +21,51 @@ public sealed class SchemaSource(ISchemaRegistryClient client) : IDisposable
 
     private readonly ConcurrentDictionary<(int Id, Type Parsed), object> _parsed = new();
     private readonly ConcurrentDictionary<int, long> _unknownSince = new();
+    private readonly ConcurrentDictionary<int, RegistrySchema> _fetched = new();
 
     /// <summary>The schema of <paramref name="id"/>, or null if the registry does not have it.</summary>
-    /// <remarks>Blocks the calling (conversion) thread on the first fetch of an id only.</remarks>
+    /// <remarks>
+    /// Blocks the calling thread on the first fetch of an id that <see cref="FetchAsync"/> has not fetched: the batch
+    /// conversion fetches a chunk's ids with it first, so only the operator commands (dlq replay) wait here.
+    /// </remarks>
     public RegistrySchema? Get(int id)
     {
-        if (_unknownSince.TryGetValue(id, out var since) && Environment.TickCount64 - since < UnknownIdRetention.TotalMilliseconds)
+        if (_fetched.TryGetValue(id, out var fetched))
         {
-            return null;
+            return fetched;
         }
 
+        return IsKnownUnknown(id) ? null : FetchAsync(id, CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Fetches the schemas of <paramref name="ids"/> not fetched yet, without blocking a thread, so that
+    /// <see cref="Get"/> and <see cref="GetParsed{T}"/> find them. An id the registry does not have is remembered as
+    /// such (for <see cref="UnknownIdRetention"/>); a registry that does not answer throws
+    /// <see cref="SchemaRegistryUnavailableException"/>, as <see cref="Get"/> does.
+    /// </summary>
+    public async Task FetchAsync(IEnumerable<int> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        foreach (var id in ids)
+        {
+            if (!_fetched.ContainsKey(id) && !IsKnownUnknown(id))
+            {
+                await FetchAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private bool IsKnownUnknown(int id) =>
+        _unknownSince.TryGetValue(id, out var since) && Environment.TickCount64 - since < UnknownIdRetention.TotalMilliseconds;
+
+    private async Task<RegistrySchema?> FetchAsync(int id, CancellationToken cancellationToken)
+    {
         try
         {
-            var schema = client.GetSchemaAsync(id).GetAwaiter().GetResult();
+            var schema = await client.GetSchemaAsync(id).WaitAsync(cancellationToken).ConfigureAwait(false);
             _unknownSince.TryRemove(id, out _);
-            return new RegistrySchema(id, schema.SchemaType.ToString().ToUpperInvariant(), schema.SchemaString);
+            return _fetched.GetOrAdd(id, new RegistrySchema(id, schema.SchemaType.ToString().ToUpperInvariant(), schema.SchemaString));
         }
         catch (SchemaRegistryException e) when (e.ErrorCode == 40403 || e.Status == HttpStatusCode.NotFound)
         {
@@ -50,7 +80,7 @@ public sealed class SchemaSource(ISchemaRegistryClient client) : IDisposable
                 $"the schema registry refused the request for schema id {id} (HTTP {(int)e.Status}, error {e.ErrorCode}: {e.Message}); " +
                 "check schema_registry's url and credentials", e);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or TimeoutException)
+        catch (Exception e) when (e is HttpRequestException or TimeoutException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new SchemaRegistryUnavailableException($"the schema registry did not answer for schema id {id}: {ExceptionMessages.Chain(e, ": ")}", e);
         }

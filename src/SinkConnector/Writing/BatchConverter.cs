@@ -22,14 +22,23 @@ public sealed class BatchConverter
 
     private readonly Dictionary<string, TopicConversion> _byTopic = [];
     private readonly List<SchemaColumnsEvolution> _evolutions = [];
+    private readonly SchemaSource? _schemas;
 
     /// <param name="schemas">The schema registry, for mappings whose keys or values are registry-encoded.</param>
     public BatchConverter(IEnumerable<MappingConfig> mappings, SchemaSource? schemas = null)
     {
+        _schemas = schemas;
         foreach (var mapping in mappings)
         {
-            // Mode upsert merges the last change per key, so its encoded writes keep the key values.
-            var conversion = new TopicConversion(new MessageConverter(mapping, schemas), mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : []);
+            // Mode upsert merges the last change per key, so its encoded writes keep the key values; a partitioned
+            // mapping keeps its partition column's value too, for the dead letter of a row no partition accepts.
+            int[] kept = mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : [];
+            if (mapping.Partition is { } partition && mapping.Columns.ToList().FindIndex(c => c.Name == partition.By) is var by && !kept.Contains(by))
+            {
+                kept = [.. kept, by];
+            }
+
+            var conversion = new TopicConversion(new MessageConverter(mapping, schemas), kept);
             if (mapping.SchemaColumns is not null && schemas is not null)
             {
                 var evolution = new SchemaColumnsEvolution(conversion, schemas);
@@ -55,12 +64,37 @@ public sealed class BatchConverter
     /// <summary>Whether the messages waiting in <paramref name="batch"/> fill a chunk.</summary>
     internal static bool FillsChunk(int messages, int bytes) => messages >= ChunkSize || bytes >= ChunkBytes;
 
-    /// <summary>Converts a chunk of messages on the thread pool.</summary>
-    internal Task<ConvertedMessage[]> StartChunk(ConsumedMessage[] messages, int bytes) => Task.Run(() =>
+    /// <summary>
+    /// Converts a chunk of messages on the thread pool, after fetching the schemas of registry ids it has not seen
+    /// (awaited, so no pool thread blocks on the registry; a registry that does not answer fails the chunk with the
+    /// transient <see cref="Failures.SchemaRegistryUnavailableException"/>, as conversion itself would).
+    /// </summary>
+    internal Task<ConvertedMessage[]> StartChunk(ConsumedMessage[] messages, int bytes) => Task.Run(async () =>
     {
+        // The registry client's request timeout bounds the fetch; an abandoned batch just drops this task.
+        await FetchSchemasAsync(messages, CancellationToken.None).ConfigureAwait(false);
         var encoded = new EncodedChunk(messages.Length, bytes);
         return Array.ConvertAll(messages, m => Convert(m, encoded));
     });
+
+    private async Task FetchSchemasAsync(ConsumedMessage[] messages, CancellationToken cancellationToken)
+    {
+        if (_schemas is null)
+        {
+            return;
+        }
+
+        var ids = new HashSet<int>();
+        foreach (var (_, message) in messages)
+        {
+            _byTopic[message.Topic].Converter.AddSchemaIds(message, ids);
+        }
+
+        if (ids.Count > 0)
+        {
+            await _schemas.FetchAsync(ids, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private ConvertedMessage Convert(ConsumedMessage consumed, EncodedChunk encoded)
     {
@@ -75,6 +109,13 @@ public sealed class BatchConverter
 
         var (converter, keys, _) = conversion;
         var mapping = converter.Mapping;
+        var directKeys = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
+        var directTuple = encoded.Tuples.Length;
+        if (incompatible is null && converter.TryEncodeDirect(original, encoded.Tuples, directKeys, keys))
+        {
+            return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, directKeys, null) { Encoded = encoded.Add(directTuple, slice.Partition, original) }, null, null);
+        }
+
         // Rows convert from the decoded message (registry encodings); dead letters keep the message as consumed.
         var message = original;
         var error = incompatible ?? converter.TryDecode(original, out message);

@@ -13,12 +13,17 @@ public static class RowCopier
     /// Copies the rows of <paramref name="changes"/> (all columns) into <paramref name="quotedTable"/>; returns how many.
     /// Rows the conversion already encoded (<see cref="RowChange.Encoded"/>) are streamed as they are; the others are encoded here.
     /// </summary>
+    /// <remarks>
+    /// Columns <c>from: now()</c> go last in COPY's column list: conversion encodes every other field ahead of time
+    /// (with the full field count) and each tuple gets the transaction's time appended here, read once per COPY.
+    /// </remarks>
     public static async Task<int> CopyAsync(
         NpgsqlConnection connection, string quotedTable, MappingConfig mapping, IEnumerable<RowChange> changes, CancellationToken cancellationToken)
     {
-        var all = AllColumns(mapping);
-        var encoder = new CopyRowEncoder(mapping, all);
-        await using var copy = await CopyStream.BeginAsync(connection, quotedTable, mapping, all, cancellationToken);
+        var computed = NowColumns(mapping);
+        var encoder = new CopyRowEncoder(mapping, [.. AllColumns(mapping).Except(computed)]);
+        var now = computed.Length == 0 ? default : await TransactionTimeAsync(connection, cancellationToken);
+        await using var copy = await CopyStream.BeginAsync(connection, quotedTable, mapping, CopyOrder(mapping), cancellationToken);
         foreach (var change in changes)
         {
             if (change.Encoded is { } encoded)
@@ -27,7 +32,12 @@ public static class RowCopier
             }
             else
             {
-                encoder.Encode(change.Values, copy.Buffer);
+                encoder.Encode(change.Values, copy.Buffer, computed.Length);
+            }
+
+            foreach (var column in computed)
+            {
+                CopyRowEncoder.WriteField(copy.Buffer, now, mapping.Columns[column].Type);
             }
 
             await copy.RowWrittenAsync(cancellationToken);
@@ -52,6 +62,19 @@ public static class RowCopier
     }
 
     public static int[] AllColumns(MappingConfig mapping) => [.. Enumerable.Range(0, mapping.Columns.Count)];
+
+    /// <summary>The columns in the order the full-row COPY names them: those from now() last.</summary>
+    public static int[] CopyOrder(MappingConfig mapping) => [.. AllColumns(mapping).Except(NowColumns(mapping)), .. NowColumns(mapping)];
+
+    private static int[] NowColumns(MappingConfig mapping) =>
+        [.. AllColumns(mapping).Where(i => mapping.Columns[i].From.Kind == SourceKind.Now)];
+
+    /// <summary>Postgres's now(): the start of the transaction, the same for every statement in it.</summary>
+    private static async Task<DateTime> TransactionTimeAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT now()", connection);
+        return (DateTime)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
 
     /// <summary>
     /// A raw binary COPY: tuples gather in a buffer that goes to Npgsql in large writes. It joins the connection's open

@@ -103,7 +103,8 @@ internal sealed class SchemaColumnsEvolution
             };
             var evolved = current with { Columns = [.. current.Columns, .. columns], SchemaColumns = source };
             _added = [.. _added, .. columns];
-            _current = new TopicConversion(new MessageConverter(evolved, _schemas), evolved.Mode == WriteMode.Upsert ? evolved.KeyIndexes() : [], this);
+            // Added columns go last: the kept column positions (upsert key, partition column) stay what they were.
+            _current = new TopicConversion(new MessageConverter(evolved, _schemas), _current.Keys, this);
         }
 
         return _verdicts[id] = verdict;

@@ -15,6 +15,7 @@ public sealed class SinkWriter : IBatchWriter
 {
     private readonly SinkDatabase _database;
     private readonly BatchConverter _converter;
+    private readonly PartitionMaintainer _partitions;
 
     // Topics of mode upsert: two batches that both hold upserts never overlap. The later one's DELETE does not see
     // (and so misses) a row the earlier one inserted but has not committed: a tombstone would be lost (found by
@@ -26,6 +27,7 @@ public sealed class SinkWriter : IBatchWriter
     {
         _database = database;
         _converter = new BatchConverter(mappings, schemas);
+        _partitions = new PartitionMaintainer(mappings, TimeProvider.System);
         _upsertTopics = [.. mappings.Where(m => m.Mode == WriteMode.Upsert).SelectMany(m => m.Topics)];
         Topics = [.. _converter.Topics.Order(StringComparer.Ordinal)];
     }
@@ -44,6 +46,8 @@ public sealed class SinkWriter : IBatchWriter
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(batch);
+        // Before the batch's rows and in a transaction of its own: creating a partition locks its parent table.
+        await _partitions.EnsureAsync(_database.DataSource, cancellationToken);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         var content = (ConvertedBatch)batch.Content;
         var rows = 0;

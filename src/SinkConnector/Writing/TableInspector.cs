@@ -64,7 +64,10 @@ public static class TableInspector
                 $"{mapping.Table}.{existing.Name} is NOT NULL without a default but is not mapped; every insert would fail"));
         }
 
-        if (mapping.Mode == WriteMode.Upsert && !await HasConflictTargetAsync(connection, mapping, cancellationToken))
+        var partitionErrors = PartitionedTableCheck.Check(mapping, await PartitionedTableCheck.ReadAsync(connection, mapping.Table, cancellationToken));
+        errors.AddRange(partitionErrors);
+        // A key that leaves out partition columns cannot have a unique index: the partition error says what to fix.
+        if (mapping.Mode == WriteMode.Upsert && !partitionErrors.Any(e => e.Key == "key") && !await HasConflictTargetAsync(connection, mapping, cancellationToken))
         {
             errors.Add(new ConfigError(mapping.File, "key",
                 $"no primary key or unique index on {mapping.Table} is exactly ({string.Join(", ", mapping.Key)}); mode upsert needs one for " +

@@ -9,6 +9,9 @@ public enum TableChangeKind
     CreateSchema,
     CreateTable,
     AddColumn,
+
+    /// <summary>A partition of a <c>partition:</c> mapping's table, created with it (later ones at run time).</summary>
+    CreatePartition,
 }
 
 /// <summary>One DDL statement (without the closing <c>;</c>) and the mapping it is for.</summary>
@@ -47,12 +50,7 @@ public static class TableManager
         var list = mappings.ToList();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, transaction))
-        {
-            lockCommand.Parameters.AddWithValue("key", TablesLockKey);
-            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await LockAsync(connection, transaction, cancellationToken);
         // Planned only now, inside the lock: what another replica created meanwhile is no longer missing.
         var plan = Plan(list, await ReadCatalogAsync(connection, list, cancellationToken), filter);
         foreach (var change in plan.Changes)
@@ -63,6 +61,14 @@ public static class TableManager
 
         await transaction.CommitAsync(cancellationToken);
         return plan;
+    }
+
+    /// <summary>The advisory lock every DDL of the sink (tables, columns, partitions) is made under, until the transaction ends.</summary>
+    public static async Task LockAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, transaction);
+        lockCommand.Parameters.AddWithValue("key", TablesLockKey);
+        await lockCommand.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
@@ -85,7 +91,9 @@ public static class TableManager
     /// The plan against <paramref name="catalog"/>. Mappings are planned in order, each against the catalog as the
     /// changes before it leave it, so two mappings of one table never create it or add a column twice.
     /// </summary>
-    public static TablePlan Plan(IReadOnlyList<MappingConfig> mappings, TableCatalog catalog, Func<MappingConfig, TableChangeKind, bool>? filter = null)
+    /// <param name="utcNow">Where the first partitions of a new <c>partition:</c> table start; now by default.</param>
+    public static TablePlan Plan(
+        IReadOnlyList<MappingConfig> mappings, TableCatalog catalog, Func<MappingConfig, TableChangeKind, bool>? filter = null, DateTime? utcNow = null)
     {
         filter ??= (_, _) => true;
         var schemas = new HashSet<string>(catalog.Schemas, StringComparer.Ordinal);
@@ -115,6 +123,12 @@ public static class TableManager
                 }
 
                 changes.Add(new TableChange(mapping, TableChangeKind.CreateTable, CreateTableSql(mapping, mappings)));
+                if (mapping.Partition is not null)
+                {
+                    changes.AddRange(PartitionWindow.CreateSql(mapping, utcNow ?? DateTime.UtcNow)
+                        .Select(sql => new TableChange(mapping, TableChangeKind.CreatePartition, sql)));
+                }
+
                 tables[table] = mapping.Columns.ToDictionary(c => c.Name, c => c.Type.SqlName, StringComparer.Ordinal);
                 createdBy[table] = mapping.Name;
                 continue;
@@ -161,7 +175,8 @@ public static class TableManager
             definitions.Add($"PRIMARY KEY ({string.Join(", ", mapping.Key.Select(Sql.Quote))})");
         }
 
-        return $"CREATE TABLE {Sql.Quote(mapping.Table)} ({string.Join(", ", definitions)})";
+        var partitioned = mapping.Partition is { } spec ? $" PARTITION BY RANGE ({Sql.Quote(spec.By)})" : "";
+        return $"CREATE TABLE {Sql.Quote(mapping.Table)} ({string.Join(", ", definitions)}){partitioned}";
     }
 
     private static async Task<TableCatalog> ReadCatalogAsync(NpgsqlConnection connection, IReadOnlyList<MappingConfig> mappings, CancellationToken cancellationToken)

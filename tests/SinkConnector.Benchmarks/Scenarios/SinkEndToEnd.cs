@@ -21,16 +21,17 @@ public static partial class SinkEndToEnd
     /// <param name="environment">Variables for the sink beyond <see cref="BenchEnvironment.SinkEnvironment"/>.</param>
     /// <param name="kafkaProperties">librdkafka settings for this run's sink.yaml beyond the environment's.</param>
     /// <param name="tag">Added to the consumer group id of runs outside the table (profile variants).</param>
+    /// <param name="avro">The workload's Avro topic, read with <c>encoding: avro</c> through this process's registry stand-in.</param>
     /// <param name="onClaimed">Called with the sink's process id at its first claim; the result is disposed when the backlog is committed.</param>
     public static async Task<Measurement> RunAsync(
         BenchEnvironment env, string scenario, int repetition, OrderWorkload workload, bool upsert,
         IReadOnlyDictionary<string, string>? environment = null, Func<int, IDisposable>? onClaimed = null, string tag = "",
-        IReadOnlyDictionary<string, string>? kafkaProperties = null)
+        IReadOnlyDictionary<string, string>? kafkaProperties = null, bool avro = false)
     {
         var group = env.GroupId(scenario + tag, workload, repetition);
         var total = workload.Events.Count;
-        var directory = env.WriteSinkConfig(group, env.Topic(workload), upsert,
-            kafkaProperties: kafkaProperties is null ? null : env.KafkaPropertiesWith(kafkaProperties));
+        var directory = env.WriteSinkConfig(group, avro ? env.AvroTopic(workload) : env.Topic(workload), upsert,
+            kafkaProperties: kafkaProperties is null ? null : env.KafkaPropertiesWith(kafkaProperties), avro: avro);
         try
         {
             var started = DateTime.UtcNow;

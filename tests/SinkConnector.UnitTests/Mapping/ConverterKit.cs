@@ -14,7 +14,7 @@ internal static class ConverterKit
 
     public static ColumnMapping Column(string name, string from, string type, bool nullable = false, string? defaultValue = null)
     {
-        Assert.True(SourcePath.TryParse(from, out var path, out var error), error);
+        Assert.True(SourceExpression.TryParse(from, out var path, out var error), error);
         return new ColumnMapping(name, path!, ColumnType.Parse(type), nullable, defaultValue);
     }
 

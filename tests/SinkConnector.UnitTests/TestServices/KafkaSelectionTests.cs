@@ -8,16 +8,37 @@ public sealed class KafkaSelectionTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static KafkaChoice Choose(Dictionary<string, string> environment, bool distribution = true) =>
-        KafkaSelection.Choose(name => environment.GetValueOrDefault(name), _ => distribution);
+    private static KafkaChoice Choose(Dictionary<string, string> environment, bool distribution = true, bool docker = false) =>
+        KafkaSelection.Choose(name => environment.GetValueOrDefault(name), _ => distribution, () => docker);
 
     [Fact]
-    public void Nothing_set_selects_the_mock_cluster()
+    public void Nothing_set_and_no_docker_selects_the_mock_cluster()
     {
         var choice = Choose([]);
 
         Assert.Equal(KafkaSource.Mock, choice.Source);
         Assert.Null(choice.Location);
+    }
+
+    [Fact]
+    public void A_reachable_docker_engine_selects_a_kafka_container_before_the_mock()
+    {
+        var choice = Choose([], docker: true);
+
+        Assert.Equal((KafkaSource.Container, KafkaSelection.ContainerImage), (choice.Source, choice.Location));
+    }
+
+    [Fact]
+    public void Local_binaries_come_before_a_container()
+    {
+        Assert.Equal(KafkaSource.LocalBroker, Choose(new() { ["KAFKA_HOME"] = "/opt/kafka" }, docker: true).Source);
+        Assert.Equal(KafkaSource.External, Choose(new() { ["SINK_TEST_KAFKA"] = "broker:9092" }, docker: true).Source);
+    }
+
+    [Fact]
+    public void SINK_TEST_KAFKA_mock_forces_the_mock_cluster_even_with_docker()
+    {
+        Assert.Equal(KafkaSource.Mock, Choose(new() { ["SINK_TEST_KAFKA"] = "mock" }, docker: true).Source);
     }
 
     [Fact]

@@ -69,6 +69,11 @@ internal static class MappingColumnReader
         reader.RejectUnknownKeys(column, path, "from", "type", "nullable", "default");
         var from = ReadSource(column, path, reader, format);
         var type = ReadType(column, path, reader);
+        if (from is { Kind: SourceKind.Now } && type is not null && (type.IsArray || type.Scalar is not (ScalarType.TimestampTz or ScalarType.Timestamp)))
+        {
+            reader.Error(YamlPath.Child(path, "from"), $"now() is the batch's transaction time and needs type timestamptz or timestamp, not {type}");
+        }
+
         var nullable = reader.Bool(column, path, "nullable") ?? false;
         var defaultNode = YamlValueReader.Get(column, "default");
         var defaultValue = YamlValueReader.IsNull(defaultNode) ? null : reader.Scalar(defaultNode, YamlPath.Child(path, "default"));
@@ -83,13 +88,24 @@ internal static class MappingColumnReader
             return null;
         }
 
-        if (!SourcePath.TryParse(text, out var source, out var error))
+        if (!SourceExpression.TryParse(text, out var source, out var error))
         {
             reader.Error(fromPath, error!);
             return null;
         }
 
-        if (source!.Kind == SourceKind.Source && format is not (null or MessageFormat.Debezium))
+        foreach (var part in source!.Parts)
+        {
+            CheckFormat(part, part.Text, fromPath, reader, format);
+        }
+
+        CheckFormat(source, text, fromPath, reader, format);
+        return source;
+    }
+
+    private static void CheckFormat(SourcePath source, string text, string fromPath, YamlValueReader reader, MessageFormat? format)
+    {
+        if (source.Kind == SourceKind.Source && format is not (null or MessageFormat.Debezium))
         {
             reader.Error(fromPath, $"'{text}': source.<field> reads the Debezium envelope and needs format: debezium");
         }
@@ -97,8 +113,6 @@ internal static class MappingColumnReader
         {
             reader.Error(fromPath, $"'{text}': format raw does not parse the value; use 'value' for the whole message");
         }
-
-        return source;
     }
 
     private static ColumnType? ReadType(YamlMappingNode column, string path, YamlValueReader reader)

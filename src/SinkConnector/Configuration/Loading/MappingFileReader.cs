@@ -44,7 +44,7 @@ internal static class MappingFileReader
         var errorsBefore = reader.ErrorCount;
         reader.RejectUnknownKeys(
             root, "", "topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
-            "encoding", "key_encoding", "columns_from_schema");
+            "encoding", "key_encoding", "partition", "columns_from_schema");
         var topics = ReadTopics(root, reader);
         var table = ReadTable(root, reader);
         var (format, formatValid, valueEncoding, keyEncoding) = ReadFormat(root, reader);
@@ -56,6 +56,7 @@ internal static class MappingFileReader
         var fromSchema = SchemaColumnsReader.Read(root, reader, valueEncoding);
         var (columns, declared) = MappingColumnReader.Read(root, reader, formatValid ? format ?? MessageFormat.Json : null, fromSchema);
         var key = ReadKey(root, reader, mode, columns, declared, fromSchema);
+        var partition = PartitionReader.Read(root, reader, table, mode, columns, key);
         if (deleteOnTombstone && mode != WriteMode.Upsert)
         {
             reader.Error("delete_on_tombstone", "is only allowed with mode: upsert (a delete needs the key columns)");
@@ -85,6 +86,7 @@ internal static class MappingFileReader
             OnError = onError ?? ErrorPolicy.DeadLetter,
             AutoCreate = autoCreate,
             AutoEvolve = autoEvolve,
+            Partition = partition,
             Columns = columns,
             ColumnsFromSchema = fromSchema,
         };
@@ -196,6 +198,10 @@ internal static class MappingFileReader
             else if (key.Contains(column))
             {
                 reader.Error(path, $"column '{column}' is listed twice");
+            }
+            else if (columns.FirstOrDefault(c => c.Name == column) is { From.Kind: SourceKind.Now })
+            {
+                reader.Error(path, $"key column '{column}' cannot be from: now(): every batch would write a new key");
             }
             else if (mode == WriteMode.Upsert && columns.FirstOrDefault(c => c.Name == column) is { Nullable: true })
             {

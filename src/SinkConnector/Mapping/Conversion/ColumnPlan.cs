@@ -24,6 +24,15 @@ internal enum ColumnAccess
     Partition,
     Offset,
     Timestamp,
+
+    /// <summary>A constant: <see cref="ColumnPlan.ConstantValue"/>.</summary>
+    Constant,
+
+    /// <summary>now(): no value at conversion; the writer appends the transaction's time to the tuple.</summary>
+    Now,
+
+    /// <summary>concat(...): the text of <see cref="ColumnPlan.Parts"/> joined, converted like text input of the column's type.</summary>
+    Concat,
 }
 
 /// <summary>How an unparsed key or value becomes a column value, by column type.</summary>
@@ -87,8 +96,24 @@ internal sealed class ColumnPlan
             SourceKind.Partition => ColumnAccess.Partition,
             SourceKind.Offset => ColumnAccess.Offset,
             SourceKind.Timestamp => ColumnAccess.Timestamp,
+            SourceKind.Constant => ColumnAccess.Constant,
+            SourceKind.Now => ColumnAccess.Now,
+            SourceKind.Concat => ColumnAccess.Concat,
             _ => throw new ArgumentException($"column '{column.Name}': unsupported source '{from}'"),
         };
+
+        if (from.Kind == SourceKind.Constant)
+        {
+            if (!Converter.TryFromText(from.Literal!, out var constant, out var failure) || constant is null)
+            {
+                throw new ArgumentException($"column '{column.Name}': constant {from} is not a valid {column.Type}: {failure.Message}");
+            }
+
+            ConstantValue = constant;
+        }
+
+        // Each argument is read as text, whatever the column's type: concat joins text, then converts the result.
+        Parts = [.. from.Parts.Select(p => new ColumnPlan(new ColumnMapping(column.Name, p, s_text, Nullable: true, Default: null), format))];
 
         if (column.Default is { } text)
         {
@@ -101,7 +126,15 @@ internal sealed class ColumnPlan
         }
     }
 
+    private static readonly ColumnType s_text = ColumnType.Parse("text");
+
     public ColumnMapping Column { get; }
+
+    /// <summary>The converted constant of <see cref="ColumnAccess.Constant"/>.</summary>
+    public object? ConstantValue { get; }
+
+    /// <summary>The arguments of <see cref="ColumnAccess.Concat"/>, each a text column plan.</summary>
+    public ColumnPlan[] Parts { get; }
 
     public ValueConverter Converter { get; }
 

@@ -138,6 +138,10 @@ internal sealed class NumericConverter : ScalarConverter<decimal>
     public override bool TryFromInt64(long number, out object? value, out Failure failure) =>
         Box(Fit(number, out var v, out failure), v, out value);
 
+    /// <summary>An exact decimal (the digits a number token would have, as a value): rounded to the scale and range-checked like one.</summary>
+    public bool TryFromDecimal(decimal number, out object? value, out Failure failure) =>
+        Box(Fit(number, out var v, out failure), v, out value);
+
     private bool TryUtf8(ReadOnlySpan<byte> token, out decimal value, out Failure failure)
     {
         if (!decimal.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out value))

@@ -48,6 +48,21 @@ internal sealed class TextConverter : ScalarConverter<string>
         return base.TryEncodeToken(ref reader, output, out failure);
     }
 
+    /// <summary>
+    /// Valid UTF-8 (checked by the caller) straight into the tuple when it is what <see cref="TryText"/> would accept as
+    /// it stands: no NUL, within varchar's length. False writes nothing; the caller then goes through the string.
+    /// </summary>
+    public bool TryEncodeUtf8(ReadOnlySpan<byte> utf8, CopyBuffer output)
+    {
+        if (utf8.Contains((byte)0) || (_maxLength is { } max && utf8.Length > max && CodePoints(utf8) > max))
+        {
+            return false;
+        }
+
+        CopyRowEncoder.WriteTextField(output, utf8);
+        return true;
+    }
+
     public override bool TryText(string text, out string value, out Failure failure)
     {
         value = text;
@@ -153,6 +168,13 @@ internal sealed class JsonTextConverter : ScalarConverter<string>
         value = number.ToString(System.Globalization.CultureInfo.InvariantCulture);
         failure = default;
         return true;
+    }
+
+    /// <summary>JSON text as a parsed element's raw text would be (written by the sink itself, so not parsed again).</summary>
+    public bool TryFromRaw(string json, out object? value, out Failure failure)
+    {
+        value = json;
+        return Check(json, out failure);
     }
 
     private bool Check(string json, out Failure failure)

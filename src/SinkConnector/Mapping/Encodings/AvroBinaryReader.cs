@@ -16,6 +16,9 @@ internal ref struct AvroBinaryReader(ReadOnlySpan<byte> data)
 
     public readonly int Remaining => _data.Length - _position;
 
+    /// <summary>Bytes read so far: where the next value starts in the data.</summary>
+    public readonly int Position => _position;
+
     public long ReadLong()
     {
         ulong raw = 0;

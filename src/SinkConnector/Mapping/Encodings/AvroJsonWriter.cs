@@ -199,20 +199,16 @@ internal static class AvroJsonWriter
         return $"{sign}{digits[..^scale]}.{digits[^scale..]}";
     }
 
-    internal static string Date(long days)
-    {
-        var epochDay = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
-        return days + epochDay >= DateOnly.MinValue.DayNumber && days + epochDay <= DateOnly.MaxValue.DayNumber
-            ? DateOnly.FromDayNumber((int)(days + epochDay)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
-            : throw new AvroDataException($"date {days} days from 1970-01-01 is out of range");
-    }
+    internal static string Date(long days) =>
+        DateOnly.FromDayNumber(DayNumber(days)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     internal static string Time(long ticks) =>
-        ticks >= 0 && ticks < TimeSpan.TicksPerDay
-            ? new TimeOnly(ticks).ToString("HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture).TrimEnd('.')
-            : throw new AvroDataException($"time of day {ticks / TimeSpan.TicksPerMicrosecond} µs is out of range");
+        new TimeOnly(TimeTicks(ticks)).ToString("HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture).TrimEnd('.');
 
-    internal static string Timestamp(long value, long ticksPerUnit, bool utc)
+    internal static string Timestamp(long value, long ticksPerUnit, bool utc) => TimestampText(TimestampTicks(value, ticksPerUnit), utc);
+
+    /// <summary>The DateTime ticks of <paramref name="value"/> units since the epoch; throws when out of DateTime's range.</summary>
+    internal static long TimestampTicks(long value, long ticksPerUnit)
     {
         var epoch = DateTime.UnixEpoch.Ticks;
         if (value > (DateTime.MaxValue.Ticks - epoch) / ticksPerUnit || value < -epoch / ticksPerUnit)
@@ -220,9 +216,29 @@ internal static class AvroJsonWriter
             throw new AvroDataException($"timestamp {value} is out of range");
         }
 
-        var time = new DateTime(epoch + (value * ticksPerUnit), DateTimeKind.Utc);
+        return epoch + (value * ticksPerUnit);
+    }
+
+    internal static string TimestampText(long ticks, bool utc)
+    {
+        var time = new DateTime(ticks, DateTimeKind.Utc);
         return time.ToString(utc ? "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'" : "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture).Replace(".Z", "Z", StringComparison.Ordinal).TrimEnd('.');
     }
+
+    /// <summary>Days since 1970-01-01 as a day number; throws when out of DateOnly's range.</summary>
+    internal static int DayNumber(long days)
+    {
+        var epochDay = DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber;
+        return days + epochDay >= DateOnly.MinValue.DayNumber && days + epochDay <= DateOnly.MaxValue.DayNumber
+            ? (int)(days + epochDay)
+            : throw new AvroDataException($"date {days} days from 1970-01-01 is out of range");
+    }
+
+    /// <summary>A time of day in ticks; throws when not within one day.</summary>
+    internal static long TimeTicks(long ticks) =>
+        ticks >= 0 && ticks < TimeSpan.TicksPerDay
+            ? ticks
+            : throw new AvroDataException($"time of day {ticks / TimeSpan.TicksPerMicrosecond} µs is out of range");
 
     internal static int? IntProperty(AvroSchema schema, string name) =>
         schema.GetProperty(name) is { } text && int.TryParse(text.Trim('"'), CultureInfo.InvariantCulture, out var value) ? value : null;

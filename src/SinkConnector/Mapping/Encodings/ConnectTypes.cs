@@ -59,7 +59,7 @@ internal static class ConnectTypes
         }
     }
 
-    private static int ConnectScale(AvroSchema schema)
+    internal static int ConnectScale(AvroSchema schema)
     {
         if (schema.GetProperty("connect.parameters") is not { } parameters)
         {

@@ -50,6 +50,64 @@ internal sealed class PayloadDecoder
             : new PayloadDecoder(mapping.ValueEncoding, key, schemas);
     }
 
+    /// <summary>The schema ids <see cref="TryDecode(ConsumeResult{byte[], byte[]}, out ConsumeResult{byte[], byte[]})"/> will look up for <paramref name="message"/>.</summary>
+    public void AddSchemaIds(ConsumeResult<byte[]?, byte[]?> message, ISet<int> ids)
+    {
+        if (_value != PayloadEncoding.Json && message.Message.Value is { } value && WireFormat.TrySplit(value, out var valueId, out _, out _))
+        {
+            ids.Add(valueId);
+        }
+
+        if (_key != PayloadEncoding.Json && message.Message.Key is { } key && WireFormat.TrySplit(key, out var keyId, out _, out _))
+        {
+            ids.Add(keyId);
+        }
+    }
+
+    /// <summary>Whether values are Avro: the ones <see cref="AvroRowPlan"/> can read without JSON.</summary>
+    public bool ValueIsAvro => _value == PayloadEncoding.Avro;
+
+    /// <summary>The writer schema of an Avro value's id; null when the registry does not have it or it is not Avro.</summary>
+    public Avro.Schema? AvroSchema(int id) => _schemas?.GetParsed(id, AvroSchemaEntry.Parse)?.Schema;
+
+    /// <summary>
+    /// Whether <see cref="TryDecode(ConsumeResult{byte[], byte[]}, out ConsumeResult{byte[], byte[]})"/> would accept
+    /// the key (it decodes keys a mapping reads even when no column of a write needs them): checked without JSON.
+    /// </summary>
+    public bool AcceptsKey(byte[]? key)
+    {
+        if (_key == PayloadEncoding.Json || key is null)
+        {
+            return true;
+        }
+
+        if (!WireFormat.TrySplit(key, out var id, out var payload, out _) || _schemas is null)
+        {
+            return false;
+        }
+
+        if (_key != PayloadEncoding.Avro)
+        {
+            return _schemas.GetParsed(id, s => s) is not null;
+        }
+
+        if (AvroSchema(id) is not { } schema)
+        {
+            return false;
+        }
+
+        try
+        {
+            var reader = new AvroBinaryReader(payload.Span);
+            AvroValueReader.Read(schema, ref reader, 0);
+            return reader.Remaining == 0;
+        }
+        catch (AvroDataException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The message with its key and value as JSON; null on success, else why it cannot be decoded.</summary>
     public ConversionError? TryDecode(ConsumeResult<byte[]?, byte[]?> message, out ConsumeResult<byte[]?, byte[]?> decoded)
     {
