@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging;
 using SinkConnector.Configuration;
 using SinkConnector.Configuration.Loading;
 using SinkConnector.Failures;
+using SinkConnector.Mapping.SchemaColumns;
+using SinkConnector.Registry;
 using SinkConnector.Schema;
 using SinkConnector.Writing;
 
@@ -49,6 +51,16 @@ public static class CliContext
         {
             return await body(config, cancellationToken);
         }
+        catch (ConfigException e)
+        {
+            // Found after loading: columns from the schema that the registry's schema does not give.
+            foreach (var error in e.Errors)
+            {
+                await Console.Error.WriteLineAsync(error.ToString());
+            }
+
+            return ExitCodes.Usage;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return ExitCodes.Failure;
@@ -65,6 +77,34 @@ public static class CliContext
             await Console.Error.WriteLineAsync($"sink: unexpected failure: {e}");
             return ExitCodes.Failure;
         }
+    }
+
+    /// <summary>
+    /// The configuration with the columns of <c>columns_from_schema</c> mappings read from the registry's newest
+    /// schemas (as <c>sink run</c> derives them at startup); the configuration itself when no mapping has them.
+    /// </summary>
+    /// <param name="fitToTables">
+    /// Leave out optional fields an existing table has no column for when the mapping has no auto_evolve, as
+    /// <c>sink run</c> does; false for <c>sink tables</c>, which shows (and adds) them.
+    /// </param>
+    public static async Task<SinkConfig> ResolveSchemaColumnsAsync(SinkConfig config, CancellationToken cancellationToken, bool fitToTables = true)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Connector.SchemaRegistry is not { } registry || !config.Mappings.Any(m => m.ColumnsFromSchema))
+        {
+            return config;
+        }
+
+        using var schemas = SchemaRegistryClients.Create(registry);
+        var mappings = await SchemaColumnResolver.ResolveAsync(config.Mappings, schemas, cancellationToken);
+        if (!fitToTables)
+        {
+            return config with { Mappings = mappings };
+        }
+
+        await using var database = new SinkDatabase(config.Connector.Postgres);
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        return config with { Mappings = await SchemaColumnsFit.ToTablesAsync(connection, mappings, cancellationToken) };
     }
 
     /// <summary>Prints every incompatibility between the mappings and their target tables to stderr; returns how many.</summary>
@@ -90,7 +130,7 @@ public static class CliContext
     /// </summary>
     private static bool IsExpected(Exception e) =>
         PostgresErrors.Classify(e) != PostgresFailure.None
-        || e is SinkStoppedException or ConfigException or Confluent.Kafka.KafkaException
+        || e is SinkStoppedException or ConfigException or Confluent.Kafka.KafkaException or SchemaRegistryUnavailableException
         || e.InnerException is { } inner && IsExpected(inner);
 
     /// <summary>The values <c>SINK_LOG_FORMAT</c> accepts; the first is the default.</summary>

@@ -4,6 +4,7 @@ using SinkConnector.Cli.Commands;
 using SinkConnector.Configuration;
 using SinkConnector.Engine;
 using SinkConnector.Failures;
+using SinkConnector.Mapping.SchemaColumns;
 using SinkConnector.Observability;
 using SinkConnector.Registry;
 using SinkConnector.Schema;
@@ -50,14 +51,16 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
 
     private async Task<int> RunAsync(CancellationToken stoppingToken)
     {
-        await using var database = new SinkDatabase(config.Connector.Postgres);
+        using var schemas = config.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
+        var sinkConfig = await ResolveSchemaColumnsAsync(schemas, stoppingToken);
+        await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 // Fail before joining the group: without its schema (or on a read-only server) the sink could
                 // not claim a partition, and a mapping that cannot be written would fail every batch.
-                var schemaProblems = await ConnectorSchema.CheckAsync(database, config.Directory, stoppingToken);
+                var schemaProblems = await ConnectorSchema.CheckAsync(database, sinkConfig.Directory, stoppingToken);
                 if (schemaProblems.Count > 0)
                 {
                     foreach (var problem in schemaProblems)
@@ -68,7 +71,8 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
                     throw new SinkStoppedException(string.Join(Environment.NewLine, schemaProblems));
                 }
 
-                if (await PrepareTablesAsync(database, stoppingToken) > 0)
+                sinkConfig = await FitSchemaColumnsAsync(sinkConfig, database, stoppingToken);
+                if (await PrepareTablesAsync(sinkConfig, database, stoppingToken) > 0)
                 {
                     return ExitCodes.Usage;
                 }
@@ -82,23 +86,66 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
                 RunLog.WaitingForPostgres(_logger, (long)delay.TotalSeconds, e.Message);
                 await Task.Delay(delay, stoppingToken);
             }
-            catch (Exception e) when (ConnectorSchema.Explain(e, config.Connector) is { } reason)
+            catch (Exception e) when (ConnectorSchema.Explain(e, sinkConfig.Connector) is { } reason)
             {
                 // A read-only server or missing privileges met by auto_create or the table checks.
                 throw new SinkStoppedException(reason);
             }
         }
 
-        using var schemas = config.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
-        using var consumer = new ConsumerLoop(config.Connector, database, new SinkWriter(config.Mappings, database, schemas, metrics), _logger, metrics: metrics, health: health);
+        using var consumer = new ConsumerLoop(sinkConfig.Connector, database, new SinkWriter(sinkConfig.Mappings, database, schemas, metrics), _logger, metrics: metrics, health: health);
         // The consumer loop blocks in librdkafka's poll; it gets a thread of its own.
         await Task.Factory.StartNew(() => consumer.RunAsync(stoppingToken), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         return ExitCodes.Success;
     }
 
+    /// <summary>
+    /// Columns from the registry's newest schemas, for mappings with columns_from_schema; a registry that does not
+    /// answer (still starting, an outage) is waited for like Postgres, since nothing can be written without the columns.
+    /// </summary>
+    private async Task<SinkConfig> ResolveSchemaColumnsAsync(SchemaSource? schemas, CancellationToken stoppingToken)
+    {
+        if (schemas is null || !config.Mappings.Any(m => m.ColumnsFromSchema))
+        {
+            return config;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var resolved = config with { Mappings = await SchemaColumnResolver.ResolveAsync(config.Mappings, schemas, stoppingToken) };
+                foreach (var mapping in resolved.Mappings.Where(m => m.SchemaColumns is not null))
+                {
+                    RunLog.ColumnsFromSchema(_logger, mapping.Name, mapping.SchemaColumns!.SchemaId, mapping.SchemaColumns.Subject,
+                        string.Join(", ", mapping.Columns.Select(c => $"{c.Name} {c.Type}{(c.Nullable ? "" : " not null")}")));
+                }
+
+                return resolved;
+            }
+            catch (SchemaRegistryUnavailableException e) when (!stoppingToken.IsCancellationRequested)
+            {
+                var delay = s_startupBackoff.Delay(attempt);
+                RunLog.WaitingForRegistry(_logger, (long)delay.TotalSeconds, e.Message);
+                await Task.Delay(delay, stoppingToken);
+            }
+        }
+    }
+
+    private static async Task<SinkConfig> FitSchemaColumnsAsync(SinkConfig sinkConfig, SinkDatabase database, CancellationToken cancellationToken)
+    {
+        if (!sinkConfig.Mappings.Any(m => m.SchemaColumns is not null))
+        {
+            return sinkConfig;
+        }
+
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        return sinkConfig with { Mappings = await SchemaColumnsFit.ToTablesAsync(connection, sinkConfig.Mappings, cancellationToken) };
+    }
+
     /// <summary>auto_create / auto_evolve, then the compatibility check; returns the number of problems printed.</summary>
-    private async Task<int> PrepareTablesAsync(SinkDatabase database, CancellationToken cancellationToken)
+    private async Task<int> PrepareTablesAsync(SinkConfig config, SinkDatabase database, CancellationToken cancellationToken)
     {
         foreach (var change in (await TableManager.ApplyAutomaticAsync(database.DataSource, config.Mappings, cancellationToken)).Changes)
         {

@@ -137,7 +137,9 @@ public static class DlqCommand
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
             using var schemas = sinkConfig.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
-            var result = await DeadLetterReplay.ReplayAsync(database, sinkConfig.Connector.Kafka.GroupId, sinkConfig.Mappings, filters.Read(parse), ct, schemas);
+            // Columns from the schema: replayed with the columns of the registry's newest schema, as a restarted sink would.
+            var mappings = (await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct)).Mappings;
+            var result = await DeadLetterReplay.ReplayAsync(database, sinkConfig.Connector.Kafka.GroupId, mappings, filters.Read(parse), ct, schemas);
             foreach (var line in DeadLetterFormat.ReplaySummary(result))
             {
                 Console.WriteLine(line);

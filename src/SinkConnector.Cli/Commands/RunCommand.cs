@@ -62,6 +62,12 @@ internal static partial class RunLog
     [LoggerMessage(2001, LogLevel.Warning, "Postgres not reachable at startup, retrying in {DelaySeconds} s: {Reason}")]
     public static partial void WaitingForPostgres(ILogger logger, long delaySeconds, string reason);
 
+    [LoggerMessage(2010, LogLevel.Warning, "Schema registry not reachable at startup (columns from the schema), retrying in {DelaySeconds} s: {Reason}")]
+    public static partial void WaitingForRegistry(ILogger logger, long delaySeconds, string reason);
+
+    [LoggerMessage(2011, LogLevel.Information, "Mapping {Mapping}: columns from schema id {SchemaId} ({Subject}): {Columns}")]
+    public static partial void ColumnsFromSchema(ILogger logger, string mapping, int schemaId, string subject, string columns);
+
     [LoggerMessage(2000, LogLevel.Information, "Mapping {Mapping} (auto_create/auto_evolve): {Sql}")]
     public static partial void TableChanged(ILogger logger, string mapping, string sql);
 }

@@ -23,7 +23,8 @@ public static class TablesCommand
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
             await using var connection = await database.DataSource.OpenConnectionAsync(ct);
-            return await ReportAsync(await TableManager.PlanAsync(connection, sinkConfig.Mappings, ct));
+            var resolved = await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct, fitToTables: false);
+            return await ReportAsync(await TableManager.PlanAsync(connection, resolved.Mappings, ct));
         }, cancellationToken));
         return command;
     }
@@ -35,7 +36,8 @@ public static class TablesCommand
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            return await ReportAsync(await TableManager.ApplyAsync(database.DataSource, sinkConfig.Mappings, filter: null, ct));
+            var resolved = await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct, fitToTables: false);
+            return await ReportAsync(await TableManager.ApplyAsync(database.DataSource, resolved.Mappings, filter: null, ct));
         }, cancellationToken));
         return command;
     }
@@ -56,6 +58,10 @@ public static class TablesCommand
                 current = change.Mapping;
                 // Names may contain line breaks (quoted identifiers, file names); one in a comment would end it.
                 Console.WriteLine($"-- mapping {current.Name}: {current.Table}".ReplaceLineEndings(" "));
+                if (current.SchemaColumns is { } source)
+                {
+                    Console.WriteLine($"-- columns from schema id {source.SchemaId} ({source.Subject})".ReplaceLineEndings(" "));
+                }
             }
 
             Console.WriteLine(change.Sql + ";");

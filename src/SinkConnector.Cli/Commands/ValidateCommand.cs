@@ -20,10 +20,22 @@ public static class ValidateCommand
                 problems++;
             }
 
-            problems += await CliContext.ReportTableProblemsAsync(database, sinkConfig, ct);
+            var resolved = await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct);
+            problems += await CliContext.ReportTableProblemsAsync(database, resolved, ct);
             if (problems > 0)
             {
                 return ExitCodes.Usage;
+            }
+
+            foreach (var mapping in resolved.Mappings.Where(m => m.SchemaColumns is not null))
+            {
+                // What the registry's newest schema gives today: the operator sees the columns the sink will write.
+                Console.WriteLine($"mapping {mapping.Name}: columns from schema id {mapping.SchemaColumns!.SchemaId} ({mapping.SchemaColumns.Subject}):".ReplaceLineEndings(" "));
+                foreach (var column in mapping.Columns)
+                {
+                    var derived = mapping.SchemaColumns.Derived.Contains(column.Name) ? "" : " (override)";
+                    Console.WriteLine($"  {column.Name}: {{ from: {column.From}, type: {column.Type}{(column.Nullable ? ", nullable: true" : "")} }}{derived}".ReplaceLineEndings(" "));
+                }
             }
 
             Console.WriteLine($"{sinkConfig.Directory}: {sinkConfig.Mappings.Count} mapping(s) valid, target tables compatible.");

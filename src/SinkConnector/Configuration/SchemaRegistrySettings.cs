@@ -19,4 +19,10 @@ public sealed record SchemaRegistrySettings
 
     /// <summary>PEM file of the CA that signed the registry's TLS certificate, when it is not a system-trusted one.</summary>
     public string? CaFile { get; init; }
+
+    /// <summary>PKCS#12 file with the client certificate and its key, for a registry that asks clients for one (mutual TLS).</summary>
+    public string? ClientKeystoreFile { get; init; }
+
+    /// <summary>The password of <see cref="ClientKeystoreFile"/> (from the environment).</summary>
+    public string? ClientKeystorePassword { get; init; }
 }

@@ -100,6 +100,15 @@ public sealed record MappingConfig
     public PartitionSpec? Partition { get; init; }
     public required IReadOnlyList<ColumnMapping> Columns { get; init; }
 
+    /// <summary>
+    /// Whether the columns come from the value schema in the registry (<c>columns_from_schema</c>): until resolved at
+    /// startup <see cref="Columns"/> holds only the overrides; afterwards <see cref="SchemaColumns"/> says from which schema.
+    /// </summary>
+    public bool ColumnsFromSchema { get; init; }
+
+    /// <summary>Set once the columns of a <see cref="ColumnsFromSchema"/> mapping were derived from a registry schema.</summary>
+    public SchemaColumnSource? SchemaColumns { get; init; }
+
     /// <summary>The connector-wide <see cref="ConnectorSettings.DeadLetters"/>, carried here because dead letters are built per mapping.</summary>
     public DeadLetterSettings DeadLetters { get; init; } = new();
 
@@ -115,6 +124,10 @@ public sealed record MappingConfig
     /// <summary>Positions of the <see cref="Key"/> columns in <see cref="Columns"/>, and so in converted value arrays.</summary>
     public int[] KeyIndexes() => [.. Key.Select(k => Columns.ToList().FindIndex(c => c.Name == k))];
 }
+
+/// <summary>The registry schema a mapping's columns were derived from, and which of its columns are fields of it (not overrides).</summary>
+/// <param name="SchemaId">The id of the newest schema whose fields the table has columns for: the table's schema id.</param>
+public sealed record SchemaColumnSource(string Subject, int SchemaId, IReadOnlySet<string> Derived);
 
 /// <summary>A schema-qualified table name. Always quoted when it reaches SQL.</summary>
 public sealed record TableName(string Schema, string Name)

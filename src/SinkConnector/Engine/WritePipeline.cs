@@ -141,10 +141,16 @@ internal sealed class WritePipeline(
             try
             {
                 await prepare(batch);
+                if (attempt > 1)
+                {
+                    health.RegistryAnswered();
+                }
+
                 return;
             }
             catch (SchemaRegistryUnavailableException e) when (!abandon.IsCancellationRequested)
             {
+                health.RegistryFailed();
                 metrics.Retried("convert");
                 var delay = RetryBackoff.Database.Delay(attempt);
                 Log.ConvertRetry(logger, (long)delay.TotalMilliseconds, attempt, e.Message);

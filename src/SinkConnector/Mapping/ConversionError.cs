@@ -29,6 +29,12 @@ public enum ConversionErrorKind
     /// kept (dead letter) instead of stopping the process, so it can be replayed once the sink is fixed.
     /// </summary>
     Unexpected,
+
+    /// <summary>
+    /// The message's writer schema changed a field in a way the table (whose columns came from an earlier schema)
+    /// cannot take: a type change, a removed required field, a new required field.
+    /// </summary>
+    IncompatibleSchema,
 }
 
 /// <summary>Why one message could not become a row. A value, not an exception: the loop decides what to do.</summary>

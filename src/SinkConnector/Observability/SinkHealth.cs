@@ -2,7 +2,8 @@ namespace SinkConnector.Observability;
 
 /// <summary>
 /// What <c>/healthz</c> and <c>/readyz</c> answer from: the consumer loop reports here, the HTTP thread reads.
-/// Liveness is "the loop polls"; readiness adds "in the group, and Postgres answers".
+/// Liveness is "the loop polls"; readiness adds "in the group, and Postgres answers (and the schema registry, when a
+/// batch waits for it)".
 /// </summary>
 public sealed class SinkHealth(TimeProvider? time = null)
 {
@@ -15,6 +16,7 @@ public sealed class SinkHealth(TimeProvider? time = null)
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private long _lastPollTicks;
     private long _outageSinceTicks;
+    private long _registryOutageSinceTicks;
     private int _joined;
 
     public void Polled() => Interlocked.Exchange(ref _lastPollTicks, _time.GetUtcNow().UtcTicks);
@@ -28,6 +30,14 @@ public sealed class SinkHealth(TimeProvider? time = null)
     public void DatabaseFailed() => Interlocked.CompareExchange(ref _outageSinceTicks, _time.GetUtcNow().UtcTicks, 0);
 
     public void DatabaseAnswered() => Interlocked.Exchange(ref _outageSinceTicks, 0);
+
+    /// <summary>
+    /// Converting a batch needed the schema registry and it did not answer; the outage starts at the first such failure.
+    /// Only a registry the sink waits for counts: one it does not need (every schema id known) does not make it unready.
+    /// </summary>
+    public void RegistryFailed() => Interlocked.CompareExchange(ref _registryOutageSinceTicks, _time.GetUtcNow().UtcTicks, 0);
+
+    public void RegistryAnswered() => Interlocked.Exchange(ref _registryOutageSinceTicks, 0);
 
     /// <summary>Whether the last database operation failed transiently (an outage, however short, is going on).</summary>
     public bool DatabaseFailing => Interlocked.Read(ref _outageSinceTicks) != 0;
@@ -63,6 +73,13 @@ public sealed class SinkHealth(TimeProvider? time = null)
         if (outage != 0 && _time.GetUtcNow() - new DateTimeOffset(outage, TimeSpan.Zero) > LongOutage)
         {
             reason = $"Postgres unreachable since {new DateTimeOffset(outage, TimeSpan.Zero):O}";
+            return false;
+        }
+
+        var registryOutage = Interlocked.Read(ref _registryOutageSinceTicks);
+        if (registryOutage != 0 && _time.GetUtcNow() - new DateTimeOffset(registryOutage, TimeSpan.Zero) > LongOutage)
+        {
+            reason = $"schema registry unreachable since {new DateTimeOffset(registryOutage, TimeSpan.Zero):O} (a batch waits for a schema)";
             return false;
         }
 

@@ -16,6 +16,8 @@ public static class SchemaRegistryClients
             Url = string.Join(',', settings.Urls),
             RequestTimeoutMs = (int)Math.Min(int.MaxValue, settings.RequestTimeout.TotalMilliseconds),
             SslCaLocation = settings.CaFile,
+            SslKeystoreLocation = settings.ClientKeystoreFile,
+            SslKeystorePassword = settings.ClientKeystorePassword,
         };
         if (settings.Username is not null)
         {

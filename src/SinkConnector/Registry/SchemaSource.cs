@@ -87,6 +87,33 @@ public sealed class SchemaSource(ISchemaRegistryClient client) : IDisposable
     }
 
     /// <summary>
+    /// The newest schema registered under <paramref name="subject"/> (columns from the schema are derived from it at
+    /// startup), or null if the subject does not exist. Throws <see cref="SchemaRegistryUnavailableException"/> like <see cref="Get"/>.
+    /// </summary>
+    public async Task<RegistrySchema?> GetLatestAsync(string subject, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var schema = await client.GetLatestSchemaAsync(subject).WaitAsync(cancellationToken);
+            return new RegistrySchema(schema.Id, schema.SchemaType.ToString().ToUpperInvariant(), schema.SchemaString);
+        }
+        catch (SchemaRegistryException e) when (e.ErrorCode is 40401 or 40402 || e.Status == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (SchemaRegistryException e)
+        {
+            throw new SchemaRegistryUnavailableException(
+                $"the schema registry refused the request for subject {subject} (HTTP {(int)e.Status}, error {e.ErrorCode}: {e.Message}); " +
+                "check schema_registry's url and credentials", e);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SchemaRegistryUnavailableException($"the schema registry did not answer for subject {subject}: {ExceptionMessages.Chain(e, ": ")}", e);
+        }
+    }
+
+    /// <summary>
     /// What <paramref name="parse"/> makes of schema <paramref name="id"/>, made once per id; null if the registry does
     /// not have it. A parse that throws is not kept: the message that needed it reports the error.
     /// </summary>

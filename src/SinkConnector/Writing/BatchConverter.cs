@@ -26,6 +26,7 @@ public sealed class BatchConverter
 
     // Per topic, its mappings in write order (see WriteOrder): a message goes to each whose conditions take it.
     private readonly Dictionary<string, TopicConversion[]> _byTopic = [];
+    private readonly List<SchemaColumnsEvolution> _evolutions = [];
     private readonly SchemaSource? _schemas;
 
     /// <param name="schemas">The schema registry, for mappings whose keys or values are registry-encoded.</param>
@@ -46,6 +47,13 @@ public sealed class BatchConverter
             }
 
             var conversion = new TopicConversion(new MessageConverter(mapping, schemas), kept);
+            if (mapping.SchemaColumns is not null && schemas is not null)
+            {
+                var evolution = new SchemaColumnsEvolution(conversion, schemas);
+                _evolutions.Add(evolution);
+                conversion = evolution.Current;
+            }
+
             foreach (var topic in mapping.Topics)
             {
                 if (!byTopic.TryGetValue(topic, out var list))
@@ -66,6 +74,9 @@ public sealed class BatchConverter
     internal SinkMetrics? Metrics { get; }
 
     public IEnumerable<string> Topics => _byTopic.Keys;
+
+    /// <summary>The mappings whose columns come from the schema, which may gain columns as producers register schemas.</summary>
+    internal IReadOnlyList<SchemaColumnsEvolution> Evolutions => _evolutions;
 
     /// <summary>A new batch's content: its messages, converted a chunk at a time.</summary>
     public ConvertedBatch NewBatch() => new(this);
@@ -129,17 +140,19 @@ public sealed class BatchConverter
         var taken = false;
         foreach (var conversion in conversions)
         {
-            var converter = conversion.Converter;
-            if (!converter.Filters)
+            if (!conversion.Converter.Filters)
             {
                 taken = true;
                 outcomes.Add(Convert(conversion, slice, original, encoded));
                 continue;
             }
 
+            var version = Version(conversion, original, out var incompatible);
+            var converter = version.Converter;
             // Rows convert from the decoded message (registry encodings); dead letters keep the message as consumed.
             // A message that does not decode is still filtered: a when: on a header need not read the value.
-            var undecodable = converter.TryDecode(original, out var message);
+            var message = original;
+            var undecodable = incompatible ?? converter.TryDecode(original, out message);
             var error = converter.TryFilter(original, undecodable is null ? message : original, out var verdict);
             if (error is null && verdict != FilterVerdict.Take)
             {
@@ -149,7 +162,7 @@ public sealed class BatchConverter
 
             taken = true;
             outcomes.Add(error is null && undecodable is null
-                ? Convert(conversion, slice, original, message, encoded)
+                ? Convert(version, slice, original, message, encoded)
                 : Failed(converter.Mapping, slice, original, undecodable ?? error!));
         }
 
@@ -159,27 +172,39 @@ public sealed class BatchConverter
         }
     }
 
+    /// <summary>
+    /// The version of the mapping that knows the message's writer schema: a mapping whose columns come from the schema
+    /// may grow columns here; <paramref name="incompatible"/> says why a schema the table cannot take is refused.
+    /// </summary>
+    private static TopicConversion Version(TopicConversion conversion, ConsumeResult<byte[]?, byte[]?> original, out ConversionError? incompatible)
+    {
+        incompatible = null;
+        return conversion.Evolution is { } evolution ? evolution.For(original, out incompatible) : conversion;
+    }
+
     /// <summary>A mapping that takes every message: Avro straight into the tuple where it can, else decoded and converted.</summary>
     private static ConvertedMessage Convert(TopicConversion conversion, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> original, EncodedChunk encoded)
     {
-        var (converter, keys) = conversion;
+        conversion = Version(conversion, original, out var incompatible);
+        var (converter, keys, _) = conversion;
         var mapping = converter.Mapping;
         var directKeys = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
         var directTuple = encoded.Tuples.Length;
-        if (converter.TryEncodeDirect(original, encoded.Tuples, directKeys, keys))
+        if (incompatible is null && converter.TryEncodeDirect(original, encoded.Tuples, directKeys, keys))
         {
             return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, directKeys, null) { Encoded = encoded.Add(directTuple, slice.Partition, original) }, null, null);
         }
 
         // Rows convert from the decoded message (registry encodings); dead letters keep the message as consumed.
-        var error = converter.TryDecode(original, out var message);
+        var message = original;
+        var error = incompatible ?? converter.TryDecode(original, out message);
         return error is null ? Convert(conversion, slice, original, message, encoded) : Failed(mapping, slice, original, error);
     }
 
     private static ConvertedMessage Convert(
         TopicConversion conversion, PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> original, ConsumeResult<byte[]?, byte[]?> message, EncodedChunk encoded)
     {
-        var (converter, keys) = conversion;
+        var (converter, keys, _) = conversion;
         var mapping = converter.Mapping;
         ConversionError? error;
         switch (converter.Decide(message))

@@ -54,19 +54,16 @@ public sealed class SinkWriter : IBatchWriter
         var content = (ConvertedBatch)batch.Content;
         var rows = 0;
         var rejected = new List<DeadLetter>();
-        // One COPY (or staged upsert) per mapping, in write order (parents before children: foreign keys hold). A
-        // mapping's changes are its slices' rows one slice after the other, each in offset order: streamed, not copied
-        // into one list (a list per batch is a large-object allocation, and those trigger full GCs).
-        var slices = batch.Partitions.Values.Select(content.RowsOf).Where(r => r.Count > 0).ToList();
-        var mappings = new HashSet<MappingConfig>(ReferenceEqualityComparer.Instance);
-        foreach (var change in slices.SelectMany(r => r))
+        foreach (var evolution in _converter.Evolutions)
         {
-            mappings.Add(change.Mapping);
+            // Columns a newer schema added (auto_evolve), committed on their own before rows that fill them.
+            await evolution.AddPendingColumnsAsync(_database.DataSource, cancellationToken);
         }
 
-        foreach (var mapping in WriteOrder.Sort(mappings))
+        // One COPY (or staged upsert) per mapping, in write order (parents before children: foreign keys hold).
+        var slices = batch.Partitions.Values.Select(content.RowsOf).Where(r => r.Count > 0).ToList();
+        foreach (var (mapping, changes) in MappingRuns.Of(slices))
         {
-            var changes = mappings.Count == 1 ? slices.SelectMany(r => r) : slices.SelectMany(r => r.Where(c => ReferenceEquals(c.Mapping, mapping)));
             var written = await ChangeWriter.WriteAsync(connection, mapping, changes, isolateBadRows, cancellationToken);
             rows += written.Rows;
             rejected.AddRange(written.Rejected.Select(r => r.ToDeadLetter()));

@@ -152,4 +152,80 @@ public sealed class SchemaRegistryConfigTests : IDisposable
 
         ConfigAssert.HasError(e, _dir.MappingFile("orders.yaml"), key, reason);
     }
+
+    [Fact]
+    public void A_client_keystore_for_mutual_tls_becomes_the_confluent_keystore_settings_and_a_missing_file_is_refused()
+    {
+        _dir.Environment["SR_KEYSTORE_PASSWORD"] = "changeit";
+        var keystore = _dir.Write("client.p12", "not really PKCS#12: the client opens it at the first request");
+        var settings = LoadWith($$"""
+            schema_registry:
+              url: https://sr:8081
+              client_keystore: {{keystore}}
+              client_keystore_password: ${SR_KEYSTORE_PASSWORD}
+            """).Connector.SchemaRegistry!;
+
+        var config = SchemaRegistryClients.Config(settings);
+        Assert.Equal(keystore, config.SslKeystoreLocation);
+        Assert.Equal("changeit", config.SslKeystorePassword);
+
+        var missing = FailsWith("""
+            schema_registry:
+              url: https://sr:8081
+              client_keystore: /nonexistent/client.p12
+            """);
+        Assert.Contains(missing.Errors, e => e.Key == "schema_registry.client_keystore" && e.Reason.Contains("PKCS#12", StringComparison.Ordinal));
+        var passwordOnly = FailsWith("""
+            schema_registry:
+              url: https://sr:8081
+              client_keystore_password: x
+            """);
+        Assert.Contains(passwordOnly.Errors, e => e.Key == "schema_registry.client_keystore_password");
+    }
+
+    [Fact]
+    public void An_avro_mapping_without_columns_takes_them_from_the_schema_and_a_json_one_must_list_them()
+    {
+        var mapping = LoadWith("schema_registry: { url: http://sr:8081 }", """
+            topic: orders
+            table: public.orders
+            format: debezium
+            encoding: avro
+            mode: upsert
+            """).Mappings.Single();
+        Assert.True(mapping.ColumnsFromSchema);
+        Assert.Empty(mapping.Columns);
+        Assert.Empty(mapping.Key);
+
+        var listed = LoadWith("schema_registry: { url: http://sr:8081 }").Mappings.Single();
+        Assert.False(listed.ColumnsFromSchema);
+
+        var overrides = LoadWith("schema_registry: { url: http://sr:8081 }", """
+            topic: orders
+            table: public.orders
+            format: avro
+            columns_from_schema: true
+            key: [id]
+            mode: upsert
+            columns:
+              src_offset: { from: offset, type: bigint }
+            """).Mappings.Single();
+        Assert.True(overrides.ColumnsFromSchema);
+        Assert.Equal(["src_offset"], overrides.Columns.Select(c => c.Name));
+        Assert.Equal(["id"], overrides.Key);
+
+        var json = FailsWith("schema_registry: { url: http://sr:8081 }", """
+            topic: orders
+            table: public.orders
+            format: json_schema
+            columns_from_schema: true
+            """);
+        Assert.Contains(json.Errors, e => e.Key == "columns_from_schema" && e.Reason.Contains("Avro schemas only", StringComparison.Ordinal));
+        var plain = FailsWith("schema_registry: { url: http://sr:8081 }", """
+            topic: orders
+            table: public.orders
+            format: json
+            """);
+        Assert.Contains(plain.Errors, e => e.Key == "columns" && e.Reason.Contains("is required", StringComparison.Ordinal));
+    }
 }

@@ -48,4 +48,26 @@ public class SinkHealthTests
         health.DatabaseAnswered();
         Assert.True(health.IsReady(out _));
     }
+
+    [Fact]
+    public void A_batch_waiting_for_the_schema_registry_longer_than_a_blip_makes_it_unready_until_the_registry_answers()
+    {
+        var time = new ManualTime();
+        var health = new SinkHealth(time);
+        health.Polled();
+        health.Joined();
+
+        health.RegistryFailed();
+        time.Now += SinkHealth.LongOutage / 2;
+        health.Polled();
+        Assert.True(health.IsReady(out _));
+
+        time.Now += SinkHealth.LongOutage;
+        health.Polled();
+        Assert.False(health.IsReady(out var reason));
+        Assert.Contains("schema registry unreachable", reason, StringComparison.Ordinal);
+
+        health.RegistryAnswered();
+        Assert.True(health.IsReady(out _));
+    }
 }

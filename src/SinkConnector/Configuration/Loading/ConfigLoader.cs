@@ -113,7 +113,8 @@ public static class ConfigLoader
                 try
                 {
                     // The converter checks what only makes sense per column type (defaults, sources per format).
-                    _ = new MessageConverter(mapping);
+                    // Key columns of columns from the schema may not be listed yet: they are checked once the schema is read.
+                    _ = new MessageConverter(mapping.ColumnsFromSchema ? mapping with { Key = [] } : mapping);
                     mappings.Add(mapping);
                 }
                 catch (ArgumentException e)

@@ -7,12 +7,18 @@ namespace SinkConnector.Configuration.Loading;
 internal static class MappingColumnReader
 {
     /// <param name="format">The mapping's format, or null if it was invalid (format-specific checks are then skipped).</param>
+    /// <param name="fromSchema">Columns come from the registry schema: <c>columns</c> may be omitted or list only overrides.</param>
     /// <returns>The valid columns, and the names of all declared columns (valid or not) so that key checks do not pile on.</returns>
-    public static (List<ColumnMapping> Columns, HashSet<string> Declared) Read(YamlMappingNode root, YamlValueReader reader, MessageFormat? format)
+    public static (List<ColumnMapping> Columns, HashSet<string> Declared) Read(YamlMappingNode root, YamlValueReader reader, MessageFormat? format, bool fromSchema = false)
     {
         var columns = new List<ColumnMapping>();
         var declared = new HashSet<string>(StringComparer.Ordinal);
         var node = YamlValueReader.Get(root, "columns");
+        if (YamlValueReader.IsNull(node) && fromSchema)
+        {
+            return (columns, declared);
+        }
+
         if (YamlValueReader.IsNull(node))
         {
             reader.Error("columns", "is required: map each target column to { from, type }");
@@ -24,7 +30,7 @@ internal static class MappingColumnReader
             return (columns, declared);
         }
 
-        if (map.Children.Count == 0)
+        if (map.Children.Count == 0 && !fromSchema)
         {
             reader.Error("columns", "must declare at least one column");
         }

@@ -44,7 +44,7 @@ internal static class MappingFileReader
         var errorsBefore = reader.ErrorCount;
         reader.RejectUnknownKeys(
             root, "", "topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
-            "encoding", "key_encoding", "partition", "when", "skip_when", "order");
+            "encoding", "key_encoding", "partition", "when", "skip_when", "order", "columns_from_schema");
         var topics = ReadTopics(root, reader);
         var table = ReadTable(root, reader);
         var (format, formatValid, valueEncoding, keyEncoding) = ReadFormat(root, reader);
@@ -53,8 +53,9 @@ internal static class MappingFileReader
         var deleteOnTombstone = reader.Bool(root, "", "delete_on_tombstone") ?? false;
         var autoCreate = reader.Bool(root, "", "auto_create") ?? false;
         var autoEvolve = reader.Bool(root, "", "auto_evolve") ?? false;
-        var (columns, declared) = MappingColumnReader.Read(root, reader, formatValid ? format ?? MessageFormat.Json : null);
-        var key = ReadKey(root, reader, mode, columns, declared);
+        var fromSchema = SchemaColumnsReader.Read(root, reader, valueEncoding);
+        var (columns, declared) = MappingColumnReader.Read(root, reader, formatValid ? format ?? MessageFormat.Json : null, fromSchema);
+        var key = ReadKey(root, reader, mode, columns, declared, fromSchema);
         var partition = PartitionReader.Read(root, reader, table, mode, columns, key);
         var when = MappingConditionReader.Read(root, reader, "when", format, valueEncoding);
         var skipWhen = MappingConditionReader.Read(root, reader, "skip_when", format, valueEncoding);
@@ -93,6 +94,7 @@ internal static class MappingFileReader
             When = when,
             SkipWhen = skipWhen,
             Order = order,
+            ColumnsFromSchema = fromSchema,
         };
         return new MappingReadResult(mapping, topics);
     }
@@ -183,10 +185,11 @@ internal static class MappingFileReader
     }
 
     private static List<string> ReadKey(
-        YamlMappingNode root, YamlValueReader reader, WriteMode mode, IReadOnlyList<ColumnMapping> columns, HashSet<string> declared)
+        YamlMappingNode root, YamlValueReader reader, WriteMode mode, IReadOnlyList<ColumnMapping> columns, HashSet<string> declared, bool fromSchema)
     {
         var listed = reader.StringList(root, "", "key") ?? [];
-        if (mode == WriteMode.Upsert && listed.Count == 0)
+        // Columns from the schema: the key may name fields not listed (checked when the schema is read), or be the key schema's fields.
+        if (mode == WriteMode.Upsert && listed.Count == 0 && !fromSchema)
         {
             reader.Error("key", "is required for mode: upsert (the columns that identify a row)");
         }
@@ -194,7 +197,7 @@ internal static class MappingFileReader
         var key = new List<string>();
         foreach (var (column, path) in listed)
         {
-            if (!declared.Contains(column))
+            if (!declared.Contains(column) && !fromSchema)
             {
                 reader.Error(path, $"column '{column}' is not declared in columns");
             }

@@ -14,7 +14,7 @@ internal static class SchemaRegistryReader
             return null;
         }
 
-        reader.RejectUnknownKeys(registry, Path, "url", "basic_auth", "bearer_token", "request_timeout", "ca_file");
+        reader.RejectUnknownKeys(registry, Path, "url", "basic_auth", "bearer_token", "request_timeout", "ca_file", "client_keystore", "client_keystore_password");
         var urls = ReadUrls(registry, reader);
         var (username, password) = ReadBasicAuth(reader.Mapping(registry, Path, "basic_auth"), reader);
         var token = reader.String(registry, Path, "bearer_token");
@@ -29,7 +29,12 @@ internal static class SchemaRegistryReader
             reader.Error(Path + ".ca_file", $"file '{caFile}' not found (a PEM file with the CA certificate of the registry's TLS certificate)");
         }
 
-        var settings = new SchemaRegistrySettings { Urls = urls, Username = username, Password = password, BearerToken = token, CaFile = caFile };
+        var (keystore, keystorePassword) = ReadClientKeystore(registry, reader);
+        var settings = new SchemaRegistrySettings
+        {
+            Urls = urls, Username = username, Password = password, BearerToken = token, CaFile = caFile,
+            ClientKeystoreFile = keystore, ClientKeystorePassword = keystorePassword,
+        };
         return reader.Duration(registry, Path, "request_timeout") is { } timeout ? settings with { RequestTimeout = timeout } : settings;
     }
 
@@ -64,6 +69,24 @@ internal static class SchemaRegistryReader
         }
 
         return urls;
+    }
+
+    /// <summary>The client certificate for mutual TLS: a PKCS#12 file, as the Confluent client takes it.</summary>
+    private static (string? File, string? Password) ReadClientKeystore(YamlMappingNode registry, YamlValueReader reader)
+    {
+        var file = reader.String(registry, Path, "client_keystore");
+        var password = reader.String(registry, Path, "client_keystore_password");
+        if (file is not null && !File.Exists(file))
+        {
+            reader.Error(Path + ".client_keystore", $"file '{file}' not found (a PKCS#12 file with the client certificate and its key; " +
+                "from PEM files: openssl pkcs12 -export -in client.crt -inkey client.key -out client.p12)");
+        }
+        else if (password is not null && file is null)
+        {
+            reader.Error(Path + ".client_keystore_password", "needs client_keystore (the PKCS#12 file it opens)");
+        }
+
+        return (file, password);
     }
 
     private static (string? Username, string? Password) ReadBasicAuth(YamlMappingNode? auth, YamlValueReader reader)

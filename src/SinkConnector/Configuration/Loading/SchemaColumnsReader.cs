@@ -1,0 +1,26 @@
+using YamlDotNet.RepresentationModel;
+
+namespace SinkConnector.Configuration.Loading;
+
+/// <summary>
+/// Reads <c>columns_from_schema</c> of a mapping: whether its columns come from the value schema in the registry.
+/// It defaults to true for an Avro mapping without <c>columns</c>, so that a mapping that lists its columns keeps
+/// exactly those (no column appears in it because a producer registered a new schema).
+/// </summary>
+internal static class SchemaColumnsReader
+{
+    public static bool Read(YamlMappingNode root, YamlValueReader reader, PayloadEncoding valueEncoding)
+    {
+        var written = reader.Bool(root, "", "columns_from_schema");
+        var fromSchema = written ?? (valueEncoding == PayloadEncoding.Avro && YamlValueReader.IsNull(YamlValueReader.Get(root, "columns")));
+        if (fromSchema && valueEncoding != PayloadEncoding.Avro)
+        {
+            reader.Error(written is null ? "columns" : "columns_from_schema", valueEncoding == PayloadEncoding.JsonSchema
+                ? "columns from the schema are derived from Avro schemas only; list the columns of a json_schema mapping"
+                : "columns from the schema need encoding: avro (or format: avro); list the columns of a JSON mapping");
+            return false;
+        }
+
+        return fromSchema;
+    }
+}
