@@ -19,9 +19,6 @@ namespace SinkConnector.Cli;
 internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHealth health, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     : BackgroundService
 {
-    // Postgres still starting (compose, a failover): 1, 2, 4 ... 30 s, exactly as logged (one process waits alone).
-    private static readonly RetryBackoff s_startupBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), jitter: false);
-
     private readonly ILogger _logger = loggers.CreateLogger("sink");
     private readonly TaskCompletionSource<int> _exitCode = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -51,42 +48,13 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
     private async Task<int> RunAsync(CancellationToken stoppingToken)
     {
         await using var database = new SinkDatabase(config.Connector.Postgres);
-        for (var attempt = 1; ; attempt++)
+        var tableProblems = await StartupWait.RunAsync(
+            token => CheckSchemaAndTablesAsync(database, token),
+            (delay, e) => RunLog.WaitingForPostgres(_logger, (long)delay.TotalSeconds, e.Message),
+            stoppingToken);
+        if (tableProblems > 0)
         {
-            try
-            {
-                // Fail before joining the group: without its schema (or on a read-only server) the sink could
-                // not claim a partition, and a mapping that cannot be written would fail every batch.
-                var schemaProblems = await ConnectorSchema.CheckAsync(database, config.Directory, stoppingToken);
-                if (schemaProblems.Count > 0)
-                {
-                    foreach (var problem in schemaProblems)
-                    {
-                        RunLog.CannotStart(_logger, problem.ToString());
-                    }
-
-                    throw new SinkStoppedException(string.Join(Environment.NewLine, schemaProblems));
-                }
-
-                if (await PrepareTablesAsync(database, stoppingToken) > 0)
-                {
-                    return ExitCodes.Usage;
-                }
-
-                break;
-            }
-            catch (Exception e) when (PostgresErrors.IsTransient(e) && !stoppingToken.IsCancellationRequested)
-            {
-                // Postgres still starting (compose, a database failover): wait rather than crash-loop.
-                var delay = s_startupBackoff.Delay(attempt);
-                RunLog.WaitingForPostgres(_logger, (long)delay.TotalSeconds, e.Message);
-                await Task.Delay(delay, stoppingToken);
-            }
-            catch (Exception e) when (ConnectorSchema.Explain(e, config.Connector) is { } reason)
-            {
-                // A read-only server or missing privileges met by auto_create or the table checks.
-                throw new SinkStoppedException(reason);
-            }
+            return ExitCodes.Usage;
         }
 
         using var schemas = config.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
@@ -95,6 +63,33 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
         await Task.Factory.StartNew(() => consumer.RunAsync(stoppingToken), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         return ExitCodes.Success;
+    }
+
+    /// <summary>The connector schema, then the tables; returns the number of table problems printed.</summary>
+    private async Task<int> CheckSchemaAndTablesAsync(SinkDatabase database, CancellationToken stoppingToken)
+    {
+        try
+        {
+            // Fail before joining the group: without its schema (or on a read-only server) the sink could
+            // not claim a partition, and a mapping that cannot be written would fail every batch.
+            var schemaProblems = await ConnectorSchema.CheckAsync(database, config.Directory, stoppingToken);
+            if (schemaProblems.Count > 0)
+            {
+                foreach (var problem in schemaProblems)
+                {
+                    RunLog.CannotStart(_logger, problem.ToString());
+                }
+
+                throw new SinkStoppedException(string.Join(Environment.NewLine, schemaProblems));
+            }
+
+            return await PrepareTablesAsync(database, stoppingToken);
+        }
+        catch (Exception e) when (!PostgresErrors.IsTransient(e) && ConnectorSchema.Explain(e, config.Connector) is { } reason)
+        {
+            // A read-only server or missing privileges met by auto_create or the table checks.
+            throw new SinkStoppedException(reason);
+        }
     }
 
     /// <summary>auto_create / auto_evolve, then the compatibility check; returns the number of problems printed.</summary>
