@@ -26,6 +26,6 @@ public static class KafkaSinkServiceCollectionExtensions
         var handlers = new List<HandlerRegistration<TContext>>();
         services.AddSingleton(handlers);
         services.AddHostedService<KafkaSinkService<TContext>>();
-        return new KafkaSinkBuilder<TContext>(services, handlers);
+        return new KafkaSinkBuilder<TContext>(services, handlers, configuration.Path);
     }
 }
