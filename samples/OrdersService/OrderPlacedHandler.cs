@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using SinkConnector.EntityFrameworkCore;
 
 namespace OrdersService;
@@ -6,8 +7,17 @@ namespace OrdersService;
 public sealed record OrderPlaced(long Id, long CustomerId, decimal Amount);
 
 /// <summary>Records the order and adds it to its customer's total. No duplicate check: the consumer delivers each order once.</summary>
-public sealed class OrderPlacedHandler : IMessageHandler<OrderPlaced, ShopDbContext>
+public sealed class OrderPlacedHandler : IPreloadingMessageHandler<OrderPlaced, ShopDbContext>
 {
+    /// <summary>The batch's customer totals in one query, into the change tracker, where FindAsync below finds them.</summary>
+    public Task PreloadAsync(IReadOnlyList<OrderPlaced> messages, ShopDbContext db, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(db);
+        var customers = messages.Select(m => m.CustomerId).Distinct().ToList();
+        return db.CustomerTotals.Where(t => customers.Contains(t.CustomerId)).LoadAsync(cancellationToken);
+    }
+
     public async Task HandleAsync(OrderPlaced message, MessageContext context, ShopDbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);

@@ -20,9 +20,6 @@ namespace SinkConnector.Cli;
 internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHealth health, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     : BackgroundService
 {
-    // Postgres still starting (compose, a failover): 1, 2, 4 ... 30 s, exactly as logged (one process waits alone).
-    private static readonly RetryBackoff s_startupBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), jitter: false);
-
     private readonly ILogger _logger = loggers.CreateLogger("sink");
     private readonly TaskCompletionSource<int> _exitCode = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -52,45 +49,15 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
     private async Task<int> RunAsync(CancellationToken stoppingToken)
     {
         using var schemas = config.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
-        var sinkConfig = await ResolveSchemaColumnsAsync(schemas, stoppingToken);
-        await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-        for (var attempt = 1; ; attempt++)
+        var resolved = await ResolveSchemaColumnsAsync(schemas, stoppingToken);
+        await using var database = new SinkDatabase(resolved.Connector.Postgres);
+        var (sinkConfig, tableProblems) = await StartupWait.RunAsync(
+            token => CheckSchemaAndTablesAsync(resolved, database, token),
+            (delay, e) => RunLog.WaitingForPostgres(_logger, (long)delay.TotalSeconds, e.Message),
+            stoppingToken);
+        if (tableProblems > 0)
         {
-            try
-            {
-                // Fail before joining the group: without its schema (or on a read-only server) the sink could
-                // not claim a partition, and a mapping that cannot be written would fail every batch.
-                var schemaProblems = await ConnectorSchema.CheckAsync(database, sinkConfig.Directory, stoppingToken);
-                if (schemaProblems.Count > 0)
-                {
-                    foreach (var problem in schemaProblems)
-                    {
-                        RunLog.CannotStart(_logger, problem.ToString());
-                    }
-
-                    throw new SinkStoppedException(string.Join(Environment.NewLine, schemaProblems));
-                }
-
-                sinkConfig = await FitSchemaColumnsAsync(sinkConfig, database, stoppingToken);
-                if (await PrepareTablesAsync(sinkConfig, database, stoppingToken) > 0)
-                {
-                    return ExitCodes.Usage;
-                }
-
-                break;
-            }
-            catch (Exception e) when (PostgresErrors.IsTransient(e) && !stoppingToken.IsCancellationRequested)
-            {
-                // Postgres still starting (compose, a database failover): wait rather than crash-loop.
-                var delay = s_startupBackoff.Delay(attempt);
-                RunLog.WaitingForPostgres(_logger, (long)delay.TotalSeconds, e.Message);
-                await Task.Delay(delay, stoppingToken);
-            }
-            catch (Exception e) when (ConnectorSchema.Explain(e, sinkConfig.Connector) is { } reason)
-            {
-                // A read-only server or missing privileges met by auto_create or the table checks.
-                throw new SinkStoppedException(reason);
-            }
+            return ExitCodes.Usage;
         }
 
         using var consumer = new ConsumerLoop(sinkConfig.Connector, database, new SinkWriter(sinkConfig.Mappings, database, schemas, metrics), _logger, metrics: metrics, health: health);
@@ -111,11 +78,10 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
             return config;
         }
 
-        for (var attempt = 1; ; attempt++)
-        {
-            try
+        return await StartupWait.RunAsync(
+            async token =>
             {
-                var resolved = config with { Mappings = await SchemaColumnResolver.ResolveAsync(config.Mappings, schemas, stoppingToken) };
+                var resolved = config with { Mappings = await SchemaColumnResolver.ResolveAsync(config.Mappings, schemas, token) };
                 foreach (var mapping in resolved.Mappings.Where(m => m.SchemaColumns is not null))
                 {
                     RunLog.ColumnsFromSchema(_logger, mapping.Name, mapping.SchemaColumns!.SchemaId, mapping.SchemaColumns.Subject,
@@ -123,14 +89,10 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
                 }
 
                 return resolved;
-            }
-            catch (SchemaRegistryUnavailableException e) when (!stoppingToken.IsCancellationRequested)
-            {
-                var delay = s_startupBackoff.Delay(attempt);
-                RunLog.WaitingForRegistry(_logger, (long)delay.TotalSeconds, e.Message);
-                await Task.Delay(delay, stoppingToken);
-            }
-        }
+            },
+            (delay, e) => RunLog.WaitingForRegistry(_logger, (long)delay.TotalSeconds, e.Message),
+            stoppingToken,
+            isTransient: e => e is SchemaRegistryUnavailableException);
     }
 
     private static async Task<SinkConfig> FitSchemaColumnsAsync(SinkConfig sinkConfig, SinkDatabase database, CancellationToken cancellationToken)
@@ -142,6 +104,34 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
 
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
         return sinkConfig with { Mappings = await SchemaColumnsFit.ToTablesAsync(connection, sinkConfig.Mappings, cancellationToken) };
+    }
+
+    /// <summary>The connector schema, then the tables: the mappings fitted to them and the number of table problems printed.</summary>
+    private async Task<(SinkConfig Fitted, int Problems)> CheckSchemaAndTablesAsync(SinkConfig sinkConfig, SinkDatabase database, CancellationToken stoppingToken)
+    {
+        try
+        {
+            // Fail before joining the group: without its schema (or on a read-only server) the sink could
+            // not claim a partition, and a mapping that cannot be written would fail every batch.
+            var schemaProblems = await ConnectorSchema.CheckAsync(database, sinkConfig.Directory, stoppingToken);
+            if (schemaProblems.Count > 0)
+            {
+                foreach (var problem in schemaProblems)
+                {
+                    RunLog.CannotStart(_logger, problem.ToString());
+                }
+
+                throw new SinkStoppedException(string.Join(Environment.NewLine, schemaProblems));
+            }
+
+            var fitted = await FitSchemaColumnsAsync(sinkConfig, database, stoppingToken);
+            return (fitted, await PrepareTablesAsync(fitted, database, stoppingToken));
+        }
+        catch (Exception e) when (!PostgresErrors.IsTransient(e) && ConnectorSchema.Explain(e, sinkConfig.Connector) is { } reason)
+        {
+            // A read-only server or missing privileges met by auto_create or the table checks.
+            throw new SinkStoppedException(reason);
+        }
     }
 
     /// <summary>auto_create / auto_evolve, then the compatibility check; returns the number of problems printed.</summary>

@@ -14,8 +14,8 @@ internal sealed class HandlerBatch : IBatchContent
     public void Add(PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message, int bytes) => Received.Add((slice, message));
 }
 
-/// <summary>A message ready for its handler.</summary>
-internal sealed record HandledMessage(PartitionSlice Slice, ConsumeResult<byte[]?, byte[]?> Result, object Value)
+/// <summary>A message ready for its handler; a null <see cref="Value"/> is a tombstone.</summary>
+internal sealed record HandledMessage(PartitionSlice Slice, ConsumeResult<byte[]?, byte[]?> Result, object? Value)
 {
     public MessageContext Context { get; } = new(Result);
 }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -6,8 +8,10 @@ namespace SinkConnector.EntityFrameworkCore;
 
 /// <summary>One topic's handler: how its messages are deserialized and handed to it.</summary>
 internal sealed class HandlerRegistration<TContext>(
-    string topic, string name, Func<byte[], object?> deserialize,
-    Func<IServiceProvider, object, MessageContext, TContext, CancellationToken, Task> handle)
+    string topic, string name, Func<IServiceProvider, MessageDeserializer> deserializer,
+    Func<IServiceProvider, object?, MessageContext, TContext, CancellationToken, Task> handle,
+    Func<IServiceProvider, IReadOnlyList<object>, TContext, CancellationToken, Task>? preload,
+    bool handlesTombstones)
     where TContext : DbContext
 {
     public string Topic { get; } = topic;
@@ -15,16 +19,56 @@ internal sealed class HandlerRegistration<TContext>(
     /// <summary>The handler's type name: dead letters name it as their source.</summary>
     public string Name { get; } = name;
 
-    /// <summary>The message, or null for a JSON <c>null</c>; throws <see cref="JsonException"/> on anything not a message.</summary>
-    public object? Deserialize(byte[] value) => deserialize(value);
+    /// <summary>The value deserializer, made once per consumer from the app's services (the registry client).</summary>
+    public MessageDeserializer CreateDeserializer(IServiceProvider services) => deserializer(services);
 
-    public Task HandleAsync(IServiceProvider services, object message, MessageContext context, TContext db, CancellationToken cancellationToken) =>
+    /// <summary>Whether the handler gets tombstones (<see cref="ITombstoneHandler{TContext}"/>); otherwise they are skipped.</summary>
+    public bool HandlesTombstones { get; } = handlesTombstones;
+
+    /// <summary>Whether the handler loads per batch (<see cref="IPreloadingMessageHandler{TMessage, TContext}"/>).</summary>
+    public bool Preloads => preload is not null;
+
+    /// <summary>Hands a message to the handler; a null <paramref name="message"/> is a tombstone.</summary>
+    public Task HandleAsync(IServiceProvider services, object? message, MessageContext context, TContext db, CancellationToken cancellationToken) =>
         handle(services, message, context, db, cancellationToken);
 
-    public static HandlerRegistration<TContext> Create<TMessage, THandler>(string topic, JsonSerializerOptions json)
-        where THandler : class, IMessageHandler<TMessage, TContext> =>
-        new(topic, typeof(THandler).Name,
-            value => JsonSerializer.Deserialize<TMessage>(value, json),
+    public Task PreloadAsync(IServiceProvider services, IReadOnlyList<object> messages, TContext db, CancellationToken cancellationToken) =>
+        preload is null ? Task.CompletedTask : preload(services, messages, db, cancellationToken);
+
+    public static HandlerRegistration<TContext> Create<TMessage, THandler>(string topic, Func<IServiceProvider, MessageDeserializer> deserializer)
+        where THandler : class, IMessageHandler<TMessage, TContext>
+    {
+        var preloads = typeof(IPreloadingMessageHandler<TMessage, TContext>).IsAssignableFrom(typeof(THandler));
+        var tombstones = typeof(ITombstoneHandler<TContext>).IsAssignableFrom(typeof(THandler));
+        return new(topic, typeof(THandler).Name, deserializer,
             (services, message, context, db, cancellationToken) =>
-                services.GetRequiredService<THandler>().HandleAsync((TMessage)message, context, db, cancellationToken));
+            {
+                var handler = services.GetRequiredService<THandler>();
+                return message is null
+                    ? ((ITombstoneHandler<TContext>)handler).HandleTombstoneAsync(context, db, cancellationToken)
+                    : handler.HandleAsync((TMessage)message, context, db, cancellationToken);
+            },
+            preloads
+                ? (services, messages, db, cancellationToken) =>
+                    ((IPreloadingMessageHandler<TMessage, TContext>)services.GetRequiredService<THandler>())
+                        .PreloadAsync([.. messages.Cast<TMessage>()], db, cancellationToken)
+                : null,
+            tombstones);
+    }
+
+    /// <summary>System.Text.Json with <paramref name="json"/>: a JSON <c>null</c> is no message (skipped).</summary>
+    public static Func<IServiceProvider, MessageDeserializer> Json<TMessage>(JsonSerializerOptions json) =>
+        _ => (result, _) => Task.FromResult<object?>(JsonSerializer.Deserialize<TMessage>(result.Message.Value, json));
+
+    /// <summary>A Confluent deserializer (Schema Registry Avro, JSON Schema, ...), as a consumer would call it for the value.</summary>
+    public static Func<IServiceProvider, MessageDeserializer> Confluent<TMessage>(Func<ISchemaRegistryClient, IAsyncDeserializer<TMessage>> create) =>
+        services =>
+        {
+            var deserializer = create(services.GetRequiredService<ISchemaRegistryClient>());
+            return async (result, _) => await deserializer.DeserializeAsync(result.Message.Value, isNull: false,
+                new SerializationContext(MessageComponentType.Value, result.Topic, result.Message.Headers));
+        };
 }
+
+/// <summary>Makes a message of a value that is not null; throws when the value is no such message.</summary>
+internal delegate Task<object?> MessageDeserializer(ConsumeResult<byte[]?, byte[]?> result, CancellationToken cancellationToken);

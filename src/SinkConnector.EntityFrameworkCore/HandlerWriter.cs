@@ -25,15 +25,20 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     private const string HandlersSavepoint = "sink_handlers";
 
     private readonly Dictionary<string, HandlerRegistration<TContext>> _handlers;
+    private readonly List<HandlerRegistration<TContext>> _preloading;
+    private readonly Dictionary<string, MessageDeserializer> _deserializers;
     private readonly IDbContextFactory<TContext> _contexts;
     private readonly IServiceScopeFactory _scopes;
     private readonly KafkaSinkOptions _options;
     private readonly DeadLetterSettings _deadLetters;
 
     public HandlerWriter(IEnumerable<HandlerRegistration<TContext>> handlers, IDbContextFactory<TContext> contexts,
-        IServiceScopeFactory scopes, KafkaSinkOptions options)
+        IServiceProvider services, KafkaSinkOptions options)
     {
+        var scopes = services.GetRequiredService<IServiceScopeFactory>();
         _handlers = handlers.ToDictionary(h => h.Topic, StringComparer.Ordinal);
+        _preloading = [.. _handlers.Values.Where(h => h.Preloads)];
+        _deserializers = _handlers.ToDictionary(h => h.Key, h => h.Value.CreateDeserializer(services), StringComparer.Ordinal);
         _contexts = contexts;
         _scopes = scopes;
         _options = options;
@@ -51,33 +56,49 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
 
     public DbContext CreateContext() => _contexts.CreateDbContext();
 
-    /// <summary>Deserializes the batch's messages; a value that is not a message becomes a dead letter of its slice.</summary>
-    public Task PrepareAsync(WriteBatch batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deserializes the batch's messages; a value that is not a message becomes a dead letter of its slice. Nothing
+    /// is kept when the schema registry does not answer: the engine calls again after a backoff.
+    /// </summary>
+    public async Task PrepareAsync(WriteBatch batch, CancellationToken cancellationToken)
     {
         var content = (HandlerBatch)batch.Content;
+        var messages = new List<HandledMessage>(content.Received.Count);
+        var deadLetters = new List<(PartitionSlice Slice, DeadLetter DeadLetter)>();
         foreach (var (slice, result) in content.Received)
         {
             var handler = _handlers[result.Topic];
-            if (result.Message.Value is not { } value)
+            if (result.Message.Value is null)
             {
-                continue; // A tombstone: nothing to handle; its offset advances with the batch.
+                if (handler.HandlesTombstones)
+                {
+                    messages.Add(new HandledMessage(slice, result, null));
+                }
+
+                continue; // Otherwise nothing to handle; its offset advances with the batch.
             }
 
             try
             {
-                if (handler.Deserialize(value) is { } message)
+                if (await _deserializers[result.Topic](result, cancellationToken) is { } message)
                 {
-                    content.Messages.Add(new HandledMessage(slice, result, message));
+                    messages.Add(new HandledMessage(slice, result, message));
                 }
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is not (OutOfMemoryException or SchemaRegistryUnavailableException) && !cancellationToken.IsCancellationRequested)
             {
-                slice.DeadLetters.Add(DeadLetterBuilder.From(handler.Name, _deadLetters, result, nameof(ConversionErrorKind.InvalidJson), e.Message));
+                var kind = DeserializationFailures.Classify(e, result.Topic);
+                deadLetters.Add((slice, DeadLetterBuilder.From(handler.Name, _deadLetters, result, kind, ExceptionMessages.Chain(e, ": "))));
             }
         }
 
+        content.Messages.AddRange(messages);
+        foreach (var (slice, deadLetter) in deadLetters)
+        {
+            slice.DeadLetters.Add(deadLetter);
+        }
+
         content.Received.Clear();
-        return Task.CompletedTask;
     }
 
     public async Task<WrittenRows> WriteAsync(DbContext db, WriteBatch batch, bool isolateBadRows, CancellationToken cancellationToken)
@@ -99,6 +120,8 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
             foreach (var message in messages)
             {
                 await transaction.CreateSavepointAsync(HandlersSavepoint, cancellationToken);
+                // A rollback of the message before cleared the tracker: what this one's handler relies on is loaded again.
+                await PreloadAsync(scope.ServiceProvider, context, [message], cancellationToken);
                 var failure = await HandleAsync(scope.ServiceProvider, context, message, cancellationToken)
                     ?? await SaveAsync(context, message, cancellationToken);
                 if (failure is not null)
@@ -113,15 +136,18 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
 
         await transaction.CreateSavepointAsync(HandlersSavepoint, cancellationToken);
         var left = messages;
+        await PreloadAsync(scope.ServiceProvider, context, left, cancellationToken);
         for (var index = 0; index < left.Count; index++)
         {
             if (await HandleAsync(scope.ServiceProvider, context, left[index], cancellationToken) is { } failure)
             {
-                // Everything the handlers did so far goes (entities and statements alike); the rest runs again without it.
+                // Everything the handlers did so far goes (entities and statements alike); the rest runs again without it,
+                // after the preloads (the tracker they filled was cleared).
                 await RollBackAsync(transaction, context, cancellationToken);
                 rejected.Add(failure);
                 left = [.. left.Where((_, i) => i != index)];
                 index = -1;
+                await PreloadAsync(scope.ServiceProvider, context, left, cancellationToken);
             }
         }
 
@@ -129,33 +155,60 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
         return new WrittenRows(left.Count, rejected);
     }
 
+    /// <summary>
+    /// Each preloading handler's <see cref="IPreloadingMessageHandler{TMessage, TContext}.PreloadAsync"/> with its topic's
+    /// values among <paramref name="messages"/>. A failure stops the consumer: it names no message that could be left out.
+    /// </summary>
+    private async Task PreloadAsync(IServiceProvider services, TContext db, List<HandledMessage> messages, CancellationToken cancellationToken)
+    {
+        foreach (var handler in _preloading)
+        {
+            var values = messages.Where(m => m.Value is not null && m.Result.Topic == handler.Topic).Select(m => m.Value!).ToList();
+            if (values.Count == 0)
+            {
+                continue;
+            }
+
+            var (error, misuse, timedOut) = await CallAsync(handler, token => handler.PreloadAsync(services, values, db, token), cancellationToken);
+            if (misuse is not null)
+            {
+                throw new SinkStoppedException(misuse);
+            }
+
+            if (timedOut && error is not null)
+            {
+                throw new SinkStoppedException(
+                    $"handler {handler.Name} did not finish PreloadAsync of {values.Count} message(s) within {_options.HandlerTimeout}");
+            }
+
+            if (error is null)
+            {
+                continue;
+            }
+
+            if (PostgresErrors.Classify(error) is PostgresFailure.Transient)
+            {
+                ExceptionDispatchInfo.Throw(error);
+            }
+
+            throw new SinkStoppedException(
+                $"handler {handler.Name} failed in PreloadAsync of {values.Count} message(s) ({Describe(messages[0])} first): {ExceptionMessages.Chain(error, ": ")}");
+        }
+    }
+
     /// <summary>Runs a message's handler; returns its dead letter if it failed and dead-lettering is the policy.</summary>
     private async Task<DeadLetter?> HandleAsync(
         IServiceProvider services, TContext db, HandledMessage message, CancellationToken cancellationToken)
     {
         var handler = _handlers[message.Result.Topic];
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.HandlerTimeout);
-        using var call = HandlerGuard.Enter(handler.Name);
-        Exception? error = null;
-        try
-        {
-            // WaitAsync: a handler that ignores its token must not hold the batch (and its partitions) forever.
-            await handler.HandleAsync(services, message.Value, message.Context, db, timeout.Token)
-                .WaitAsync(_options.HandlerTimeout + TimeSpan.FromSeconds(5), cancellationToken);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            error = e;
-        }
-
-        call.Dispose();
-        if (call.Misuse is { } misuse)
+        var (error, misuse, timedOut) = await CallAsync(
+            handler, token => handler.HandleAsync(services, message.Value, message.Context, db, token), cancellationToken);
+        if (misuse is not null)
         {
             throw new SinkStoppedException(misuse);
         }
 
-        if (error is TimeoutException)
+        if (error is TimeoutException && timedOut)
         {
             // The handler may still be running on this context: nothing more can be done with it safely.
             throw new SinkStoppedException(
@@ -174,7 +227,7 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
             ExceptionDispatchInfo.Throw(error);
         }
 
-        var kind = error is OperationCanceledException && timeout.IsCancellationRequested
+        var kind = error is OperationCanceledException && timedOut
             ? DeadLetterBuilder.HandlerTimeoutKind : DeadLetterBuilder.HandlerFailedKind;
         if (_options.OnError == HandlerErrorPolicy.Fail)
         {
@@ -182,6 +235,32 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
         }
 
         return DeadLetterBuilder.From(handler.Name, _deadLetters, message.Result, kind, ExceptionMessages.Chain(error, ": "));
+    }
+
+    /// <summary>
+    /// One call into a handler, bounded by <see cref="KafkaSinkOptions.HandlerTimeout"/> and watched by the
+    /// <see cref="HandlerGuard"/>: its error (null if it succeeded), the misuse it committed, and whether it overran
+    /// the timeout (then a <see cref="TimeoutException"/> says it ignored its token too).
+    /// </summary>
+    private async Task<(Exception? Error, string? Misuse, bool TimedOut)> CallAsync(
+        HandlerRegistration<TContext> handler, Func<CancellationToken, Task> call, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.HandlerTimeout);
+        using var guard = HandlerGuard.Enter(handler.Name);
+        Exception? error = null;
+        try
+        {
+            // WaitAsync: a handler that ignores its token must not hold the batch (and its partitions) forever.
+            await call(timeout.Token).WaitAsync(_options.HandlerTimeout + TimeSpan.FromSeconds(5), cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            error = e;
+        }
+
+        guard.Dispose();
+        return (error, guard.Misuse, timeout.IsCancellationRequested);
     }
 
     /// <summary>Isolation: saves one message's changes; returns its dead letter if Postgres refused them.</summary>

@@ -53,6 +53,9 @@ public sealed class KafkaSinkOptions
     /// <summary>Kafka header names whose values dead letters store as <c>[redacted]</c> (tokens, personal data).</summary>
     public List<string> RedactHeaders { get; set; } = [];
 
+    /// <summary>The Schema Registry, for handlers with a Confluent deserializer; null when none has one.</summary>
+    public SchemaRegistryOptions? SchemaRegistry { get; set; }
+
     /// <summary>The engine's settings; <paramref name="connectionString"/> is where the offsets are.</summary>
     internal ConnectorSettings ToConnector(string connectionString) => new()
     {

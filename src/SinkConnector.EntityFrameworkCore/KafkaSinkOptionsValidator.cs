@@ -25,6 +25,12 @@ internal sealed class KafkaSinkOptionsValidator(string section) : IValidateOptio
         Require(options.MaxBatchLatency > TimeSpan.Zero, nameof(options.MaxBatchLatency), "must be positive");
         Require(options.ShutdownGrace > TimeSpan.Zero, nameof(options.ShutdownGrace), "must be positive");
         Require(options.HandlerTimeout > TimeSpan.Zero, nameof(options.HandlerTimeout), "must be positive");
+        if (options.SchemaRegistry is { } registry)
+        {
+            Require(!string.IsNullOrWhiteSpace(registry.Url), $"{nameof(options.SchemaRegistry)}:{nameof(registry.Url)}", "required (the Schema Registry's URL)");
+            Require(registry.RequestTimeout > TimeSpan.Zero, $"{nameof(options.SchemaRegistry)}:{nameof(registry.RequestTimeout)}", "must be positive");
+        }
+
         foreach (var property in options.Properties.Keys.Where(ConsumerSettings.ReservedProperties.ContainsKey))
         {
             failures.Add($"{section}:{nameof(options.Properties)}:{property}: cannot be set here: the consumer sets it " +

@@ -12,32 +12,30 @@ namespace SinkConnector.EntityFrameworkCore;
 /// <summary>
 /// The consumer as a hosted service: migrates the offsets and dead-letter tables (waiting for Postgres if it is not up
 /// yet), then runs the engine (<see cref="ConsumerLoop"/>) with the handlers as its writer until the host stops.
-/// A failure stops the host (<see cref="BackgroundServiceExceptionBehavior.StopHost"/>, the default).
+/// A failure stops the host with exit code 1.
 /// </summary>
 internal sealed partial class KafkaSinkService<TContext>(
     IServiceProvider services, IOptions<KafkaSinkOptions> options, List<HandlerRegistration<TContext>> handlers,
-    ILogger<KafkaSinkService<TContext>> logger) : BackgroundService
+    IHostApplicationLifetime lifetime, ILogger<KafkaSinkService<TContext>> logger) : BackgroundService
     where TContext : DbContext
 {
-    private static readonly RetryBackoff s_startupBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), jitter: false);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
             await RunAsync(stoppingToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OutOfMemoryException && (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested))
         {
-            // The host stops (BackgroundServiceExceptionBehavior.StopHost) but would still exit 0: an orchestrator
-            // must see the failure, not restart a "successful" process forever without anyone noticing.
+            // Not rethrown: the host would log it again with its stack trace (a setup mistake is not a crash) and
+            // still exit 0. One critical line says what to fix; exit code 1 lets an orchestrator see the failure.
             Stopped(logger, e.Message);
             if (Environment.ExitCode == 0)
             {
                 Environment.ExitCode = 1;
             }
 
-            throw;
+            lifetime.StopApplication();
         }
     }
 
@@ -56,7 +54,7 @@ internal sealed partial class KafkaSinkService<TContext>(
         await using var database = new SinkDatabase(connector.Postgres);
         await MigrateAsync(database, stoppingToken);
 
-        var writer = new HandlerWriter<TContext>(handlers, contexts, services.GetRequiredService<IServiceScopeFactory>(), settings);
+        var writer = new HandlerWriter<TContext>(handlers, contexts, services, settings);
         using var consumer = new ConsumerLoop(connector, database, writer, logger);
         // The loop blocks in librdkafka's poll: a thread of its own, not one of the pool's.
         await Task.Factory.StartNew(() => consumer.RunAsync(stoppingToken), CancellationToken.None,
@@ -78,24 +76,13 @@ internal sealed partial class KafkaSinkService<TContext>(
     /// <summary>The connector schema (offsets, dead letters), migrated like `sink migrate` does; waits while Postgres is starting.</summary>
     private async Task MigrateAsync(SinkDatabase database, CancellationToken stoppingToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var applied = await StartupWait.RunAsync(
+            token => SchemaMigrator.MigrateAsync(database, token),
+            (delay, e) => WaitingForPostgres(logger, (long)delay.TotalSeconds, e.Message),
+            stoppingToken);
+        if (applied.Count > 0)
         {
-            try
-            {
-                var applied = await SchemaMigrator.MigrateAsync(database, stoppingToken);
-                if (applied.Count > 0)
-                {
-                    Migrated(logger, applied, database.Schema);
-                }
-
-                return;
-            }
-            catch (Exception e) when (PostgresErrors.IsTransient(e) && !stoppingToken.IsCancellationRequested)
-            {
-                var delay = s_startupBackoff.Delay(attempt);
-                WaitingForPostgres(logger, (long)delay.TotalSeconds, e.Message);
-                await Task.Delay(delay, stoppingToken);
-            }
+            Migrated(logger, applied, database.Schema);
         }
     }
 

@@ -14,6 +14,9 @@ public sealed class MessageContext(ConsumeResult<byte[]?, byte[]?> result)
 
     public byte[]? Key => result.Message.Key;
 
+    /// <summary>True for a message without a value, a delete by key on a compacted topic (<see cref="ITombstoneHandler{TContext}"/>).</summary>
+    public bool IsTombstone => result.Message.Value is null;
+
     /// <summary>The key as UTF-8 text, or null for a message without a key.</summary>
     public string? KeyText => Key is null ? null : Encoding.UTF8.GetString(Key);
 

@@ -27,7 +27,7 @@ public sealed partial class Report
         md.AppendLine();
         md.AppendLine("Library mode (SinkConnector.EntityFrameworkCore) runs in this process as (c) does: a Generic Host with `AddDbContextFactory`, " +
                       "`AddKafkaSink` and one handler doing (c)'s work on the same entities, table, JSON contract (source-generated) and batch size " +
-                      "(insert: `Add` the order; upsert: `FindAsync` it, update it or `Add` it). Its window runs from the engine's first claim to the " +
+                      "(insert: `Add` the order; upsert: a `PreloadAsync` per batch loads its orders in one query as (c) does, then each is updated or `Add`ed). Its window runs from the engine's first claim to the " +
                       "commit that reaches the same share of the topic as (c), counting that commit's whole batch; commit latency is the engine's " +
                       "\"Committed batch ... in N ms\" (from the write's start, including the wait until the loop takes the result).");
         md.AppendLine();

@@ -32,7 +32,7 @@ public static class Scenario
         Ef => "(c) EF Core consumer, insert (AddRange + offsets, SaveChanges)",
         EfUpsert => "(c) EF Core consumer, upsert (load by ids, update or add)",
         Library => "library mode, insert (a handler adds the entity; exactly once, fenced)",
-        LibraryUpsert => "library mode, upsert (a handler finds the entity, updates or adds it)",
+        LibraryUpsert => "library mode, upsert (a preload loads the batch's entities, the handler updates or adds each)",
         MultiRow => "(d) multi-row INSERT ... VALUES writer",
         MultiRowUpsert => "(d) multi-row INSERT ... ON CONFLICT writer",
         Sink => "SinkConnector `sink run`, mode insert",

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
-using Npgsql;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;
@@ -76,7 +75,17 @@ public sealed class OrdersAppBed
         }
     }
 
-    public SinkProcess StartApp() => SinkProcess.Start([], Environment, dllPath: s_app);
+    /// <summary>Starts the sample app with <see cref="Environment"/>, changed by <paramref name="overrides"/>.</summary>
+    public SinkProcess StartApp(params (string Key, string Value)[] overrides)
+    {
+        var environment = new Dictionary<string, string>(Environment);
+        foreach (var (key, value) in overrides)
+        {
+            environment[key] = value;
+        }
+
+        return SinkProcess.Start([], environment, dllPath: s_app);
+    }
 
     // The sample's own build output, in the configuration these tests were built in (bin/<configuration>/net10.0/).
     private static readonly string s_app = Path.Combine(RepositoryFolder.Root, "samples", "OrdersService", "bin",
@@ -115,27 +124,16 @@ public sealed class OrdersAppBed
         Produced += count;
     }
 
-    public async Task<long> CommittedAsync()
-    {
-        // Before the app's first start the schema does not exist yet.
-        var exists = await ScalarAsync("SELECT count(*) FROM pg_tables WHERE schemaname = 'sink' AND tablename = 'offsets'");
-        return exists == 0 ? 0 : await ScalarAsync($"SELECT coalesce(sum(next_offset), 0) FROM sink.offsets WHERE group_id = '{GroupId}'");
-    }
+    public Task<long> CommittedAsync() => CommittedMessages.SumAsync(ConnectionString, GroupId);
 
     /// <summary>Waits until <paramref name="count"/> messages are committed; fails at once if every app in <paramref name="apps"/> exited.</summary>
     public async Task WaitForCommittedAsync(long count, params SinkProcess[] apps)
     {
-        var deadline = DateTime.UtcNow + s_catchUp;
-        long committed;
-        while ((committed = await CommittedAsync()) < count)
+        string Describe() => $"seed {Seed}: the apps: {string.Join(", ", apps.Select(a => a.HasExited ? $"exited {a.ExitCode}" : "running"))}\n" +
+            string.Join("\n----\n", apps.Select(a => a.Output));
+        if (!await CommittedMessages.WaitForAsync(ConnectionString, GroupId, count, s_catchUp, Describe, () => apps.All(a => a.HasExited)))
         {
-            if (DateTime.UtcNow > deadline || apps.All(a => a.HasExited))
-            {
-                throw new TimeoutException($"seed {Seed}: {committed} of {count} messages committed (the apps: {string.Join(", ", apps.Select(a => a.HasExited ? $"exited {a.ExitCode}" : "running"))})\n" +
-                    string.Join("\n----\n", apps.Select(a => a.Output)));
-            }
-
-            await Task.Delay(100);
+            throw new TimeoutException($"{await CommittedAsync()} of {count} messages committed; {Describe()}");
         }
     }
 
@@ -189,11 +187,5 @@ public sealed class OrdersAppBed
         Assert.Equal(Orders.Count, await ScalarAsync("SELECT count(*) FROM public.orders"));
     }
 
-    public async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-    }
+    public Task<long> ScalarAsync(string sql) => TestSql.ScalarAsync(ConnectionString, sql);
 }

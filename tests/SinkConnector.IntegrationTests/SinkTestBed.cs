@@ -176,24 +176,11 @@ public sealed class SinkTestBed : IAsyncDisposable
         .ToDictionary(p => p.Item1, p => p.Item2);
 
     /// <summary>Sum of the stored next offsets: how many messages the sink has committed, for topics starting at offset 0.</summary>
-    public Task<long> CommittedAsync() =>
-        ScalarAsync($"SELECT coalesce(sum(next_offset), 0) FROM sink.offsets WHERE group_id = '{GroupId}'");
+    public Task<long> CommittedAsync() => CommittedMessages.SumAsync(ConnectionString, GroupId);
 
     /// <summary>Waits until the sink has committed at least <paramref name="count"/> messages (rows need not grow: upserts, deletes).</summary>
-    public async Task WaitForCommittedAsync(long count, TimeSpan timeout, Func<string>? diagnostics = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        long committed;
-        while ((committed = await CommittedAsync()) < count)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{committed} of {count} messages committed after {timeout}.\n{diagnostics?.Invoke()}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitForCommittedAsync(long count, TimeSpan timeout, Func<string>? diagnostics = null) =>
+        CommittedMessages.WaitForAsync(ConnectionString, GroupId, count, timeout, diagnostics);
 
     /// <summary>
     /// Starts a sink, waits until it has committed something, and SIGKILLs it a random moment later, so the kill
@@ -221,13 +208,7 @@ public sealed class SinkTestBed : IAsyncDisposable
         Assert.True(last.ExitCode == 0, last.Output);
     }
 
-    public async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    public Task<long> ScalarAsync(string sql) => TestSql.ScalarAsync(ConnectionString, sql);
 
     public Task<long> RowCountAsync() => ScalarAsync("SELECT count(*) FROM public.events");
 

@@ -22,7 +22,9 @@ public sealed class CollectingLogger : ILoggerProvider, ILogger
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         ArgumentNullException.ThrowIfNull(formatter);
-        _lines.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} [{eventId.Id}] {formatter(state, exception)}");
+        // The exception too, as a console logger prints it: tests check that some failures are logged without a stack trace.
+        _lines.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} [{eventId.Id}] {formatter(state, exception)}" +
+            (exception is null ? "" : $"\n{exception}"));
     }
 
     public void Dispose()

@@ -20,4 +20,13 @@ public static class TestSql
 
         return rows;
     }
+
+    /// <summary>The first column of the first row of <paramref name="sql"/> as a number (counts, sums).</summary>
+    public static async Task<long> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

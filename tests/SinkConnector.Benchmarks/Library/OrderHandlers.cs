@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using SinkConnector.Benchmarks.Scenarios;
 using SinkConnector.EntityFrameworkCore;
 
@@ -15,23 +16,35 @@ public sealed class InsertOrderHandler : IMessageHandler<OrderMessage, BenchDbCo
 }
 
 /// <summary>
-/// Library mode's upsert: find the order, update it or add it. One message at a time, so an order that is neither
-/// tracked nor new costs a query of its own (FindAsync), where (c) loads the whole batch's orders in one query.
+/// Library mode's upsert, as (c) does it: the batch's orders loaded in one query (<see cref="PreloadAsync"/>), then per
+/// message update the loaded order or add it. The dictionary lives as long as the handler (one scope per batch) and is
+/// rebuilt by every preload, which the consumer repeats whenever it cleared the change tracker.
 /// </summary>
-public sealed class UpsertOrderHandler : IMessageHandler<OrderMessage, BenchDbContext>
+public sealed class UpsertOrderHandler : IPreloadingMessageHandler<OrderMessage, BenchDbContext>
 {
-    public async Task HandleAsync(OrderMessage message, MessageContext context, BenchDbContext db, CancellationToken cancellationToken)
+    private Dictionary<long, OrderRow> _orders = [];
+
+    public async Task PreloadAsync(IReadOnlyList<OrderMessage> messages, BenchDbContext db, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(db);
+        var ids = messages.Select(m => m.Id).Distinct().ToList();
+        _orders = await db.Orders.Where(o => ids.Contains(o.Id)).ToDictionaryAsync(o => o.Id, cancellationToken);
+    }
+
+    public Task HandleAsync(OrderMessage message, MessageContext context, BenchDbContext db, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(db);
-        var row = await db.Orders.FindAsync([message.Id], cancellationToken);
-        if (row is null)
+        if (!_orders.TryGetValue(message.Id, out var row))
         {
             row = new OrderRow { Id = message.Id };
             db.Orders.Add(row);
+            _orders.Add(message.Id, row);
         }
 
         OrderFields.CopyTo(row, message);
+        return Task.CompletedTask;
     }
 }
 

@@ -59,4 +59,27 @@ public class KafkaSinkOptionsValidatorTests
             "KafkaSink:Properties:enable.auto.commit: cannot be set here: the consumer sets it (exactly once depends on it, or it has an option of its own)",
         ], failures);
     }
+
+    [Fact]
+    public void Schema_registry_settings_bind_from_their_subsection_and_an_empty_url_is_named()
+    {
+        var options = Bind(new()
+        {
+            ["KafkaSink:BootstrapServers"] = "broker:9092",
+            ["KafkaSink:GroupId"] = "orders-service",
+            ["KafkaSink:SchemaRegistry:Url"] = "http://registry-a:8081, http://registry-b:8081",
+            ["KafkaSink:SchemaRegistry:Username"] = "app",
+            ["KafkaSink:SchemaRegistry:RequestTimeout"] = "00:00:05",
+        });
+
+        Assert.True(new KafkaSinkOptionsValidator("KafkaSink").Validate(null, options).Succeeded);
+        var settings = options.SchemaRegistry!.ToSettings();
+        Assert.Equal(["http://registry-a:8081", "http://registry-b:8081"], settings.Urls);
+        Assert.Equal("app", settings.Username);
+        Assert.Equal(TimeSpan.FromSeconds(5), settings.RequestTimeout);
+
+        options.SchemaRegistry.Url = " ";
+        Assert.Equal(["KafkaSink:SchemaRegistry:Url: required (the Schema Registry's URL)"],
+            new KafkaSinkOptionsValidator("KafkaSink").Validate(null, options).Failures!);
+    }
 }
