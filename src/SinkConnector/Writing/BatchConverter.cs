@@ -27,8 +27,9 @@ public sealed class BatchConverter
     {
         foreach (var mapping in mappings)
         {
-            // Mode upsert merges the last change per key, so its encoded writes keep the key values.
-            var conversion = new TopicConversion(new MessageConverter(mapping, schemas), mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : []);
+            // Mode upsert merges the changes of each key, so its encoded writes keep the key values (and the newer_by
+            // value, which decides between changes of one key).
+            var conversion = new TopicConversion(new MessageConverter(mapping, schemas), mapping.Mode == WriteMode.Upsert ? UpsertValueColumns(mapping) : []);
             foreach (var topic in mapping.Topics)
             {
                 _byTopic[topic] = conversion;
@@ -37,6 +38,12 @@ public sealed class BatchConverter
     }
 
     public IEnumerable<string> Topics => _byTopic.Keys;
+
+    private static int[] UpsertValueColumns(MappingConfig mapping)
+    {
+        var newerBy = UpsertRules.Of(mapping).NewerBy;
+        return newerBy < 0 ? mapping.KeyIndexes() : [.. mapping.KeyIndexes(), newerBy];
+    }
 
     /// <summary>A new batch's content: its messages, converted a chunk at a time.</summary>
     public ConvertedBatch NewBatch() => new(this);
@@ -68,10 +75,15 @@ public sealed class BatchConverter
                     // A binary COPY tuple from here to the commit, written by the converter; for an upsert also its key values.
                     var keyValues = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
                     var tuple = encoded.Tuples.Length;
-                    error = converter.TryEncode(message, encoded.Tuples, keyValues, keys);
+                    var kept = converter.DetectsUnavailable ? new bool[mapping.Columns.Count] : null;
+                    error = converter.TryEncode(message, encoded.Tuples, keyValues, keys, kept);
                     if (error is null)
                     {
-                        return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, keyValues, null) { Encoded = encoded.Add(tuple, slice.Partition, original) }, null, null);
+                        return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, keyValues, null)
+                        {
+                            Encoded = encoded.Add(tuple, slice.Partition, original),
+                            Kept = RowChange.AnyKept(kept),
+                        }, null, null);
                     }
 
                     break;

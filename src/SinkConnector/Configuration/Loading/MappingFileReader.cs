@@ -43,8 +43,8 @@ internal static class MappingFileReader
     {
         var errorsBefore = reader.ErrorCount;
         reader.RejectUnknownKeys(
-            root, "", "topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
-            "encoding", "key_encoding");
+            root, "", ["topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
+            "encoding", "key_encoding", .. UpsertRulesReader.Keys]);
         var topics = ReadTopics(root, reader);
         var table = ReadTable(root, reader);
         var (format, formatValid, valueEncoding, keyEncoding) = ReadFormat(root, reader);
@@ -55,6 +55,7 @@ internal static class MappingFileReader
         var autoEvolve = reader.Bool(root, "", "auto_evolve") ?? false;
         var (columns, declared) = MappingColumnReader.Read(root, reader, formatValid ? format ?? MessageFormat.Json : null);
         var key = ReadKey(root, reader, mode, columns, declared);
+        var upsert = UpsertRulesReader.Read(root, reader, mode, formatValid ? format ?? MessageFormat.Json : null, columns, declared, key);
         if (deleteOnTombstone && mode != WriteMode.Upsert)
         {
             reader.Error("delete_on_tombstone", "is only allowed with mode: upsert (a delete needs the key columns)");
@@ -85,6 +86,10 @@ internal static class MappingFileReader
             AutoCreate = autoCreate,
             AutoEvolve = autoEvolve,
             Columns = columns,
+            NewerBy = upsert.NewerBy,
+            UpdateColumns = upsert.UpdateColumns,
+            OnNull = upsert.OnNull,
+            KeepUnavailableValues = upsert.KeepUnavailableValues,
         };
         return new MappingReadResult(mapping, topics);
     }
