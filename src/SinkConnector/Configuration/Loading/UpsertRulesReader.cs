@@ -47,7 +47,7 @@ internal static class UpsertRulesReader
             }
             else if (column.OnNull == NullAction.Keep && (!column.Nullable || column.Default is not null))
             {
-                reader.Error(path, $"keep needs a column that can be null, but '{column.Name}' is {(column.Nullable ? "given a default" : "required (not nullable)")}");
+                reader.Error(path, $"keep needs a column that can be null, but '{column.Name}' is {(column.Default is not null ? "given a default (a missing value takes it)" : "required (not nullable)")}");
             }
         }
 
