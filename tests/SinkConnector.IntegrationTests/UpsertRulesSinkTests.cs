@@ -105,13 +105,13 @@ public class UpsertRulesSinkTests(TestServices services)
         (id % Partitions, new Message<byte[]?, byte[]?>
         {
             Key = Encoding.UTF8.GetBytes($$"""{"id":{{id}}}"""),
-            Value = Encoding.UTF8.GetBytes($$"""{"op":"d","before":{"id":{{id}},"version":{{version}}},"after":null,"source":{"lsn":1}}"""),
+            Value = Encoding.UTF8.GetBytes("{\"op\":\"d\",\"before\":" + $$"""{"id":{{id}},"version":{{version}}""" + "},\"after\":null,\"source\":{\"lsn\":1}}"),
         });
 
     private static Message<byte[]?, byte[]?> Debezium(int id, string op, string after) => new()
     {
         Key = Encoding.UTF8.GetBytes($$"""{"id":{{id}}}"""),
-        Value = Encoding.UTF8.GetBytes($$"""{"op":"{{op}}","before":null,"after":{{after}},"source":{"lsn":{{id}}}}"""),
+        Value = Encoding.UTF8.GetBytes($$"""{"op":"{{op}}","before":null,"after":{{after}},"source":{"lsn":{{id}}""" + "}}"),
     };
 
     private static async Task AssertEveryKeyAtAsync(SinkTestBed bed, int version)
