@@ -39,7 +39,7 @@ public sealed class UpsertRules
         }
 
         KeepsOnNull = KeepOnNull.Any(k => k);
-        Partial = KeepsOnNull || mapping.UpdateColumns is not null || mapping.KeepUnavailableValues;
+        Partial = KeepsOnNull || mapping.UpdateColumns is not null;
     }
 
     /// <summary>The <c>newer_by</c> column's position, or -1.</summary>
@@ -53,10 +53,14 @@ public sealed class UpsertRules
 
     public bool KeepsOnNull { get; }
 
-    /// <summary>Whether an update may leave some non-key column as stored: then changes of one key merge column by column.</summary>
+    /// <summary>
+    /// Whether an update may leave some non-key column as stored whatever the change holds (<c>update_columns</c>,
+    /// <c>on_null: keep</c>): then changes of one key merge column by column. A change that keeps a column because
+    /// of Debezium's placeholder says so itself (<c>RowChange.Kept</c>).
+    /// </summary>
     public bool Partial { get; }
 
-    /// <summary>Whether the mapping uses none of the rules: the plain last-change-per-key upsert.</summary>
+    /// <summary>Whether the mapping uses none of the rules (a batch without placeholders): the plain last-change-per-key upsert.</summary>
     public bool None => NewerBy < 0 && !Partial;
 
     public static UpsertRules Of(MappingConfig mapping)

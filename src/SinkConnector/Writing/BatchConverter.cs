@@ -58,6 +58,23 @@ public sealed class BatchConverter
         return Array.ConvertAll(messages, m => Convert(m, encoded));
     });
 
+    // Placeholders are rare: each conversion thread marks kept columns in one array and copies it only when one was.
+    [ThreadStatic]
+    private static bool[]? s_kept;
+
+    private static bool[] KeptScratch(int columns)
+    {
+        if (s_kept is null || s_kept.Length != columns)
+        {
+            s_kept = new bool[columns];
+        }
+
+        Array.Clear(s_kept);
+        return s_kept;
+    }
+
+    private static bool[]? TakeKept(bool[]? scratch) => RowChange.AnyKept(scratch) is { } kept ? (bool[])kept.Clone() : null;
+
     private ConvertedMessage Convert(ConsumedMessage consumed, EncodedChunk encoded)
     {
         var (slice, original) = consumed;
@@ -75,14 +92,14 @@ public sealed class BatchConverter
                     // A binary COPY tuple from here to the commit, written by the converter; for an upsert also its key values.
                     var keyValues = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
                     var tuple = encoded.Tuples.Length;
-                    var kept = converter.DetectsUnavailable ? new bool[mapping.Columns.Count] : null;
+                    var kept = converter.DetectsUnavailable ? KeptScratch(mapping.Columns.Count) : null;
                     error = converter.TryEncode(message, encoded.Tuples, keyValues, keys, kept);
                     if (error is null)
                     {
                         return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, keyValues, null)
                         {
                             Encoded = encoded.Add(tuple, slice.Partition, original),
-                            Kept = RowChange.AnyKept(kept),
+                            Kept = TakeKept(kept),
                         }, null, null);
                     }
 

@@ -56,8 +56,9 @@ internal sealed class UpsertFold(MappingConfig mapping, UpsertRules rules)
             {
                 continue;
             }
-            else if (!rules.Partial)
+            else if (!rules.Partial && change.Kept is null)
             {
+                // It sets every updated column itself: nothing of the earlier write shows through.
                 step.Write = change;
             }
             else

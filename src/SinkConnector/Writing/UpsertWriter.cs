@@ -21,11 +21,14 @@ public static class UpsertWriter
     {
         ArgumentNullException.ThrowIfNull(mapping);
         var rules = UpsertRules.Of(mapping);
-        if (!rules.None)
+        var all = changes as IReadOnlyCollection<RowChange> ?? [.. changes];
+        // A Debezium mapping takes the plain path too as long as no change of the batch carries a placeholder.
+        if (!rules.None || (mapping.KeepUnavailableValues && all.Any(c => c.Kept is not null)))
         {
-            return await WriteWithRulesAsync(connection, mapping, rules, changes, cancellationToken);
+            return await WriteWithRulesAsync(connection, mapping, rules, all, cancellationToken);
         }
 
+        changes = all;
         var keys = mapping.KeyIndexes();
         var final = FinalChanges(keys, changes);
         var writes = final.Where(c => c.Kind == ChangeKind.Write).ToList();
