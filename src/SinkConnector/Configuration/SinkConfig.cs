@@ -109,6 +109,18 @@ public sealed record MappingConfig
     /// <summary>Set once the columns of a <see cref="ColumnsFromSchema"/> mapping were derived from a registry schema.</summary>
     public SchemaColumnSource? SchemaColumns { get; init; }
 
+    /// <summary>Mode upsert: a change applies only when its value of this column is greater than the stored one (<see cref="UpsertRules"/>).</summary>
+    public string? NewerBy { get; init; }
+
+    /// <summary>Mode upsert: the columns an update sets; null: every non-key column. An insert always sets all.</summary>
+    public IReadOnlyList<string>? UpdateColumns { get; init; }
+
+    /// <summary>Mode upsert: what a null or missing value does to the stored one, for columns that do not say.</summary>
+    public NullAction OnNull { get; init; } = NullAction.Overwrite;
+
+    /// <summary>Mode upsert, format debezium: Debezium's placeholder for an unchanged TOASTed value keeps the stored value.</summary>
+    public bool KeepUnavailableValues { get; init; }
+
     /// <summary>The connector-wide <see cref="ConnectorSettings.DeadLetters"/>, carried here because dead letters are built per mapping.</summary>
     public DeadLetterSettings DeadLetters { get; init; } = new();
 
@@ -170,4 +182,18 @@ public enum ErrorPolicy
 
 /// <summary>One target column: where its value comes from and its Postgres type.</summary>
 /// <param name="Default">Text of the YAML default, converted like an input value of <paramref name="Type"/>.</param>
-public sealed record ColumnMapping(string Name, SourcePath From, ColumnType Type, bool Nullable, string? Default);
+public sealed record ColumnMapping(string Name, SourcePath From, ColumnType Type, bool Nullable, string? Default)
+{
+    /// <summary>Mode upsert: this column's own <c>on_null</c>, overriding <see cref="MappingConfig.OnNull"/>.</summary>
+    public NullAction? OnNull { get; init; }
+}
+
+/// <summary>What a null or missing value does to a stored row in mode upsert.</summary>
+public enum NullAction
+{
+    /// <summary>It is written: the column becomes null.</summary>
+    Overwrite,
+
+    /// <summary>The stored value stays (<c>COALESCE</c>); the column then can never be set back to null.</summary>
+    Keep,
+}

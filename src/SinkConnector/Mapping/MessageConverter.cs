@@ -31,6 +31,11 @@ public sealed partial class MessageConverter
     private readonly ColumnPlan?[] _keyFallbacks;
     private readonly ColumnPlan?[] _wholeKeyFallbacks;
 
+    // Mode upsert: the newer_by column, which a delete also carries when it can (-1: none); the columns in which
+    // Debezium's unavailable-value placeholder keeps the stored value (null: none).
+    private readonly int _newerBy;
+    private readonly bool[]? _unavailable;
+
     /// <param name="schemas">Where schemas of registry-encoded keys and values come from; needed by mappings with such an encoding.</param>
     public MessageConverter(MappingConfig mapping, SchemaSource? schemas = null)
         : this(mapping, singlePass: true, schemas)
@@ -54,8 +59,20 @@ public sealed partial class MessageConverter
 
         // The hot path for format json: value fields found in one reader pass, each converted from its token.
         _valueFields = singlePass ? JsonFieldIndex.TryCreate(_plans, _format) : null;
-        _avroDirect = avroDirect && _decoder is { ValueIsAvro: true } && AvroRowPlan.Covers(_plans, _format);
         _keyIndexes = mapping.KeyIndexes();
+        _newerBy = mapping.NewerBy is { } newerBy ? mapping.Columns.ToList().FindIndex(c => c.Name == newerBy) : -1;
+        if (mapping.KeepUnavailableValues && _plans.Any(IsUnavailableCandidate))
+        {
+            _unavailable = Array.ConvertAll(_plans, IsUnavailableCandidate);
+            // Key columns are the row's identity, which Debezium always sends.
+            foreach (var k in _keyIndexes)
+            {
+                _unavailable[k] = false;
+            }
+        }
+
+        // The direct Avro path writes plain rows only: newer_by versions and Debezium's placeholders are read on the JSON path.
+        _avroDirect = avroDirect && _decoder is { ValueIsAvro: true } && AvroRowPlan.Covers(_plans, _format) && _newerBy < 0 && _unavailable is null;
         _keyFallbacks = new ColumnPlan?[_plans.Length];
         _wholeKeyFallbacks = new ColumnPlan?[_plans.Length];
         foreach (var i in _keyIndexes)
@@ -79,6 +96,12 @@ public sealed partial class MessageConverter
 
     /// <summary>Whether the mapping has a <c>when:</c> or <c>skip_when:</c> (<see cref="TryFilter"/>).</summary>
     internal bool Filters => _filter is not null;
+
+    /// <summary>Whether a write may keep stored values of some columns (Debezium's placeholder): it then takes a kept-columns array.</summary>
+    public bool DetectsUnavailable => _unavailable is not null;
+
+    private static bool IsUnavailableCandidate(ColumnPlan plan) =>
+        plan.Access == ColumnAccess.ValuePath && UpsertRules.MayBeUnavailable(plan.Column.Type);
 
     /// <summary>Whether ordinary values of this mapping are read without a <see cref="JsonDocument"/>.</summary>
     internal bool ReadsValueInOnePass => _valueFields is not null;
@@ -142,7 +165,8 @@ public sealed partial class MessageConverter
     /// Decides what <paramref name="message"/> does to the table and converts what that needs: every column for a
     /// write, the key columns for a delete (the others stay null). Returns null on success, or why it cannot.
     /// </summary>
-    public ConversionError? TryConvertChange(ConsumeResult<byte[]?, byte[]?> message, object?[] values, out ChangeKind change)
+    /// <param name="kept">For a write: set per column whose stored value stays (see <see cref="TryConvert"/>).</param>
+    public ConversionError? TryConvertChange(ConsumeResult<byte[]?, byte[]?> message, object?[] values, out ChangeKind change, bool[]? kept = null)
     {
         change = ChangeKind.Skip;
         if (TryDecode(message, out message) is { } undecodable)
@@ -153,7 +177,7 @@ public sealed partial class MessageConverter
         change = Decide(message);
         return change switch
         {
-            ChangeKind.Write => TryConvert(message, values),
+            ChangeKind.Write => TryConvert(message, values, kept),
             ChangeKind.Delete => TryConvertKey(message, values),
             _ => null,
         };
@@ -173,7 +197,11 @@ public sealed partial class MessageConverter
     /// Fills <paramref name="values"/>[i] for <c>Mapping.Columns[i]</c>. Returns null on success, or why the message
     /// cannot become a row (then <paramref name="values"/> is partly written and must not be used). Bad input never throws.
     /// </summary>
-    public ConversionError? TryConvert(ConsumeResult<byte[]?, byte[]?> message, object?[] values)
+    /// <param name="kept">
+    /// Needed when <see cref="DetectsUnavailable"/>: set to true for a column whose value is Debezium's unavailable-value
+    /// placeholder (its value is then null, and the stored value stays).
+    /// </param>
+    public ConversionError? TryConvert(ConsumeResult<byte[]?, byte[]?> message, object?[] values, bool[]? kept = null)
     {
         ArgumentNullException.ThrowIfNull(values);
         if (values.Length < _plans.Length)
@@ -181,7 +209,7 @@ public sealed partial class MessageConverter
             throw new ArgumentException($"needs room for {_plans.Length} values, got {values.Length}", nameof(values));
         }
 
-        return ConvertColumns(message, new ValueSink(values));
+        return ConvertColumns(message, new ValueSink(values, kept));
     }
 
     /// <summary>
@@ -189,12 +217,12 @@ public sealed partial class MessageConverter
     /// tuple of every column, and only the columns in <paramref name="keys"/> are also kept as values (an upsert merges
     /// by key). On failure the tuple is left as it was.
     /// </summary>
-    public ConversionError? TryEncode(ConsumeResult<byte[]?, byte[]?> message, CopyBuffer tuple, object?[] keyValues, int[] keys)
+    public ConversionError? TryEncode(ConsumeResult<byte[]?, byte[]?> message, CopyBuffer tuple, object?[] keyValues, int[] keys, bool[]? kept = null)
     {
         ArgumentNullException.ThrowIfNull(tuple);
         var start = tuple.Length;
         CopyRowEncoder.WriteFieldCount(tuple, _plans.Length);
-        var error = ConvertColumns(message, new TupleSink(tuple, keyValues, keys));
+        var error = ConvertColumns(message, new TupleSink(tuple, keyValues, keys, kept));
         if (error is not null)
         {
             tuple.Truncate(start);
@@ -243,6 +271,11 @@ public sealed partial class MessageConverter
                             continue;
                         }
                     }
+                }
+                else if (_unavailable is not null && _unavailable[i] && IsUnavailable(plan, message, ref parsed))
+                {
+                    sink.Keep(i, plan.Converter);
+                    continue;
                 }
                 else if (!TryRead(plan, message, ref parsed, out value, out failure))
                 {
@@ -344,6 +377,17 @@ public sealed partial class MessageConverter
                 values[i] = value;
             }
 
+            // A delete's version, when its message has one (a Debezium delete's before image, source.*): a delete then
+            // removes only a row no newer than itself. Without one it deletes whatever is stored.
+            if (_newerBy >= 0)
+            {
+                plan = _plans[_newerBy];
+                if (!TryRead(plan, message, ref parsed, out values[_newerBy], out var failure))
+                {
+                    return Error(plan, failure);
+                }
+            }
+
             return null;
         }
         catch (Exception e) when (IsConversionFault(e))
@@ -355,6 +399,10 @@ public sealed partial class MessageConverter
             parsed.Dispose();
         }
     }
+
+    private static bool IsUnavailable(ColumnPlan plan, ConsumeResult<byte[]?, byte[]?> message, ref ParsedMessage parsed) =>
+        parsed.EnsureValue(message.Message.Value, out _) && parsed.Value.HasRow && plan.TryNavigate(parsed.Value.Row, out var element)
+        && UnavailableValue.Matches(element, plan.Column.Type);
 
     private static bool TryRead(ColumnPlan plan, ConsumeResult<byte[]?, byte[]?> message, ref ParsedMessage parsed, out object? value, out Failure failure)
     {
@@ -579,17 +627,26 @@ public sealed partial class MessageConverter
 
         /// <summary>A value read some other way, a default, or null for SQL NULL.</summary>
         void Add(int column, ValueConverter converter, object? value);
+
+        /// <summary>No value: the stored one stays (null here, and marked kept).</summary>
+        void Keep(int column, ValueConverter converter);
     }
 
-    private readonly struct ValueSink(object?[] values) : IColumnSink
+    private readonly struct ValueSink(object?[] values, bool[]? kept) : IColumnSink
     {
         public bool TryToken(int column, ValueConverter converter, ref Utf8JsonReader reader, out Failure failure) =>
             converter.TryFromToken(ref reader, out values[column], out failure);
 
         public void Add(int column, ValueConverter converter, object? value) => values[column] = value;
+
+        public void Keep(int column, ValueConverter converter)
+        {
+            values[column] = null;
+            kept![column] = true;
+        }
     }
 
-    private readonly struct TupleSink(CopyBuffer tuple, object?[] keyValues, int[] keys) : IColumnSink
+    private readonly struct TupleSink(CopyBuffer tuple, object?[] keyValues, int[] keys, bool[]? kept) : IColumnSink
     {
         public bool TryToken(int column, ValueConverter converter, ref Utf8JsonReader reader, out Failure failure)
         {
@@ -614,6 +671,12 @@ public sealed partial class MessageConverter
             }
 
             CopyRowEncoder.WriteField(tuple, value, converter.Type);
+        }
+
+        public void Keep(int column, ValueConverter converter)
+        {
+            CopyRowEncoder.WriteField(tuple, null, converter.Type);
+            kept![column] = true;
         }
     }
 

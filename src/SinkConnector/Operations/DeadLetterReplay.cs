@@ -55,7 +55,8 @@ public static class DeadLetterReplay
 
             var message = ToConsumeResult(letter);
             var values = new object?[converter.Mapping.Columns.Count];
-            if (converter.TryConvertChange(message, values, out var kind) is { } error)
+            var kept = converter.DetectsUnavailable ? new bool[values.Length] : null;
+            if (converter.TryConvertChange(message, values, out var kind, kept) is { } error)
             {
                 failing.Add(new DeadLetterError(letter.Id, error.Kind.ToString(), error.Message));
             }
@@ -71,7 +72,7 @@ public static class DeadLetterReplay
                     changes.Add(letter.Mapping, list = []);
                 }
 
-                list.Add(new RowChange(converter.Mapping, kind, values, message));
+                list.Add(new RowChange(converter.Mapping, kind, values, message) { Kept = RowChange.AnyKept(kept) });
             }
         }
 

@@ -38,9 +38,10 @@ public sealed class BatchConverter
         var byTopic = new Dictionary<string, List<TopicConversion>>();
         foreach (var mapping in WriteOrder.Sort(mappings))
         {
-            // Mode upsert merges the last change per key, so its encoded writes keep the key values; a partitioned
-            // mapping keeps its partition column's value too, for the dead letter of a row no partition accepts.
-            int[] kept = mapping.Mode == WriteMode.Upsert ? mapping.KeyIndexes() : [];
+            // Mode upsert merges the changes of each key, so its encoded writes keep the key values (and the newer_by
+            // value, which decides between changes of one key); a partitioned mapping keeps its partition column's
+            // value too, for the dead letter of a row no partition accepts.
+            int[] kept = mapping.Mode == WriteMode.Upsert ? UpsertValueColumns(mapping) : [];
             if (mapping.Partition is { } partition && mapping.Columns.ToList().FindIndex(c => c.Name == partition.By) is var by && !kept.Contains(by))
             {
                 kept = [.. kept, by];
@@ -78,6 +79,12 @@ public sealed class BatchConverter
     /// <summary>The mappings whose columns come from the schema, which may gain columns as producers register schemas.</summary>
     internal IReadOnlyList<SchemaColumnsEvolution> Evolutions => _evolutions;
 
+    private static int[] UpsertValueColumns(MappingConfig mapping)
+    {
+        var newerBy = UpsertRules.Of(mapping).NewerBy;
+        return newerBy < 0 ? mapping.KeyIndexes() : [.. mapping.KeyIndexes(), newerBy];
+    }
+
     /// <summary>A new batch's content: its messages, converted a chunk at a time.</summary>
     public ConvertedBatch NewBatch() => new(this);
 
@@ -103,6 +110,23 @@ public sealed class BatchConverter
 
         return outcomes;
     });
+
+    // Placeholders are rare: each conversion thread marks kept columns in one array and copies it only when one was.
+    [ThreadStatic]
+    private static bool[]? s_kept;
+
+    private static bool[] KeptScratch(int columns)
+    {
+        if (s_kept is null || s_kept.Length != columns)
+        {
+            s_kept = new bool[columns];
+        }
+
+        Array.Clear(s_kept);
+        return s_kept;
+    }
+
+    private static bool[]? TakeKept(bool[]? scratch) => RowChange.AnyKept(scratch) is { } kept ? (bool[])kept.Clone() : null;
 
     private async Task FetchSchemasAsync(ConsumedMessage[] messages, CancellationToken cancellationToken)
     {
@@ -215,10 +239,15 @@ public sealed class BatchConverter
                 // A binary COPY tuple from here to the commit, written by the converter; for an upsert also its key values.
                 var keyValues = keys.Length == 0 ? [] : new object?[mapping.Columns.Count];
                 var tuple = encoded.Tuples.Length;
-                error = converter.TryEncode(message, encoded.Tuples, keyValues, keys);
+                var kept = converter.DetectsUnavailable ? KeptScratch(mapping.Columns.Count) : null;
+                error = converter.TryEncode(message, encoded.Tuples, keyValues, keys, kept);
                 if (error is null)
                 {
-                    return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, keyValues, null) { Encoded = encoded.Add(tuple, slice.Partition, original) }, null, null);
+                    return new ConvertedMessage(slice, new RowChange(mapping, ChangeKind.Write, keyValues, null)
+                    {
+                        Encoded = encoded.Add(tuple, slice.Partition, original),
+                        Kept = TakeKept(kept),
+                    }, null, null);
                 }
 
                 break;

@@ -18,6 +18,18 @@ public readonly record struct RowChange(MappingConfig Mapping, ChangeKind Kind, 
     /// </summary>
     public EncodedRow? Encoded { get; init; }
 
+    /// <summary>
+    /// Per column, whether a write keeps the stored value (Debezium's unavailable-value placeholder; its value or field is
+    /// then null); null when it keeps none, which is almost always.
+    /// </summary>
+    public bool[]? Kept { get; init; }
+
+    /// <summary>A tuple of every column built by merging several writes of one key (<see cref="UpsertFold"/>); written instead of the others.</summary>
+    public byte[]? Merged { get; init; }
+
+    /// <summary>A kept-columns array as <see cref="Kept"/> holds it: null when nothing is kept.</summary>
+    public static bool[]? AnyKept(bool[]? kept) => kept is not null && Array.IndexOf(kept, true) >= 0 ? kept : null;
+
     /// <summary>The message this change came from, for its dead letter.</summary>
     public ConsumeResult<byte[]?, byte[]?> Source => Message ?? Encoded!.Value.Message();
 }

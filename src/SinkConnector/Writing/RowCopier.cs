@@ -26,7 +26,11 @@ public static class RowCopier
         await using var copy = await CopyStream.BeginAsync(connection, quotedTable, mapping, CopyOrder(mapping), cancellationToken);
         foreach (var change in changes)
         {
-            if (change.Encoded is { } encoded)
+            if (change.Merged is { } merged)
+            {
+                copy.Buffer.Write(merged);
+            }
+            else if (change.Encoded is { } encoded)
             {
                 copy.Buffer.Write(encoded.Tuple);
             }

@@ -19,6 +19,16 @@ public static class UpsertWriter
     /// <returns>How many rows were written or deleted after de-duplication.</returns>
     public static async Task<int> WriteAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(mapping);
+        var rules = UpsertRules.Of(mapping);
+        var all = changes as IReadOnlyCollection<RowChange> ?? [.. changes];
+        // A Debezium mapping takes the plain path too as long as no change of the batch carries a placeholder.
+        if (!rules.None || (mapping.KeepUnavailableValues && all.Any(c => c.Kept is not null)))
+        {
+            return await WriteWithRulesAsync(connection, mapping, rules, all, cancellationToken);
+        }
+
+        changes = all;
         var keys = mapping.KeyIndexes();
         var final = FinalChanges(keys, changes);
         var writes = final.Where(c => c.Kind == ChangeKind.Write).ToList();
@@ -43,6 +53,48 @@ public static class UpsertWriter
 
         return writes.Count + deletes.Count;
     }
+
+    /// <summary>
+    /// <c>newer_by</c>, <c>update_columns</c>, <c>on_null: keep</c> or unavailable values: the changes folded by
+    /// <see cref="UpsertFold"/>, each layer a delete statement and one merge per set of kept columns (almost always one).
+    /// </summary>
+    private static async Task<int> WriteWithRulesAsync(
+        NpgsqlConnection connection, MappingConfig mapping, UpsertRules rules, IEnumerable<RowChange> changes, CancellationToken cancellationToken)
+    {
+        var keys = mapping.KeyIndexes();
+        var deleteColumns = rules.NewerBy < 0 ? keys : [.. keys, rules.NewerBy];
+        var written = 0;
+        foreach (var (deletes, writes) in new UpsertFold(mapping, rules).Fold(changes))
+        {
+            var stage = Interlocked.Increment(ref s_stage);
+            // A key may be in both lists: its delete comes first, as in the message order.
+            if (deletes.Count > 0)
+            {
+                var staging = Sql.Quote($"sink_delete_{stage}");
+                await Sql.ExecuteAsync(connection, CreateStagingSql(mapping, deleteColumns, staging), cancellationToken);
+                await RowCopier.CopyAsync(connection, staging, mapping, deleteColumns, deletes.Select(d => d.Values), cancellationToken);
+                await Sql.ExecuteAsync(connection, DeleteSql(mapping, keys, staging, rules), cancellationToken);
+            }
+
+            // Writes that keep different stored columns need different SET lists: one statement per set.
+            var group = 0;
+            foreach (var sameKept in writes.GroupBy(w => KeptUpdates(w, rules)))
+            {
+                var staging = Sql.Quote($"sink_upsert_{stage}_{group++}");
+                await Sql.ExecuteAsync(connection, CreateStagingSql(mapping, RowCopier.AllColumns(mapping), staging), cancellationToken);
+                await RowCopier.CopyAsync(connection, staging, mapping, sameKept, cancellationToken);
+                await Sql.ExecuteAsync(connection, MergeSql(mapping, staging, rules, sameKept.Key), cancellationToken);
+            }
+
+            written += deletes.Count + writes.Count;
+        }
+
+        return written;
+    }
+
+    /// <summary>The updated columns a write keeps as stored (Debezium placeholders), as a text key for grouping: "" for none.</summary>
+    private static string KeptUpdates(RowChange write, UpsertRules rules) =>
+        write.Kept is not { } kept ? "" : string.Join(",", Enumerable.Range(0, kept.Length).Where(c => kept[c] && rules.Updated[c]));
 
     /// <summary>
     /// The last change per key, in the order changes were given (partition order): ON CONFLICT DO UPDATE fails when one
@@ -96,6 +148,52 @@ public static class UpsertWriter
                $"ON CONFLICT ({ColumnList(mapping, mapping.KeyIndexes())}) {action}";
     }
 
+    /// <summary>
+    /// The merge under upsert rules: updates set the updated columns but those in <paramref name="kept"/> (column
+    /// positions, "1,4"), COALESCE the on_null: keep ones with the stored value, and apply only to a stored row whose
+    /// newer_by value is null or smaller. An insert sets every column (a kept one is null in the staged row).
+    /// </summary>
+    public static string MergeSql(MappingConfig mapping, string staging, UpsertRules rules, string kept)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        ArgumentNullException.ThrowIfNull(rules);
+        var skip = kept.Length == 0 ? [] : kept.Split(',').Select(int.Parse).ToHashSet();
+        var all = ColumnList(mapping, [.. Enumerable.Range(0, mapping.Columns.Count)]);
+        var updates = new List<string>();
+        for (var c = 0; c < mapping.Columns.Count; c++)
+        {
+            if (rules.Updated[c] && !skip.Contains(c))
+            {
+                var name = Sql.Quote(mapping.Columns[c].Name);
+                updates.Add(rules.KeepOnNull[c] ? $"{name} = COALESCE(EXCLUDED.{name}, t.{name})" : $"{name} = EXCLUDED.{name}");
+            }
+        }
+
+        var action = updates.Count == 0 ? "DO NOTHING" : "DO UPDATE SET " + string.Join(", ", updates);
+        if (updates.Count > 0 && rules.NewerBy >= 0)
+        {
+            var version = Sql.Quote(mapping.Columns[rules.NewerBy].Name);
+            action += $" WHERE t.{version} IS NULL OR t.{version} < EXCLUDED.{version}";
+        }
+
+        return $"INSERT INTO {Sql.Quote(mapping.Table)} AS t ({all}) SELECT {all} FROM {staging} " +
+               $"ON CONFLICT ({ColumnList(mapping, mapping.KeyIndexes())}) {action}";
+    }
+
+    /// <summary>Under newer_by, a delete removes only a stored row no newer than itself; a delete without a version removes any.</summary>
+    public static string DeleteSql(MappingConfig mapping, int[] keys, string staging, UpsertRules rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        var sql = DeleteSql(mapping, keys, staging);
+        if (rules.NewerBy < 0)
+        {
+            return sql;
+        }
+
+        var version = Sql.Quote(mapping.Columns[rules.NewerBy].Name);
+        return sql + $" AND (d.{version} IS NULL OR t.{version} IS NULL OR t.{version} <= d.{version})";
+    }
+
     public static string DeleteSql(MappingConfig mapping, int[] keys, string staging) =>
         $"DELETE FROM {Sql.Quote(mapping.Table)} AS t USING {staging} AS d WHERE " +
         string.Join(" AND ", keys.Select(i => Sql.Quote(mapping.Columns[i].Name)).Select(c => $"t.{c} = d.{c}"));
@@ -104,7 +202,7 @@ public static class UpsertWriter
         string.Join(", ", columns.Select(i => Sql.Quote(mapping.Columns[i].Name)));
 
     /// <summary>Equality of the key columns only; structural for byte[] and array values (bytea, text[] keys).</summary>
-    private sealed class KeyComparer(int[] keys) : IEqualityComparer<object?[]>
+    internal sealed class KeyComparer(int[] keys) : IEqualityComparer<object?[]>
     {
         public bool Equals(object?[]? x, object?[]? y)
         {

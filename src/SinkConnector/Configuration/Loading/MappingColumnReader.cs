@@ -66,7 +66,7 @@ internal static class MappingColumnReader
             return null;
         }
 
-        reader.RejectUnknownKeys(column, path, "from", "type", "nullable", "default");
+        reader.RejectUnknownKeys(column, path, "from", "type", "nullable", "default", "on_null");
         var from = ReadSource(column, path, reader, format);
         var type = ReadType(column, path, reader);
         if (from is { Kind: SourceKind.Now } && type is not null && (type.IsArray || type.Scalar is not (ScalarType.TimestampTz or ScalarType.Timestamp)))
@@ -77,7 +77,8 @@ internal static class MappingColumnReader
         var nullable = reader.Bool(column, path, "nullable") ?? false;
         var defaultNode = YamlValueReader.Get(column, "default");
         var defaultValue = YamlValueReader.IsNull(defaultNode) ? null : reader.Scalar(defaultNode, YamlPath.Child(path, "default"));
-        return reader.ErrorCount > errorsBefore ? null : new ColumnMapping(name, from!, type!, nullable, defaultValue);
+        var onNull = reader.Choice(column, path, "on_null", UpsertRulesReader.NullActions);
+        return reader.ErrorCount > errorsBefore ? null : new ColumnMapping(name, from!, type!, nullable, defaultValue) { OnNull = onNull };
     }
 
     private static SourcePath? ReadSource(YamlMappingNode column, string path, YamlValueReader reader, MessageFormat? format)

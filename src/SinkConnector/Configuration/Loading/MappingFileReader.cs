@@ -43,8 +43,8 @@ internal static class MappingFileReader
     {
         var errorsBefore = reader.ErrorCount;
         reader.RejectUnknownKeys(
-            root, "", "topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
-            "encoding", "key_encoding", "partition", "when", "skip_when", "order", "columns_from_schema");
+            root, "", ["topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
+            "encoding", "key_encoding", "partition", "when", "skip_when", "order", "columns_from_schema", .. UpsertRulesReader.Keys]);
         var topics = ReadTopics(root, reader);
         var table = ReadTable(root, reader);
         var (format, formatValid, valueEncoding, keyEncoding) = ReadFormat(root, reader);
@@ -60,6 +60,7 @@ internal static class MappingFileReader
         var when = MappingConditionReader.Read(root, reader, "when", format, valueEncoding);
         var skipWhen = MappingConditionReader.Read(root, reader, "skip_when", format, valueEncoding);
         var order = reader.Int(root, "", "order", int.MinValue) ?? 0;
+        var upsert = UpsertRulesReader.Read(root, reader, mode, formatValid ? format ?? MessageFormat.Json : null, columns, declared, key);
         if (deleteOnTombstone && mode != WriteMode.Upsert)
         {
             reader.Error("delete_on_tombstone", "is only allowed with mode: upsert (a delete needs the key columns)");
@@ -95,6 +96,10 @@ internal static class MappingFileReader
             SkipWhen = skipWhen,
             Order = order,
             ColumnsFromSchema = fromSchema,
+            NewerBy = upsert.NewerBy,
+            UpdateColumns = upsert.UpdateColumns,
+            OnNull = upsert.OnNull,
+            KeepUnavailableValues = upsert.KeepUnavailableValues,
         };
         return new MappingReadResult(mapping, topics);
     }
