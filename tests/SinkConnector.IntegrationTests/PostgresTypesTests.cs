@@ -119,6 +119,104 @@ public class PostgresTypesTests(TestServices services)
         }
     }
 
+    [Fact]
+    public async Task The_sink_creates_tables_of_these_types_copies_and_upserts_them_and_dead_letters_bad_values_naming_column_and_reason()
+    {
+        await using var bed = await SinkTestBed.CreateAsync(services, "pg_types_sink", partitions: 1);
+        await bed.ExecuteAsync(TypesSql);
+        var upsertTopic = await bed.AddTopicAsync("pg-types-upsert", 1);
+        await bed.WriteMappingAsync("events.yaml", $$"""
+            topic: {{bed.Topic}}
+            table: public.hosts
+            auto_create: true
+            on_error: dead_letter
+            columns:
+              id:     { from: value.id, type: bigint }
+              status: { from: value.status, type: enum(order_status) }
+              addr:   { from: value.addr, type: inet }
+              net:    { from: value.net, type: cidr, nullable: true }
+              mac:    { from: value.mac, type: macaddr, nullable: true }
+              took:   { from: value.took, type: interval, nullable: true }
+              name:   { from: value.name, type: citext, nullable: true }
+              span:   { from: value.span, type: int4range, nullable: true }
+              amount: { from: value.amount, type: numeric, nullable: true }
+              seen:   { from: value.seen, type: "inet[]", nullable: true }
+            """);
+        await bed.WriteMappingAsync("latest.yaml", $$"""
+            topic: {{upsertTopic}}
+            table: public.hosts_latest
+            auto_create: true
+            mode: upsert
+            key: [addr]
+            on_error: dead_letter
+            columns:
+              addr:   { from: value.addr, type: inet }
+              status: { from: value.status, type: enum(order_status) }
+              took:   { from: value.took, type: interval }
+              amount: { from: value.amount, type: numeric }
+              span:   { from: value.span, type: tstzrange, nullable: true }
+            """);
+
+        string[] good =
+        [
+            """{"id":1,"status":"new","addr":"2001:db8::1/64","net":"::/0","mac":"0800.2b01.0203","took":"P1M","name":"Alice","span":"[1,5]","amount":"NaN","seen":["10.0.0.1","::1"]}""",
+            """{"id":2,"status":"it's \"done\"","addr":"10.0.0.1","took":2000000,"amount":1.50}""",
+        ];
+        (string Column, string Json, string Reason)[] bad =
+        [
+            ("net", """{"id":3,"status":"new","addr":"10.0.0.1","net":"10.1.2.3/8"}""", "bits are set to the right of the /8 prefix"),
+            ("status", """{"id":4,"status":"shipped","addr":"10.0.0.1"}""", "not a label of enum order_status"),
+            ("mac", """{"id":5,"status":"new","addr":"10.0.0.1","mac":"08:00:2b"}""", "is not a valid macaddr"),
+            ("took", """{"id":6,"status":"new","addr":"10.0.0.1","took":"P1.5D"}""", "is not a valid interval"),
+            ("span", """{"id":7,"status":"new","addr":"10.0.0.1","span":"[5,1)"}""", "lower bound is greater than the upper bound"),
+            ("addr", """{"id":8,"status":"new","addr":"10.0.0.256"}""", "is not a valid inet"),
+            ("amount", """{"id":9,"status":"new","addr":"10.0.0.1","amount":"12abc"}""", "is not a valid numeric"),
+        ];
+        await bed.ProduceAsync(bed.Topic, good.Concat(bad.Select(b => b.Json)).Select(json => (0, Json(json))));
+        // One batch: the same host three times (10.0.0.1 and 10.0.0.1/32 are one inet), the last write wins.
+        string[] changes =
+        [
+            """{"addr":"10.0.0.1","status":"new","took":"PT1H","amount":"1"}""",
+            """{"addr":"::1","status":"new","took":"-P1D","amount":"0.1","span":"(,)"}""",
+            """{"addr":"10.0.0.1/32","status":"in progress","took":"1 day 02:00:00","amount":"1.0"}""",
+            """{"addr":"10.0.0.1","status":"bogus","took":"PT1H","amount":"2"}""",
+            $$"""{"addr":"10.0.0.1","status":"it's \"done\"","took":"P1Y","amount":"{{s_thousandDigits}}","span":"[2024-01-01T00:00:00Z,2024-01-02T00:00:00Z)"}""",
+        ];
+        await bed.ProduceAsync(upsertTopic, changes.Select(json => (0, Json(json))));
+        await bed.RunToCompletionAsync(good.Length + bad.Length + changes.Length);
+
+        var hosts = await bed.QueryAsync(
+            "SELECT format('%s|%s|%s|%s|%s|%s|%s|%s|%s', status, addr, net, mac, took, name, span, amount, seen) FROM public.hosts ORDER BY id", r => r.GetString(0));
+        Assert.Equal(
+            ["new|2001:db8::1/64|::/0|08:00:2b:01:02:03|1 mon|Alice|[1,6)|NaN|{10.0.0.1,::1}", "it's \"done\"|10.0.0.1|||00:00:02|||1.50|"],
+            hosts);
+        // citext compares without case, as the extension promises.
+        Assert.Equal(1, await bed.ScalarAsync("SELECT count(*) FROM public.hosts WHERE name = 'ALICE'"));
+
+        var letters = await bed.QueryAsync(
+            $"SELECT error_message FROM sink.dead_letters WHERE topic = '{bed.Topic}' ORDER BY \"offset\"", r => r.GetString(0));
+        Assert.Equal(bad.Length, letters.Count);
+        Assert.All(bad.Zip(letters), pair =>
+        {
+            // The column by its source (each column here reads the field of its own name), as every conversion error does.
+            Assert.StartsWith($"value.{pair.First.Column}: ", pair.Second, StringComparison.Ordinal);
+            Assert.Contains(pair.First.Reason, pair.Second, StringComparison.Ordinal);
+        });
+
+        var latest = await bed.QueryAsync(
+            """
+            SELECT format('%s|%s|%s|%s|%s|%s|%s', addr, status, took, amount, lower(span) AT TIME ZONE 'UTC', upper(span) AT TIME ZONE 'UTC', isempty(span))
+            FROM public.hosts_latest ORDER BY addr
+            """, r => r.GetString(0));
+        Assert.Equal(
+            [$"10.0.0.1|it's \"done\"|1 year|{s_thousandDigits}|2024-01-01 00:00:00|2024-01-02 00:00:00|f", "::1|new|-1 days|0.1|||f"],
+            latest);
+        var upsertLetter = (await bed.QueryAsync($"SELECT error_message FROM sink.dead_letters WHERE topic = '{upsertTopic}'", r => r.GetString(0))).Single();
+        Assert.Contains("'bogus' is not a label of enum order_status", upsertLetter, StringComparison.Ordinal);
+    }
+
+    private static Message<byte[]?, byte[]?> Json(string json) => new() { Value = Encoding.UTF8.GetBytes(json) };
+
     private static MappingConfig Mapping(string schema, string table, IEnumerable<string> types, WriteMode mode = WriteMode.Insert, IReadOnlyList<string>? key = null) => new()
     {
         Name = table,
