@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.Net.NetworkInformation;
 using System.Text;
+using NpgsqlTypes;
 using SinkConnector.Configuration;
 using SinkConnector.PgBinary;
 
@@ -99,6 +101,10 @@ public sealed class CopyRowEncoder
         {
             WriteTimestamp(output, (DateTime)(object)value!);
         }
+        else if (typeof(T) == typeof(PgNumeric) && ((PgNumeric)(object)value!).Big is null)
+        {
+            WriteNumeric(output, ((PgNumeric)(object)value!).Small);
+        }
         else if (typeof(T) == typeof(double))
         {
             WriteInt64(output, BitConverter.DoubleToInt64Bits((double)(object)value!));
@@ -177,6 +183,39 @@ public sealed class CopyRowEncoder
             case byte[] bytes:
                 output.Write(bytes);
                 break;
+            case PgNumeric { Big: { } text }:
+                ExtendedTypeEncoder.WriteNumericText(output, text);
+                break;
+            case PgNumeric number:
+                WriteNumeric(output, number.Small);
+                break;
+            case NpgsqlInet inet:
+                ExtendedTypeEncoder.WriteNetwork(output, inet.Address, inet.Netmask, isCidr: false);
+                break;
+            case System.Net.IPNetwork cidr:
+                ExtendedTypeEncoder.WriteNetwork(output, cidr.BaseAddress, (byte)cidr.PrefixLength, isCidr: true);
+                break;
+            case PhysicalAddress mac:
+                ExtendedTypeEncoder.WriteMacAddr(output, mac);
+                break;
+            case NpgsqlInterval interval:
+                ExtendedTypeEncoder.WriteInterval(output, interval);
+                break;
+            case NpgsqlRange<int> range:
+                ExtendedTypeEncoder.WriteRange(output, range, RangeElement(type));
+                break;
+            case NpgsqlRange<long> range:
+                ExtendedTypeEncoder.WriteRange(output, range, RangeElement(type));
+                break;
+            case NpgsqlRange<PgNumeric> range:
+                ExtendedTypeEncoder.WriteRange(output, range, RangeElement(type));
+                break;
+            case NpgsqlRange<DateTime> range:
+                ExtendedTypeEncoder.WriteRange(output, range, RangeElement(type));
+                break;
+            case NpgsqlRange<DateOnly> range:
+                ExtendedTypeEncoder.WriteRange(output, range, RangeElement(type));
+                break;
             case Array array when type.IsArray:
                 WriteArray(output, array, type with { IsArray = false });
                 break;
@@ -184,6 +223,9 @@ public sealed class CopyRowEncoder
                 throw new InvalidOperationException($"no binary COPY encoding for a {value.GetType().Name} in a {type.SqlName} column");
         }
     }
+
+    private static ColumnType RangeElement(ColumnType range) =>
+        new(range.RangeElement ?? throw new InvalidOperationException($"{range.SqlName} is not a range type"), null, null, null, false);
 
     /// <summary>One-dimensional, lower bound 1, no NULL elements (the array converter rejects them).</summary>
     private static void WriteArray(CopyBuffer output, Array array, ColumnType element)
@@ -220,6 +262,7 @@ public sealed class CopyRowEncoder
         ScalarType.Time => 1083,
         ScalarType.Timestamp => 1114,
         ScalarType.TimestampTz => 1184,
+        _ when ExtendedTypeEncoder.ElementOid(scalar) is { } oid => oid,
         _ => throw new InvalidOperationException($"no arrays of {scalar}"),
     };
 

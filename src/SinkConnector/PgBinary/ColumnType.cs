@@ -22,6 +22,18 @@ public enum ScalarType
     Jsonb,
     Json,
     Bytea,
+    Inet,
+    Cidr,
+    MacAddr,
+    Interval,
+    Citext,
+    Enum,
+    Int4Range,
+    Int8Range,
+    NumRange,
+    TsRange,
+    TstzRange,
+    DateRange,
 }
 
 /// <summary>
@@ -59,6 +71,32 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
         ["jsonb"] = ScalarType.Jsonb,
         ["json"] = ScalarType.Json,
         ["bytea"] = ScalarType.Bytea,
+        ["inet"] = ScalarType.Inet,
+        ["cidr"] = ScalarType.Cidr,
+        ["macaddr"] = ScalarType.MacAddr,
+        ["interval"] = ScalarType.Interval,
+        ["citext"] = ScalarType.Citext,
+        ["int4range"] = ScalarType.Int4Range,
+        ["int8range"] = ScalarType.Int8Range,
+        ["numrange"] = ScalarType.NumRange,
+        ["tsrange"] = ScalarType.TsRange,
+        ["tstzrange"] = ScalarType.TstzRange,
+        ["daterange"] = ScalarType.DateRange,
+    };
+
+    /// <summary>For <see cref="ScalarType.Enum"/>: the Postgres enum type the column holds.</summary>
+    public PgEnumType? EnumType { get; init; }
+
+    /// <summary>The range types, whose bounds are values of another scalar type.</summary>
+    public ScalarType? RangeElement => Scalar switch
+    {
+        ScalarType.Int4Range => ScalarType.Integer,
+        ScalarType.Int8Range => ScalarType.BigInt,
+        ScalarType.NumRange => ScalarType.Numeric,
+        ScalarType.TsRange => ScalarType.Timestamp,
+        ScalarType.TstzRange => ScalarType.TimestampTz,
+        ScalarType.DateRange => ScalarType.Date,
+        _ => null,
     };
 
     [GeneratedRegex(@"^\s*(?<name>[a-z][a-z0-9 ]*?)\s*(\(\s*(?<a>\d+)\s*(,\s*(?<b>\d+)\s*)?\))?\s*(?<array>\[\])?\s*$", RegexOptions.IgnoreCase)]
@@ -68,10 +106,28 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
     {
         type = null;
         error = null;
+        if (PgEnumType.TryParseColumnType(text, out var enumType, out var isEnumArray, out error))
+        {
+            if (isEnumArray)
+            {
+                // array_recv checks the element type's OID, which for an enum differs per database.
+                error = $"'{text}': arrays of enum types are not supported (their element type OID differs per database); use text[]";
+                return false;
+            }
+
+            type = new ColumnType(ScalarType.Enum, null, null, null, false) { EnumType = enumType };
+            return true;
+        }
+
+        if (error is not null)
+        {
+            return false;
+        }
+
         var match = TypePattern().Match(text ?? "");
         if (!match.Success || !s_names.TryGetValue(match.Groups["name"].Value, out var scalar))
         {
-            error = $"unknown type '{text}' (expected one of text, varchar(n), smallint, integer, bigint, numeric(p,s), real, double precision, boolean, uuid, date, time, timestamp, timestamptz, jsonb, json, bytea, or an array such as text[])";
+            error = $"unknown type '{text}' (expected one of text, varchar(n), smallint, integer, bigint, numeric(p,s), numeric, real, double precision, boolean, uuid, date, time, timestamp, timestamptz, jsonb, json, bytea, inet, cidr, macaddr, interval, citext, enum(type_name), int4range, int8range, numrange, tsrange, tstzrange, daterange, or an array such as text[])";
             return false;
         }
 
@@ -94,6 +150,10 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
                 return false;
             case ScalarType.Jsonb or ScalarType.Json or ScalarType.Bytea when isArray:
                 error = $"'{text}': arrays are supported for scalar types only";
+                return false;
+            case ScalarType.Citext when isArray:
+                // citext is an extension type: its OID, which array_recv checks per element, differs per database.
+                error = $"'{text}': arrays of citext are not supported (an extension type's OID differs per database); use text[]";
                 return false;
         }
 
@@ -128,6 +188,18 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
         ScalarType.Jsonb => NpgsqlDbType.Jsonb,
         ScalarType.Json => NpgsqlDbType.Json,
         ScalarType.Bytea => NpgsqlDbType.Bytea,
+        ScalarType.Inet => NpgsqlDbType.Inet,
+        ScalarType.Cidr => NpgsqlDbType.Cidr,
+        ScalarType.MacAddr => NpgsqlDbType.MacAddr,
+        ScalarType.Interval => NpgsqlDbType.Interval,
+        ScalarType.Citext => NpgsqlDbType.Citext,
+        ScalarType.Enum => NpgsqlDbType.Unknown,
+        ScalarType.Int4Range => NpgsqlDbType.IntegerRange,
+        ScalarType.Int8Range => NpgsqlDbType.BigIntRange,
+        ScalarType.NumRange => NpgsqlDbType.NumericRange,
+        ScalarType.TsRange => NpgsqlDbType.TimestampRange,
+        ScalarType.TstzRange => NpgsqlDbType.TimestampTzRange,
+        ScalarType.DateRange => NpgsqlDbType.DateRange,
         _ => throw new InvalidOperationException($"unmapped scalar {Scalar}"),
     };
 
@@ -155,6 +227,18 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
                 ScalarType.Jsonb => "jsonb",
                 ScalarType.Json => "json",
                 ScalarType.Bytea => "bytea",
+                ScalarType.Inet => "inet",
+                ScalarType.Cidr => "cidr",
+                ScalarType.MacAddr => "macaddr",
+                ScalarType.Interval => "interval",
+                ScalarType.Citext => "citext",
+                ScalarType.Enum => EnumType!.SqlName,
+                ScalarType.Int4Range => "int4range",
+                ScalarType.Int8Range => "int8range",
+                ScalarType.NumRange => "numrange",
+                ScalarType.TsRange => "tsrange",
+                ScalarType.TstzRange => "tstzrange",
+                ScalarType.DateRange => "daterange",
                 _ => throw new InvalidOperationException($"unmapped scalar {Scalar}"),
             };
             return IsArray ? name + "[]" : name;

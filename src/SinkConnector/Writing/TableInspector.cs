@@ -44,6 +44,7 @@ public static class TableInspector
         }
 
         var byName = columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        errors.AddRange(await EnumChecks.ResolveAsync(connection, mapping, cancellationToken));
         foreach (var column in mapping.Columns)
         {
             if (!byName.TryGetValue(column.Name, out var existing))
@@ -162,6 +163,18 @@ public static class TableInspector
     /// </summary>
     public static bool CopyCompatible(ColumnType mappingType, string databaseType)
     {
+        ArgumentNullException.ThrowIfNull(mappingType);
+        if (mappingType.EnumType is { } enumType)
+        {
+            return EnumChecks.SameName(enumType, databaseType);
+        }
+
+        if (mappingType.Scalar == ScalarType.Citext)
+        {
+            // An extension type: format_type qualifies it when its schema is not on the search_path.
+            return databaseType == "citext" || databaseType.EndsWith(".citext", StringComparison.Ordinal);
+        }
+
         static string Base(string type)
         {
             var isArray = type.EndsWith("[]", StringComparison.Ordinal);

@@ -15,6 +15,15 @@ public class ColumnTypeTests
     [InlineData("timestamptz", "timestamp with time zone")]
     [InlineData("text[]", "text[]")]
     [InlineData("bigint[]", "bigint[]")]
+    [InlineData("inet", "inet")]
+    [InlineData("CIDR[]", "cidr[]")]
+    [InlineData("macaddr", "macaddr")]
+    [InlineData("interval[]", "interval[]")]
+    [InlineData("citext", "citext")]
+    [InlineData("tstzrange", "tstzrange")]
+    [InlineData("daterange[]", "daterange[]")]
+    [InlineData("enum(order_status)", "\"order_status\"")]
+    [InlineData(" ENUM ( Sales.Order_Status ) ", "\"Sales\".\"Order_Status\"")]
     public void Parses_type_names_to_the_spelling_postgres_reports(string text, string sqlName)
     {
         Assert.Equal(sqlName, ColumnType.Parse(text).SqlName);
@@ -27,6 +36,12 @@ public class ColumnTypeTests
     [InlineData("varchar(1,2)")]
     [InlineData("jsonb[]")]
     [InlineData("")]
+    [InlineData("citext[]")]
+    [InlineData("enum(order_status)[]")]
+    [InlineData("enum()")]
+    [InlineData("enum(a.b.c)")]
+    [InlineData("enum(\"quoted\")")]
+    [InlineData("interval(3)")]
     public void Rejects_unknown_or_malformed_types_with_a_reason(string text)
     {
         Assert.False(ColumnType.TryParse(text, out _, out var error));

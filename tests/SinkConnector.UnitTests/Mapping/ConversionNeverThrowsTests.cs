@@ -24,6 +24,8 @@ public class ConversionNeverThrowsTests
         "text", "varchar(5)", "smallint", "integer", "bigint", "numeric", "numeric(6,2)", "real", "double precision", "boolean",
         "uuid", "date", "time", "timestamp", "timestamptz", "jsonb", "json", "bytea",
         "text[]", "varchar(3)[]", "integer[]", "bigint[]", "numeric(4,1)[]", "real[]", "boolean[]", "uuid[]", "date[]", "time[]", "timestamptz[]",
+        "inet", "cidr", "macaddr", "interval", "citext", "enum(order_status)", "int4range", "int8range", "numrange", "tsrange", "daterange",
+        "inet[]", "cidr[]", "macaddr[]", "interval[]", "tstzrange[]", "numeric[]",
     ];
 
     private static readonly (MessageFormat Format, string[] Sources)[] s_sources =

@@ -1,4 +1,5 @@
 using SinkConnector.Mapping;
+using SinkConnector.PgBinary;
 using static SinkConnector.UnitTests.Mapping.ConverterKit;
 
 namespace SinkConnector.UnitTests.Mapping;
@@ -49,18 +50,19 @@ public class TypeConversionTests
     [Fact]
     public void Numeric_keeps_28_significant_digits_exactly()
     {
-        Assert.Equal(decimal.Parse("1234567890.123456789012345678", System.Globalization.CultureInfo.InvariantCulture), Ok("numeric", "1234567890.123456789012345678"));
-        Assert.Equal(79228162514264337593543950335m, Ok("numeric", "79228162514264337593543950335"));
+        Assert.Equal(new PgNumeric(decimal.Parse("1234567890.123456789012345678", System.Globalization.CultureInfo.InvariantCulture)), Ok("numeric", "1234567890.123456789012345678"));
+        Assert.Equal(new PgNumeric(79228162514264337593543950335m), Ok("numeric", "79228162514264337593543950335"));
+        Assert.Equal(decimal.Parse("1234567890.123456789012345678", System.Globalization.CultureInfo.InvariantCulture), Ok("numeric(38,18)", "1234567890.123456789012345678"));
     }
 
     [Fact]
     public void Numeric_never_goes_through_floating_point()
     {
         // As doubles, 0.1 + 0.2 is 0.30000000000000004; as decimals read from the JSON text it stays exact.
-        var a = (decimal)Ok("numeric", "0.1")!;
-        var b = (decimal)Ok("numeric", "0.2")!;
+        var a = ((PgNumeric)Ok("numeric", "0.1")!).Small;
+        var b = (decimal)Ok("numeric(10,2)", "0.2")!;
         Assert.Equal(0.3m, a + b);
-        Assert.Equal(0.30000000000000004m, Ok("numeric", "0.30000000000000004"));
+        Assert.Equal(new PgNumeric(0.30000000000000004m), Ok("numeric", "0.30000000000000004"));
         Assert.Equal(12.34m, Ok("numeric(12,2)", "\"12.34\""));
     }
 
@@ -69,9 +71,10 @@ public class TypeConversionTests
     [InlineData("79228162514264337593543950336")]
     [InlineData("0.12345678901234567890123456789012")]
     [InlineData("1e-40")]
-    public void Numeric_beyond_decimal_is_out_of_range_not_rounded(string json)
+    public void Numeric_with_precision_beyond_decimal_is_out_of_range_not_rounded(string json)
     {
-        Fails("numeric", json, ConversionErrorKind.OutOfRange);
+        // Unconstrained numeric keeps such values exactly (ArbitraryNumericTests); numeric(p,s) converts through decimal.
+        Fails("numeric(1000,50)", json, ConversionErrorKind.OutOfRange);
     }
 
     [Theory]

@@ -65,7 +65,7 @@ internal sealed class ColumnPlan
         {
             { IsArray: true } => WholeMode.Json,
             { Scalar: ScalarType.Bytea } => WholeMode.Bytes,
-            { Scalar: ScalarType.Text or ScalarType.Varchar } => WholeMode.Text,
+            { Scalar: ScalarType.Text or ScalarType.Varchar or ScalarType.Citext or ScalarType.Enum } => WholeMode.Text,
             { Scalar: ScalarType.Jsonb or ScalarType.Json } => WholeMode.Json,
             _ => WholeMode.Scalar,
         };
