@@ -105,8 +105,9 @@ internal static class AvroLeafConverter
                 return Set((float)leaf.Real, out value);
             case AvroLeafKind.Double when scalar == ScalarType.DoublePrecision:
                 return Set(leaf.Real, out value);
-            case AvroLeafKind.Decimal when scalar == ScalarType.Numeric && SmallDecimal(payload.Slice(leaf.DataStart, leaf.DataLength), leaf.Scale) is { } exact:
-                return ((NumericConverter)converter).TryFromDecimal(exact, out value, out _);
+            // numeric without scale has its own converter (arbitrary precision): it takes the decimal's text below.
+            case AvroLeafKind.Decimal when converter is NumericConverter numeric && SmallDecimal(payload.Slice(leaf.DataStart, leaf.DataLength), leaf.Scale) is { } exact:
+                return numeric.TryFromDecimal(exact, out value, out _);
             case AvroLeafKind.Boolean or AvroLeafKind.Container:
                 return false;
             default:
