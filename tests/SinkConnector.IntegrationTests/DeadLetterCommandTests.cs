@@ -503,8 +503,8 @@ public class DeadLetterFormatTests
     }
 
     [Fact]
-    public void Kinds_are_the_conversion_error_kinds_Rejected_and_the_library_handler_failures() =>
-        Assert.Equal(["InvalidJson", "MissingField", "WrongType", "OutOfRange", "InvalidEnvelope", "UnknownSchema", "InvalidEncoding", "Unexpected", "Rejected", "HandlerFailed", "Timeout"], DeadLetterFormat.Kinds);
+    public void Kinds_are_the_conversion_error_kinds_IncompatibleSchema_Rejected_and_the_library_handler_failures() =>
+        Assert.Equal(["InvalidJson", "MissingField", "WrongType", "OutOfRange", "InvalidEnvelope", "UnknownSchema", "InvalidEncoding", "Unexpected", "IncompatibleSchema", "Rejected", "HandlerFailed", "Timeout"], DeadLetterFormat.Kinds);
 
     private static DeadLetter Letter(long id, string message, string mapping = "events") => new()
     {

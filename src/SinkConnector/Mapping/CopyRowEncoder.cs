@@ -52,14 +52,14 @@ public sealed class CopyRowEncoder
     }
 
     /// <summary>A tuple starts with its number of fields.</summary>
-    public static void WriteFieldCount(CopyBuffer output, int fields) => WriteInt16(output, (short)fields);
+    public static void WriteFieldCount(CopyBuffer output, int fields) => output.WriteInt16((short)fields);
 
     /// <summary>One field: a converted value of a <paramref name="type"/> column, or SQL NULL for null.</summary>
     public static void WriteField(CopyBuffer output, object? value, ColumnType type)
     {
         if (value is null)
         {
-            WriteInt32(output, -1);
+            output.WriteInt32(-1);
             return;
         }
 
@@ -83,11 +83,11 @@ public sealed class CopyRowEncoder
         var start = BeginField(output);
         if (typeof(T) == typeof(long))
         {
-            WriteInt64(output, (long)(object)value!);
+            output.WriteInt64((long)(object)value!);
         }
         else if (typeof(T) == typeof(int))
         {
-            WriteInt32(output, (int)(object)value!);
+            output.WriteInt32((int)(object)value!);
         }
         else if (typeof(T) == typeof(decimal))
         {
@@ -107,7 +107,7 @@ public sealed class CopyRowEncoder
         }
         else if (typeof(T) == typeof(double))
         {
-            WriteInt64(output, BitConverter.DoubleToInt64Bits((double)(object)value!));
+            output.WriteInt64(BitConverter.DoubleToInt64Bits((double)(object)value!));
         }
         else
         {
@@ -120,7 +120,7 @@ public sealed class CopyRowEncoder
     /// <summary>A text field from UTF-8 that is known to be valid and free of NUL (an unescaped JSON string).</summary>
     public static void WriteTextField(CopyBuffer output, ReadOnlySpan<byte> utf8)
     {
-        WriteInt32(output, utf8.Length);
+        output.WriteInt32(utf8.Length);
         output.Write(utf8);
     }
 
@@ -148,22 +148,22 @@ public sealed class CopyRowEncoder
                 WriteUtf8(output, text);
                 break;
             case long number:
-                WriteInt64(output, number);
+                output.WriteInt64(number);
                 break;
             case int number:
-                WriteInt32(output, number);
+                output.WriteInt32(number);
                 break;
             case short number:
-                WriteInt16(output, number);
+                output.WriteInt16(number);
                 break;
             case decimal number:
                 WriteNumeric(output, number);
                 break;
             case double number:
-                WriteInt64(output, BitConverter.DoubleToInt64Bits(number));
+                output.WriteInt64(BitConverter.DoubleToInt64Bits(number));
                 break;
             case float number:
-                WriteInt32(output, BitConverter.SingleToInt32Bits(number));
+                output.WriteInt32(BitConverter.SingleToInt32Bits(number));
                 break;
             case bool flag:
                 output.Write(flag ? (byte)1 : (byte)0);
@@ -175,10 +175,10 @@ public sealed class CopyRowEncoder
                 WriteTimestamp(output, time);
                 break;
             case DateOnly date:
-                WriteInt32(output, date == DateOnly.MaxValue ? int.MaxValue : date == DateOnly.MinValue ? int.MinValue : date.DayNumber - s_postgresEpochDay);
+                output.WriteInt32(date == DateOnly.MaxValue ? int.MaxValue : date == DateOnly.MinValue ? int.MinValue : date.DayNumber - s_postgresEpochDay);
                 break;
             case TimeOnly time:
-                WriteInt64(output, time.Ticks / 10);
+                output.WriteInt64(time.Ticks / 10);
                 break;
             case byte[] bytes:
                 output.Write(bytes);
@@ -230,13 +230,13 @@ public sealed class CopyRowEncoder
     /// <summary>One-dimensional, lower bound 1, no NULL elements (the array converter rejects them).</summary>
     private static void WriteArray(CopyBuffer output, Array array, ColumnType element)
     {
-        WriteInt32(output, array.Length == 0 ? 0 : 1);
-        WriteInt32(output, 0);
-        WriteInt32(output, ElementOid(element.Scalar));
+        output.WriteInt32(array.Length == 0 ? 0 : 1);
+        output.WriteInt32(0);
+        output.WriteInt32(ElementOid(element.Scalar));
         if (array.Length > 0)
         {
-            WriteInt32(output, array.Length);
-            WriteInt32(output, 1);
+            output.WriteInt32(array.Length);
+            output.WriteInt32(1);
         }
 
         foreach (var item in array)
@@ -300,13 +300,13 @@ public sealed class CopyRowEncoder
         }
 
         var negative = count > 0 && (bits[3] & int.MinValue) != 0;
-        WriteInt16(output, (short)(count - last));
-        WriteInt16(output, (short)(count == 0 ? 0 : weight));
-        WriteInt16(output, (short)(negative ? 0x4000 : 0));
-        WriteInt16(output, (short)scale);
+        output.WriteInt16((short)(count - last));
+        output.WriteInt16((short)(count == 0 ? 0 : weight));
+        output.WriteInt16((short)(negative ? 0x4000 : 0));
+        output.WriteInt16((short)scale);
         for (var i = count - 1; i >= last; i--)
         {
-            WriteInt16(output, digits[i]);
+            output.WriteInt16(digits[i]);
         }
     }
 
@@ -318,29 +318,11 @@ public sealed class CopyRowEncoder
 
     /// <summary>Npgsql's default: DateTime.MinValue and MaxValue are -infinity and infinity.</summary>
     private static void WriteTimestamp(CopyBuffer output, DateTime time) =>
-        WriteInt64(output, time == DateTime.MaxValue ? long.MaxValue : time == DateTime.MinValue ? long.MinValue : (time.Ticks - PostgresEpochTicks) / 10);
+        output.WriteInt64(time == DateTime.MaxValue ? long.MaxValue : time == DateTime.MinValue ? long.MinValue : (time.Ticks - PostgresEpochTicks) / 10);
 
     private static void WriteUtf8(CopyBuffer output, string text)
     {
         var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));
         output.Advance(Encoding.UTF8.GetBytes(text, span));
-    }
-
-    private static void WriteInt16(CopyBuffer output, short value)
-    {
-        BinaryPrimitives.WriteInt16BigEndian(output.GetSpan(2), value);
-        output.Advance(2);
-    }
-
-    private static void WriteInt32(CopyBuffer output, int value)
-    {
-        BinaryPrimitives.WriteInt32BigEndian(output.GetSpan(4), value);
-        output.Advance(4);
-    }
-
-    private static void WriteInt64(CopyBuffer output, long value)
-    {
-        BinaryPrimitives.WriteInt64BigEndian(output.GetSpan(8), value);
-        output.Advance(8);
     }
 }

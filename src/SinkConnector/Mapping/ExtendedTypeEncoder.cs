@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
@@ -43,10 +42,9 @@ internal static class ExtendedTypeEncoder
     /// <summary>interval: microseconds, then days, then months (the three are kept apart, as Postgres does).</summary>
     public static void WriteInterval(CopyBuffer output, NpgsqlInterval interval)
     {
-        BinaryPrimitives.WriteInt64BigEndian(output.GetSpan(8), interval.Time);
-        output.Advance(8);
-        WriteInt32(output, interval.Days);
-        WriteInt32(output, interval.Months);
+        output.WriteInt64(interval.Time);
+        output.WriteInt32(interval.Days);
+        output.WriteInt32(interval.Months);
     }
 
     /// <summary>A range: its flags, then each finite bound as a length-prefixed value of the element type.</summary>
@@ -89,10 +87,10 @@ internal static class ExtendedTypeEncoder
         };
         if (special != 0)
         {
-            WriteInt16(output, 0);
-            WriteInt16(output, 0);
-            WriteInt16(output, special);
-            WriteInt16(output, 0);
+            output.WriteInt16(0);
+            output.WriteInt16(0);
+            output.WriteInt16(special);
+            output.WriteInt16(0);
             return;
         }
 
@@ -126,13 +124,13 @@ internal static class ExtendedTypeEncoder
         }
 
         var count = last - first;
-        WriteInt16(output, (short)count);
-        WriteInt16(output, (short)(count == 0 ? 0 : weight));
-        WriteInt16(output, negative && count > 0 ? NumericNegative : (short)0);
-        WriteInt16(output, (short)fraction.Length);
+        output.WriteInt16((short)count);
+        output.WriteInt16((short)(count == 0 ? 0 : weight));
+        output.WriteInt16(negative && count > 0 ? NumericNegative : (short)0);
+        output.WriteInt16((short)fraction.Length);
         for (var i = first; i < last; i++)
         {
-            WriteInt16(output, groups[i]);
+            output.WriteInt16(groups[i]);
         }
     }
 
@@ -151,16 +149,4 @@ internal static class ExtendedTypeEncoder
         ScalarType.Int8Range => 3926,
         _ => null,
     };
-
-    private static void WriteInt16(CopyBuffer output, short value)
-    {
-        BinaryPrimitives.WriteInt16BigEndian(output.GetSpan(2), value);
-        output.Advance(2);
-    }
-
-    private static void WriteInt32(CopyBuffer output, int value)
-    {
-        BinaryPrimitives.WriteInt32BigEndian(output.GetSpan(4), value);
-        output.Advance(4);
-    }
 }

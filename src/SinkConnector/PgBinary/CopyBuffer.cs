@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace SinkConnector.PgBinary;
 
 /// <summary>Encoded tuples back to back in one growing array: no object per row for the garbage collector to trace.</summary>
@@ -44,6 +46,27 @@ public sealed class CopyBuffer(int capacity = 4096)
     {
         bytes.CopyTo(GetSpan(bytes.Length));
         Length += bytes.Length;
+    }
+
+    /// <summary>Big-endian, as the binary COPY format's integers are.</summary>
+    public void WriteInt16(short value)
+    {
+        BinaryPrimitives.WriteInt16BigEndian(GetSpan(2), value);
+        Length += 2;
+    }
+
+    /// <inheritdoc cref="WriteInt16"/>
+    public void WriteInt32(int value)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(GetSpan(4), value);
+        Length += 4;
+    }
+
+    /// <inheritdoc cref="WriteInt16"/>
+    public void WriteInt64(long value)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(GetSpan(8), value);
+        Length += 8;
     }
 
     /// <summary>Bytes already written, to fill in a length reserved before its value.</summary>

@@ -4,6 +4,7 @@ using Avro;
 using Avro.Generic;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping;
+using SinkConnector.PgBinary;
 using SinkConnector.Registry;
 using SinkConnector.Testing;
 using static SinkConnector.UnitTests.Mapping.ConverterKit;
@@ -156,7 +157,8 @@ public sealed class AvroDirectPathTests : IAsyncLifetime
         // Nanoseconds: 123456789 ns is .1234567 s in 100 ns ticks, rounded to microseconds as Postgres rounds it.
         Assert.Equal(new DateTime(2024, 3, 1, 10, 0, 0, 123).AddTicks(4570), values[11]);
         Assert.Equal(new DateTime(2024, 3, 1, 8, 0, 0, 123, DateTimeKind.Utc).AddTicks(4560), values[12]);
-        Assert.Equal(-314.15926m, values[13]);
+        // numeric without scale is arbitrary precision: its values are PgNumeric (a decimal when one holds them exactly).
+        Assert.Equal(new PgNumeric(-314.15926m), values[13]);
         Assert.Null(values[14]);
         Assert.Equal(7L, values[15]);
         Assert.Equal("seven", values[16]);

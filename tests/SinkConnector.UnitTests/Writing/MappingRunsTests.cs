@@ -23,12 +23,13 @@ public sealed class MappingRunsTests
     private static RowChange Row(MappingConfig mapping, long id) => new(mapping, ChangeKind.Write, [id], null);
 
     [Fact]
-    public void Without_a_new_version_each_mapping_is_one_run_over_all_its_slices()
+    public void Without_a_new_version_each_mapping_is_one_run_over_all_its_slices_in_write_order()
     {
         var runs = MappingRuns.Of([[Row(s_v1, 1), Row(s_v1, 3)], [Row(s_other, 2)], [Row(s_v1, 5)]]).ToList();
 
-        Assert.Equal([s_v1, s_other], runs.Select(r => r.Mapping));
-        Assert.Equal([1L, 3L, 5L], runs[0].Changes.Select(c => (long)c.Values[0]!));
+        // Write order: by order:, then name ("orders" before "readings"), whatever order the slices came in.
+        Assert.Equal([s_other, s_v1], runs.Select(r => r.Mapping));
+        Assert.Equal([1L, 3L, 5L], runs[1].Changes.Select(c => (long)c.Values[0]!));
     }
 
     [Fact]
