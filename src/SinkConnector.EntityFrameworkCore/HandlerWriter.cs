@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -30,6 +31,9 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     private readonly IDbContextFactory<TContext> _contexts;
     private readonly IServiceScopeFactory _scopes;
     private readonly KafkaSinkOptions _options;
+
+    /// <summary>How much longer than <see cref="KafkaSinkOptions.HandlerTimeout"/> a batch transaction may sit idle before the server ends it.</summary>
+    private static readonly TimeSpan s_idleMargin = TimeSpan.FromSeconds(30);
     private readonly DeadLetterSettings _deadLetters;
 
     public HandlerWriter(IEnumerable<HandlerRegistration<TContext>> handlers, IDbContextFactory<TContext> contexts,
@@ -109,6 +113,13 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
         var messages = ((HandlerBatch)batch.Content).Messages
             .Where(m => batch.Partitions.ContainsKey(m.Result.TopicPartition)).ToList();
         var transaction = db.Database.CurrentTransaction ?? throw new InvalidOperationException("the engine opens the batch's transaction");
+        // A frozen app (SIGSTOP, a VM pause) mid-batch keeps the rows its handlers changed and its offset rows locked,
+        // and the next owner would wait for them until it thaws. The sink's own connections carry a server-side limit
+        // (SinkDatabase); the app's connection string does not, so each batch transaction sets one for itself, longer
+        // than a handler may take (the session is idle in its transaction while handler code runs).
+        var idleLimit = (long)(_options.HandlerTimeout + s_idleMargin).TotalMilliseconds;
+        await db.Database.ExecuteSqlRawAsync(
+            "SELECT set_config('idle_in_transaction_session_timeout', {0}, true)", [idleLimit.ToString(CultureInfo.InvariantCulture)], cancellationToken);
         // The savepoints are this writer's own (one per batch; one per message only when isolating refused changes).
         db.Database.AutoSavepointsEnabled = false;
         await using var scope = _scopes.CreateAsyncScope();

@@ -149,8 +149,10 @@ public class ClaimFailureTests(TestServices services)
         await transaction.RollbackAsync(TestContext.Current.CancellationToken);
     }
 
+    // The claim (an INSERT ... ON CONFLICT into the offsets), not the periodic claim check (a SELECT), which also waits
+    // for the lock and which SIGTERM cancels at once.
     private static Task<long> ClaimsWaitingAsync(SinkTestBed bed) => bed.ScalarAsync(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%offsets%'");
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%INSERT INTO%offsets%'");
 
     private static Dictionary<string, string> With(SinkTestBed bed, string connectionString) =>
         new(bed.Environment) { ["SINK_POSTGRES"] = connectionString };
