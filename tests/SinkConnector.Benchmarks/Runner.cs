@@ -46,7 +46,7 @@ public static class Runner
     /// Every other repetition runs each baseline scenario before the one it is compared with, so that neither build
     /// always runs second (into the other's leftovers: dirty pages, a warmer broker cache).
     /// </summary>
-    private static List<string> InAlternatingOrder(IEnumerable<string> scenarios, int repetition)
+    public static List<string> InAlternatingOrder(IEnumerable<string> scenarios, int repetition)
     {
         var list = scenarios.ToList();
         if (repetition % 2 == 0)
