@@ -21,6 +21,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
 
     private readonly Dictionary<int, string> _topics = [];
     private readonly Dictionary<int, string> _avroTopics = [];
+    private readonly Dictionary<int, string> _fanOutTopics = [];
     private readonly string _root;
     private readonly string _runId = DateTime.UtcNow.ToString("HHmmss", System.Globalization.CultureInfo.InvariantCulture);
 
@@ -86,6 +87,8 @@ public sealed class BenchEnvironment : IAsyncDisposable
 
     public string AvroTopic(OrderWorkload workload) => _avroTopics[workload.Events.Count];
 
+    public string FanOutTopic(OrderWorkload workload) => _fanOutTopics[workload.Events.Count];
+
     public string GroupId(string scenario, OrderWorkload workload, int repetition) => $"bench-{_runId}-{scenario}-{workload.Events.Count}-r{repetition}";
 
     /// <summary>Creates the workload's topic (and its Avro twin for the Avro scenario) and produces all of it, checking that the broker kept every message.</summary>
@@ -97,6 +100,11 @@ public sealed class BenchEnvironment : IAsyncDisposable
             using var avro = new AvroOrders(Registry.Url);
             var topic = $"orders-avro-{workload.Events.Count}";
             _avroTopics[workload.Events.Count] = await ProduceAsync(topic, workload, avro.MessagesAsync(topic, workload));
+        }
+
+        if (Options.Scenarios.Contains(Scenario.SinkFanOut))
+        {
+            _fanOutTopics[workload.Events.Count] = await ProduceAsync($"orders-fanout-{workload.Events.Count}", workload, ToAsyncEnumerable(Scenarios.FanOut.Messages(workload)));
         }
     }
 

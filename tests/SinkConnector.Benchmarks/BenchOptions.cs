@@ -34,6 +34,10 @@ public sealed record BenchOptions
                            --no-profile only that, for the sink modes in --scenarios
           --sink-dll PATH  the sink.dll to run (eng/bench.sh passes the ReadyToRun publish docker/Dockerfile ships;
                            default: the build next to this benchmark)
+          --baseline-sink-dll PATH  another build's sink.dll (e.g. an older commit's publish): adds the scenarios
+                           sink-baseline and sink-upsert-baseline, run in the same repetitions, in alternating order
+                           with sink and sink-upsert, and a section with their ratios per repetition
+          --tag NAME       results/<date>-NAME[-quick][-broker].md instead of <date>[...].md
         """ + "\n" + Benchmarks.Latency.LatencyOptions.Usage;
 
     public int Messages { get; init; } = 480_000;
@@ -83,6 +87,12 @@ public sealed record BenchOptions
 
     public string? SinkDll { get; init; }
 
+    /// <summary><c>--baseline-sink-dll</c>: the build the baseline scenarios run; without it they do not run.</summary>
+    public string? BaselineSinkDll { get; init; }
+
+    /// <summary><c>--tag</c>: part of the results file name.</summary>
+    public string? Tag { get; init; }
+
     /// <summary>The two workload sizes every scenario runs at: half, then the full size, to show time grows linearly and memory stays flat.</summary>
     public IReadOnlyList<int> Sizes => [SmallMessages ?? Messages / 2, Messages];
 
@@ -119,6 +129,8 @@ public sealed record BenchOptions
                 "--kafka-property" => options with { KafkaProperties = WithVariable(options.KafkaProperties, Next()) },
                 "--perf" => options with { Perf = true },
                 "--sink-dll" => options with { SinkDll = Path.GetFullPath(Next()) },
+                "--baseline-sink-dll" => options with { BaselineSinkDll = Path.GetFullPath(Next()) },
+                "--tag" => options with { Tag = Next() },
                 var latency when Benchmarks.Latency.LatencyOptions.Accepts(latency) => options with { Latency = options.Latency.With(latency, Next()) },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };
@@ -130,7 +142,7 @@ public sealed record BenchOptions
             throw new ArgumentException("--messages must be at least 2 per partition and in increasing order, --overlap in [0, 1), --ef-share in (0, 1], --reps and --batch at least 1");
         }
 
-        return options;
+        return options.BaselineSinkDll is null ? options with { Scenarios = options.Scenarios.Where(s => !Benchmarks.Scenario.IsBaseline(s)).ToHashSet() } : options;
     }
 
     private static BenchOptions WithSizes(BenchOptions options, string list)

@@ -13,14 +13,18 @@ public sealed record MachineInfo(DateTime Started, string Cpu, int Cores, string
         DateTime.UtcNow,
         ReadFirst("/proc/cpuinfo", "model name") ?? RuntimeInformation.ProcessArchitecture.ToString(),
         Environment.ProcessorCount,
-        LoadAverage(),
+        LoadAverages(),
         null,
         RuntimeInformation.FrameworkDescription,
         GitCommit());
 
-    public MachineInfo Finish() => this with { LoadAtEnd = LoadAverage() };
+    public MachineInfo Finish() => this with { LoadAtEnd = LoadAverages() };
 
-    private static string LoadAverage() =>
+    /// <summary>The 1-minute load average now; null where /proc/loadavg is missing.</summary>
+    public static double? LoadAverage() =>
+        File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) : null;
+
+    private static string LoadAverages() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
     private static string? ReadFirst(string path, string key) =>

@@ -37,5 +37,8 @@ public sealed record Measurement(string Scenario, int Messages, int Repetition, 
     /// <summary>CPU seconds in the window: the Postgres server and all its backends.</summary>
     public double PostgresCpu { get; init; }
 
+    /// <summary>The 1-minute load average just before the run (other work shares the machine).</summary>
+    public double? LoadAtStart { get; init; }
+
     public double RowsPerSecond => Messages / Elapsed.TotalSeconds;
 }

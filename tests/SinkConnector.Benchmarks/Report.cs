@@ -89,6 +89,8 @@ public sealed partial class Report(
         AppendAvro(md);
         AppendLibrary(md);
         AppendIngestCeilings(md);
+        AppendFanOut(md);
+        AppendBaseline(md);
         AppendBacklog(md);
         AppendScaling(md);
         AppendCpu(md);
@@ -282,7 +284,7 @@ public sealed partial class Report(
     {
         var directory = options.OutputDirectory ?? Path.Combine(ProjectDirectory(), "results");
         Directory.CreateDirectory(directory);
-        var name = machine.Date + (options.Quick ? "-quick" : "") + (RealBroker ? "-broker" : "");
+        var name = machine.Date + (options.Tag is { } tag ? "-" + tag : "") + (options.Quick ? "-quick" : "") + (RealBroker ? "-broker" : "");
         var chart = Path.Combine(directory, name + ".svg");
         var markdown = Path.Combine(directory, name + ".md");
         File.WriteAllText(chart, SvgChart.Render($"rows/s per scenario, {machine.Date} ({machine.Cores} cores, {KafkaShort})", Ran.ToList(),

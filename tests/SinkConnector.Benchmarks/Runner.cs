@@ -18,12 +18,17 @@ public static class Runner
         {
             for (var repetition = 1; repetition <= env.Options.Repetitions; repetition++)
             {
-                foreach (var scenario in Scenario.All.Where(env.Options.Scenarios.Contains)
+                foreach (var scenario in InAlternatingOrder(Scenario.All.Where(env.Options.Scenarios.Contains), repetition)
                              .Where(s => !env.Options.IsBacklog(workload.Events.Count) || Scenario.RunsOnBacklog(s)))
                 {
                     await env.Database.ResetAsync();
-                    var measurement = await RunAsync(env, scenario, repetition, workload);
-                    if (scenario != Scenario.Consume)
+                    var load = MachineInfo.LoadAverage();
+                    var measurement = await RunAsync(env, scenario, repetition, workload) with { LoadAtStart = load };
+                    if (scenario == Scenario.SinkFanOut)
+                    {
+                        await FanOut.VerifyAsync(env.Database.ConnectionString, workload);
+                    }
+                    else if (scenario != Scenario.Consume)
                     {
                         await env.Database.VerifyAsync(scenario, workload, measurement.Consumed);
                     }
@@ -35,6 +40,29 @@ public static class Runner
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// Every other repetition runs each baseline scenario before the one it is compared with, so that neither build
+    /// always runs second (into the other's leftovers: dirty pages, a warmer broker cache).
+    /// </summary>
+    public static List<string> InAlternatingOrder(IEnumerable<string> scenarios, int repetition)
+    {
+        var list = scenarios.ToList();
+        if (repetition % 2 == 0)
+        {
+            foreach (var baseline in list.Where(Scenario.IsBaseline).ToList())
+            {
+                var current = Scenario.CurrentOf(baseline);
+                var (i, j) = (list.IndexOf(current), list.IndexOf(baseline));
+                if (i >= 0)
+                {
+                    (list[i], list[j]) = (list[j], list[i]);
+                }
+            }
+        }
+
+        return list;
     }
 
     /// <summary>
@@ -85,6 +113,11 @@ public static class Runner
                 return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, Scenario.IsUpsert(scenario));
             case Scenario.SinkAvro:
                 return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, upsert: false, avro: true);
+            case Scenario.SinkFanOut:
+                return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, upsert: false, fanOut: true);
+            case Scenario.SinkBaseline:
+            case Scenario.SinkUpsertBaseline:
+                return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, Scenario.IsUpsert(scenario), sinkDll: env.Options.BaselineSinkDll);
             case Scenario.SinkDefaultPrefetch:
                 return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, upsert: false, kafkaProperties: s_librdkafkaDefaultPrefetch);
             default:

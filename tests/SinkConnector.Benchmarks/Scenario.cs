@@ -17,11 +17,14 @@ public static class Scenario
     public const string SinkUpsert = "sink-upsert";
     public const string PsqlCopy = "psql-copy";
     public const string SinkDefaultPrefetch = "sink-default-prefetch";
+    public const string SinkFanOut = "sink-fanout";
+    public const string SinkBaseline = "sink-baseline";
+    public const string SinkUpsertBaseline = "sink-upsert-baseline";
 
     /// <summary>Steady-rate latency (Scenarios/SteadyRateLatency.cs): not a backlog scenario, so not in <see cref="All"/>; it runs after them.</summary>
     public const string Latency = "latency";
 
-    public static IReadOnlyList<string> All { get; } = [Copy, PsqlCopy, CopyUpsert, Consume, Ef, EfUpsert, Library, LibraryUpsert, MultiRow, MultiRowUpsert, Sink, SinkAvro, SinkUpsert, SinkDefaultPrefetch];
+    public static IReadOnlyList<string> All { get; } = [Copy, PsqlCopy, CopyUpsert, Consume, Ef, EfUpsert, Library, LibraryUpsert, MultiRow, MultiRowUpsert, Sink, SinkBaseline, SinkAvro, SinkUpsert, SinkUpsertBaseline, SinkDefaultPrefetch, SinkFanOut];
 
     public static string Label(string name) => name switch
     {
@@ -39,6 +42,9 @@ public static class Scenario
         SinkAvro => "SinkConnector `sink run`, mode insert, the same events as Avro (Schema Registry wire format)",
         SinkUpsert => "SinkConnector `sink run`, mode upsert",
         SinkDefaultPrefetch => "`sink run`, mode insert, librdkafka's default prefetch (64 MiB queue, 50 MiB fetches)",
+        SinkFanOut => "`sink run`, fan-out: one topic into 3 tables by a header (3 insert mappings with `when:`)",
+        SinkBaseline => "`sink run` of the baseline build (`--baseline-sink-dll`), mode insert",
+        SinkUpsertBaseline => "`sink run` of the baseline build (`--baseline-sink-dll`), mode upsert",
         _ => name,
     };
 
@@ -59,16 +65,25 @@ public static class Scenario
         Latency => "steady-rate latency",
         PsqlCopy => "(a\") psql \\copy CSV",
         SinkDefaultPrefetch => "sink insert, default prefetch",
+        SinkFanOut => "sink fan-out, 3 tables",
+        SinkBaseline => "baseline sink insert",
+        SinkUpsertBaseline => "baseline sink upsert",
         _ => name,
     };
 
     /// <summary>The scenarios that start the real <c>sink run</c> process.</summary>
-    public static bool IsSinkProcess(string name) => name is Sink or SinkAvro or SinkUpsert or SinkDefaultPrefetch;
+    public static bool IsSinkProcess(string name) => name is Sink or SinkAvro or SinkUpsert or SinkDefaultPrefetch or SinkFanOut || IsBaseline(name);
+
+    /// <summary>The sink scenarios run with <c>--baseline-sink-dll</c>: the same run's sink scenarios of another build.</summary>
+    public static bool IsBaseline(string name) => name is SinkBaseline or SinkUpsertBaseline;
+
+    /// <summary>The scenario a baseline scenario is compared with.</summary>
+    public static string CurrentOf(string baseline) => baseline == SinkUpsertBaseline ? SinkUpsert : Sink;
 
     /// <summary>What runs on a backlog size (<c>--messages</c> beyond the second): the sink and its Kafka ceiling.</summary>
     public static bool RunsOnBacklog(string name) => IsSinkProcess(name) || name is Consume;
 
-    public static bool IsUpsert(string name) => name is CopyUpsert or EfUpsert or LibraryUpsert or MultiRowUpsert or SinkUpsert;
+    public static bool IsUpsert(string name) => name is CopyUpsert or EfUpsert or LibraryUpsert or MultiRowUpsert or SinkUpsert or SinkUpsertBaseline;
 
     /// <summary>The scenarios that stop after <c>--ef-share</c> of the topic: EF Core's change tracker sets their pace.</summary>
     public static bool IsEntityFramework(string name) => name is Ef or EfUpsert or Library or LibraryUpsert;

@@ -22,22 +22,29 @@ public static partial class SinkEndToEnd
     /// <param name="kafkaProperties">librdkafka settings for this run's sink.yaml beyond the environment's.</param>
     /// <param name="tag">Added to the consumer group id of runs outside the table (profile variants).</param>
     /// <param name="avro">The workload's Avro topic, read with <c>encoding: avro</c> through this process's registry stand-in.</param>
+    /// <param name="fanOut">The workload's fan-out topic into three tables (<see cref="FanOut"/>) instead of the single mapping.</param>
+    /// <param name="sinkDll">The build to run instead of <see cref="BenchOptions.SinkDll"/> (the baseline scenarios).</param>
     /// <param name="onClaimed">Called with the sink's process id at its first claim; the result is disposed when the backlog is committed.</param>
     public static async Task<Measurement> RunAsync(
         BenchEnvironment env, string scenario, int repetition, OrderWorkload workload, bool upsert,
         IReadOnlyDictionary<string, string>? environment = null, Func<int, IDisposable>? onClaimed = null, string tag = "",
-        IReadOnlyDictionary<string, string>? kafkaProperties = null, bool avro = false)
+        IReadOnlyDictionary<string, string>? kafkaProperties = null, bool avro = false, bool fanOut = false, string? sinkDll = null)
     {
         var group = env.GroupId(scenario + tag, workload, repetition);
         var total = workload.Events.Count;
         var directory = env.WriteSinkConfig(group, avro ? env.AvroTopic(workload) : env.Topic(workload), upsert,
             kafkaProperties: kafkaProperties is null ? null : env.KafkaPropertiesWith(kafkaProperties), avro: avro);
+        if (fanOut)
+        {
+            FanOut.WriteMappings(directory, env.FanOutTopic(workload));
+        }
+
         try
         {
             var started = DateTime.UtcNow;
             var variables = env.SinkEnvironment(debug: true).Concat(environment ?? new Dictionary<string, string>())
                 .GroupBy(v => v.Key).ToDictionary(g => g.Key, g => g.Last().Value);
-            using var sink = SinkProcess.Start(["run", "--config", directory], variables, env.Options.SinkDll);
+            using var sink = SinkProcess.Start(["run", "--config", directory], variables, sinkDll ?? env.Options.SinkDll);
             var deadline = Stopwatch.StartNew();
             while (!sink.Output.Contains("] Claimed ", StringComparison.Ordinal))
             {
