@@ -91,6 +91,9 @@ public sealed record MappingConfig
 
     /// <summary>A <c>table:</c> with placeholders: each topic of <see cref="TopicsRegex"/> has its own table (<see cref="TopicMappings"/>).</summary>
     public TableTemplate? TableTemplate { get; init; }
+
+    /// <summary>Set on a topic's mapping whose <see cref="Table"/> a template rendered: the sink prepares it when the topic is first written, not at startup.</summary>
+    public bool TableFromTemplate { get; init; }
     public MessageFormat Format { get; init; } = MessageFormat.Json;
 
     /// <summary>How value bytes are encoded; the <see cref="Format"/> (envelope) is read from what they decode to.</summary>

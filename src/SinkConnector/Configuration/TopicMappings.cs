@@ -25,6 +25,7 @@ public static class TopicMappings
             Topics = [topic],
             TopicsRegex = null,
             TableTemplate = null,
+            TableFromTemplate = mapping.TableTemplate is not null,
             Table = mapping.TableTemplate?.Render(topic, match) ?? mapping.Table,
         };
     }

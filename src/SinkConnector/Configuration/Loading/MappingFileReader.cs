@@ -64,7 +64,7 @@ internal static class MappingFileReader
         var skipWhen = MappingConditionReader.Read(root, reader, "skip_when", format, valueEncoding);
         var order = reader.Int(root, "", "order", int.MinValue) ?? 0;
         var upsert = UpsertRulesReader.Read(root, reader, mode, formatValid ? format ?? MessageFormat.Json : null, columns, declared, key);
-        TopicsRegexReader.CheckCombinations(reader, template, fromSchema, partition is not null);
+        TopicsRegexReader.CheckCombinations(reader, pattern, template, fromSchema, partition is not null);
         if (deleteOnTombstone && mode != WriteMode.Upsert)
         {
             reader.Error("delete_on_tombstone", "is only allowed with mode: upsert (a delete needs the key columns)");

@@ -59,16 +59,16 @@ internal static class TopicsRegexReader
     }
 
     /// <summary>What a table per topic cannot do yet: each of these is set up for one table at startup.</summary>
-    public static void CheckCombinations(YamlValueReader reader, TableTemplate? template, bool columnsFromSchema, bool partitioned)
+    public static void CheckCombinations(YamlValueReader reader, TopicPattern? pattern, TableTemplate? template, bool columnsFromSchema, bool partitioned)
     {
+        if (pattern is not null && columnsFromSchema)
+        {
+            reader.Error("columns_from_schema", "cannot be combined with topics_regex yet (columns are derived per table at startup); list the columns");
+        }
+
         if (template is null)
         {
             return;
-        }
-
-        if (columnsFromSchema)
-        {
-            reader.Error("columns_from_schema", "cannot be combined with a table template yet (columns are derived per table at startup); list the columns");
         }
 
         if (partitioned)
