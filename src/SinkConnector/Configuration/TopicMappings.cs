@@ -40,4 +40,14 @@ public static class TopicMappings
     /// <summary>The mappings whose target table is known without a topic (no template): those checked and created at startup.</summary>
     public static IEnumerable<MappingConfig> WithFixedTables(this IEnumerable<MappingConfig> mappings) =>
         mappings.Where(m => m.TableTemplate is null);
+
+    /// <summary>
+    /// The mappings with each <c>topics_regex</c> mapping replaced by its mappings of the <paramref name="existingTopics"/>
+    /// it matches (ordinal order): what operator commands inspect, since such a mapping's tables depend on the topics.
+    /// </summary>
+    public static IReadOnlyList<MappingConfig> ForExistingTopics(this IEnumerable<MappingConfig> mappings, IEnumerable<string> existingTopics)
+    {
+        var topics = existingTopics.Order(StringComparer.Ordinal).ToList();
+        return [.. mappings.SelectMany(m => m.TopicsRegex is null ? [m] : topics.Select(m.ForTopic).OfType<MappingConfig>())];
+    }
 }
