@@ -73,6 +73,29 @@ public class TopicsRegexTests(TestServices services)
         Assert.Contains($"table public.{tableOf(withoutTable)} does not exist", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Without_auto_create_a_missing_templated_table_stops_the_sink_naming_topic_table_and_fix_with_nothing_committed()
+    {
+        await using var bed = await SinkTestBed.CreateAsync(services, "regexmissing", 1);
+        var prefix = "rm" + Guid.NewGuid().ToString("N")[..6];
+        var topic = await bed.AddTopicAsync(prefix, 1);
+        await bed.WriteMappingAsync("events.yaml", $$"""
+            topics_regex: '{{prefix}}-.*'
+            table: public.t_{topic}
+            columns:
+              id: { from: value.id, type: bigint }
+            """);
+        await bed.ProduceAsync(topic, Enumerable.Range(0, 5).Select(i => (0, SinkTestBed.Event(i))));
+
+        using var sink = bed.StartSink();
+        await sink.WaitForExitAsync(TimeSpan.FromSeconds(40));
+
+        Assert.True(sink.ExitCode == 1, sink.Output);
+        Assert.Contains($"topic {topic} maps to table public.t_{topic.Replace('-', '_')}", sink.Output, StringComparison.Ordinal);
+        Assert.Contains("set auto_create: true", sink.Output, StringComparison.Ordinal);
+        Assert.Empty(await bed.StoredOffsetsAsync(topic));
+    }
+
     private static async Task AssertOnceAsync(SinkTestBed bed, string topic, int count)
     {
         var table = $"public.\"{topic.Replace('-', '_')}\"";
