@@ -70,6 +70,17 @@ public sealed class TopicsRegexConfigTests : IDisposable
     }
 
     [Fact]
+    public void An_environment_variable_in_a_template_is_replaced_not_taken_for_a_placeholder()
+    {
+        _dir.Environment["TABLE_SCHEMA"] = "sales";
+        _dir.Write("mappings/orders.yaml", "topics_regex: 'shop\\..*'\ntable: '${TABLE_SCHEMA}.t_{topic}'\n" + Columns);
+
+        var mapping = Assert.Single(_dir.Load().Mappings);
+
+        Assert.Equal(new TableName("sales", "t_shop_a"), mapping.ForTopic("shop.a")!.Table);
+    }
+
+    [Fact]
     public void A_template_cannot_take_partition_or_columns_from_schema_yet()
     {
         var file = _dir.Write("mappings/orders.yaml", """

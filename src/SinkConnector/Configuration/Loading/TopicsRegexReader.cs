@@ -1,9 +1,10 @@
+using System.Text.RegularExpressions;
 using YamlDotNet.RepresentationModel;
 
 namespace SinkConnector.Configuration.Loading;
 
 /// <summary>The <c>topics_regex</c> key of a mapping file and the <c>table:</c> template that may go with it.</summary>
-internal static class TopicsRegexReader
+internal static partial class TopicsRegexReader
 {
     /// <summary>The pattern, or null when the key is absent or invalid (then with an error).</summary>
     public static TopicPattern? Read(YamlMappingNode root, YamlValueReader reader)
@@ -32,8 +33,12 @@ internal static class TopicsRegexReader
         return pattern;
     }
 
+    // ${NAME} is an environment variable (replaced before the value is read), not a placeholder.
     public static bool IsTemplate(YamlMappingNode root) =>
-        YamlValueReader.Get(root, "table") is YamlScalarNode { Value: { } text } && TableTemplate.IsTemplate(text);
+        YamlValueReader.Get(root, "table") is YamlScalarNode { Value: { } text } && TableTemplate.IsTemplate(EnvironmentReference().Replace(text, ""));
+
+    [GeneratedRegex("\\$\\{[^}]*\\}")]
+    private static partial Regex EnvironmentReference();
 
     /// <summary>A template table: the stand-in <see cref="TableName"/> (its schema and text) and the template.</summary>
     public static (TableName? Table, TableTemplate? Template) ReadTemplate(YamlMappingNode root, YamlValueReader reader, TopicPattern? pattern)
