@@ -107,6 +107,21 @@ public static class CliContext
         return config with { Mappings = await SchemaColumnsFit.ToTablesAsync(connection, mappings, cancellationToken) };
     }
 
+    /// <summary>
+    /// The config with each topics_regex mapping replaced by its mappings of the topics that exist now (asks Kafka
+    /// only when there is such a mapping): what `tables` and `validate` plan and check.
+    /// </summary>
+    public static SinkConfig WithExistingTopics(SinkConfig config)
+    {
+        if (!config.Mappings.Any(m => m.TopicsRegex is not null))
+        {
+            return config;
+        }
+
+        using var kafka = new Kafka.TopicInspector(config.Connector);
+        return config with { Mappings = config.Mappings.ForExistingTopics(kafka.TopicNames()) };
+    }
+
     /// <summary>Prints every incompatibility between the mappings and their target tables to stderr; returns how many.</summary>
     public static async Task<int> ReportTableProblemsAsync(SinkDatabase database, SinkConfig config, CancellationToken cancellationToken)
     {

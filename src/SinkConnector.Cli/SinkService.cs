@@ -137,11 +137,13 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
     /// <summary>auto_create / auto_evolve, then the compatibility check; returns the number of problems printed.</summary>
     private async Task<int> PrepareTablesAsync(SinkConfig config, SinkDatabase database, CancellationToken cancellationToken)
     {
-        foreach (var change in (await TableManager.ApplyAutomaticAsync(database.DataSource, config.Mappings, cancellationToken)).Changes)
+        // Tables a template renders per topic are prepared when their topic is first written (TopicTables).
+        var fixedTables = config with { Mappings = [.. config.Mappings.WithFixedTables()] };
+        foreach (var change in (await TableManager.ApplyAutomaticAsync(database.DataSource, fixedTables.Mappings, cancellationToken)).Changes)
         {
             RunLog.TableChanged(_logger, change.Mapping.Name, change.Sql);
         }
 
-        return await CliContext.ReportTableProblemsAsync(database, config, cancellationToken);
+        return await CliContext.ReportTableProblemsAsync(database, fixedTables, cancellationToken);
     }
 }

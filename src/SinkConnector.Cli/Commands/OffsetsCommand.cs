@@ -118,12 +118,12 @@ public static class OffsetsCommand
     /// <summary>Offsets are kept only for mapped topics: anything else is a typo, said with the topics that are mapped.</summary>
     private static async Task<bool> IsMappedAsync(SinkConfig config, string topic)
     {
-        if (config.Mappings.Any(m => m.Topics.Contains(topic)))
+        if (config.Mappings.Reads(topic))
         {
             return true;
         }
 
-        var mapped = config.Mappings.SelectMany(m => m.Topics).Distinct().Order(StringComparer.Ordinal);
+        var mapped = config.Mappings.SelectMany(m => m.TopicsRegex is { } regex ? [$"topics_regex '{regex}'"] : m.Topics).Distinct().Order(StringComparer.Ordinal);
         await Console.Error.WriteLineAsync(
             $"sink: --topic {topic}: topic '{topic}' is not mapped by any file in {Path.Combine(config.Directory, ConfigLoader.MappingsDirectoryName)}; "
             + $"mapped topics: {string.Join(", ", mapped)}");

@@ -23,7 +23,8 @@ public static class TablesCommand
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
             await using var connection = await database.DataSource.OpenConnectionAsync(ct);
-            var resolved = await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct, fitToTables: false);
+            // A table template's tables: those of the matching topics that exist now.
+            var resolved = CliContext.WithExistingTopics(await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct, fitToTables: false));
             return await ReportAsync(await TableManager.PlanAsync(connection, resolved.Mappings, ct));
         }, cancellationToken));
         return command;
@@ -36,7 +37,7 @@ public static class TablesCommand
         command.SetAction((parse, cancellationToken) => CliContext.RunAsync(parse, config, async (sinkConfig, ct) =>
         {
             await using var database = new SinkDatabase(sinkConfig.Connector.Postgres);
-            var resolved = await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct, fitToTables: false);
+            var resolved = CliContext.WithExistingTopics(await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct, fitToTables: false));
             return await ReportAsync(await TableManager.ApplyAsync(database.DataSource, resolved.Mappings, filter: null, ct));
         }, cancellationToken));
         return command;
@@ -57,7 +58,8 @@ public static class TablesCommand
             {
                 current = change.Mapping;
                 // Names may contain line breaks (quoted identifiers, file names); one in a comment would end it.
-                Console.WriteLine($"-- mapping {current.Name}: {current.Table}".ReplaceLineEndings(" "));
+                var topic = current.TableFromTemplate ? $" (topic {current.Topics[0]})" : "";
+                Console.WriteLine($"-- mapping {current.Name}: {current.Table}{topic}".ReplaceLineEndings(" "));
                 if (current.SchemaColumns is { } source)
                 {
                     Console.WriteLine($"-- columns from schema id {source.SchemaId} ({source.Subject})".ReplaceLineEndings(" "));

@@ -21,6 +21,14 @@ public static class ValidateCommand
             }
 
             var resolved = await CliContext.ResolveSchemaColumnsAsync(sinkConfig, ct);
+            if (resolved.Mappings.Any(m => m.TopicsRegex is not null))
+            {
+                // Which table each matching topic that exists now goes to; their tables are checked like fixed ones.
+                await using var connection = await database.DataSource.OpenConnectionAsync(ct);
+                var expanded = CliContext.WithExistingTopics(resolved).Mappings;
+                resolved = resolved with { Mappings = await TopicPatternListing.PrintAsync(connection, resolved.Mappings, expanded, ct) };
+            }
+
             problems += await CliContext.ReportTableProblemsAsync(database, resolved, ct);
             if (problems > 0)
             {

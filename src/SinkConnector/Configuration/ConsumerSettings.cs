@@ -28,7 +28,15 @@ public static class ConsumerSettings
         ["sasl.kerberos.kinit.cmd"] = "it runs a shell command; the default kinit command is used (set sasl.kerberos.keytab and sasl.kerberos.principal)",
     };
 
-    public static ConsumerConfig Build(ConnectorSettings settings)
+    /// <summary>
+    /// How often a consumer that subscribes by pattern (<c>topics_regex</c>) refreshes metadata, and so how soon a new
+    /// matching topic is assigned: librdkafka's default (300000 ms) would leave a new topic unread for up to 5 minutes.
+    /// A <c>topic.metadata.refresh.interval.ms</c> in <c>kafka.properties</c> wins.
+    /// </summary>
+    public const int PatternMetadataRefreshMs = 10_000;
+
+    /// <param name="subscribesByPattern">Whether any subscription is a regex (starts with <c>^</c>).</param>
+    public static ConsumerConfig Build(ConnectorSettings settings, bool subscribesByPattern = false)
     {
         var config = new ConsumerConfig(new Dictionary<string, string>(settings.Kafka.Properties))
         {
@@ -52,6 +60,11 @@ public static class ConsumerSettings
         config.Set("enable.auto.offset.store", "false");
         config.Set("partition.assignment.strategy", "cooperative-sticky");
         PrefetchBound.Apply(config, settings.Batch.MaxBytes, settings.Kafka.Properties);
+        if (subscribesByPattern && !settings.Kafka.Properties.Keys.Any(k => string.Equals(k, "topic.metadata.refresh.interval.ms", StringComparison.OrdinalIgnoreCase)))
+        {
+            config.TopicMetadataRefreshIntervalMs = PatternMetadataRefreshMs;
+        }
+
         return config;
     }
 

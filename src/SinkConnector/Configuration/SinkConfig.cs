@@ -80,8 +80,20 @@ public sealed record MappingConfig
     /// <summary>Path of the YAML file, for error messages.</summary>
     public required string File { get; init; }
 
+    /// <summary>The listed topics (<c>topic</c>/<c>topics</c>); empty for a <see cref="TopicsRegex"/> mapping.</summary>
     public required IReadOnlyList<string> Topics { get; init; }
+
+    /// <summary>The target table; for a <see cref="TableTemplate"/> mapping only a stand-in (the template's schema and text).</summary>
     public required TableName Table { get; init; }
+
+    /// <summary><c>topics_regex</c>: the mapping reads every topic this matches, also ones created while the sink runs.</summary>
+    public TopicPattern? TopicsRegex { get; init; }
+
+    /// <summary>A <c>table:</c> with placeholders: each topic of <see cref="TopicsRegex"/> has its own table (<see cref="TopicMappings"/>).</summary>
+    public TableTemplate? TableTemplate { get; init; }
+
+    /// <summary>Set on a topic's mapping whose <see cref="Table"/> a template rendered: the sink prepares it when the topic is first written, not at startup.</summary>
+    public bool TableFromTemplate { get; init; }
     public MessageFormat Format { get; init; } = MessageFormat.Json;
 
     /// <summary>How value bytes are encoded; the <see cref="Format"/> (envelope) is read from what they decode to.</summary>

@@ -65,7 +65,7 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
         _health = health ?? new SinkHealth();
         _time = time ?? TimeProvider.System;
         _offsets = new OffsetStore(database, connector.Kafka.GroupId, owner ?? DefaultOwner());
-        _kafka = new KafkaClient(connector, this, logger, _time);
+        _kafka = new KafkaClient(connector, this, logger, _time, writer.Topics.Any(t => t.StartsWith('^')));
         _claims = new PartitionClaims(_kafka.SessionTimeout + TimeSpan.FromSeconds(5));
         var transaction = new BatchTransaction(database, _offsets, writer);
         _writes = new WritePipeline(b => writer.PrepareAsync(b, CancellationToken.None), transaction.WriteAsync, WritesExclusively,

@@ -34,12 +34,13 @@ internal sealed class KafkaClient : IDisposable
     private Error? _fatal;
     private bool _closeAbandoned;
 
-    public KafkaClient(ConnectorSettings settings, IRebalanceListener listener, ILogger logger, TimeProvider time)
+    /// <param name="subscribesByPattern">Some subscription is a regex: metadata is refreshed sooner, so new topics are found.</param>
+    public KafkaClient(ConnectorSettings settings, IRebalanceListener listener, ILogger logger, TimeProvider time, bool subscribesByPattern = false)
     {
         ArgumentNullException.ThrowIfNull(listener);
         _logger = logger;
         _time = time;
-        var config = ConsumerSettings.Build(settings);
+        var config = ConsumerSettings.Build(settings, subscribesByPattern);
         SessionTimeout = TimeSpan.FromMilliseconds(config.SessionTimeoutMs ?? 45_000);
         _consumer = new ConsumerBuilder<byte[]?, byte[]?>(config)
             .SetPartitionsAssignedHandler((_, partitions) => listener.OnAssigned(partitions))

@@ -36,6 +36,10 @@ public sealed class TopicInspector : IDisposable
         return topicMetadata.Partitions.Select(p => p.PartitionId).Order().ToList();
     }
 
+    /// <summary>The topics the cluster has now, without Kafka's internal ones (<c>__consumer_offsets</c>, ...).</summary>
+    public IReadOnlyList<string> TopicNames() =>
+        [.. _admin.GetMetadata(s_timeout).Topics.Where(t => !t.Error.IsError && !t.Topic.StartsWith("__", StringComparison.Ordinal)).Select(t => t.Topic)];
+
     public WatermarkOffsets Watermarks(TopicPartition partition) => _consumer.QueryWatermarkOffsets(partition, s_timeout);
 
     /// <summary>The first offset at or after <paramref name="time"/>, or the high watermark when there is none.</summary>

@@ -69,7 +69,9 @@ public static class SinkStatus
         var kafkaSettings = config.Connector.Kafka;
         var store = new OffsetStore(database, kafkaSettings.GroupId, owner: "status");
         // One entry per topic: several mappings may read it (their names joined), and its offsets are one set.
-        var topics = config.Mappings.SelectMany(m => m.Topics.Select(t => (Topic: t, Mapping: m)))
+        // A topics_regex mapping reads the topics it matches now; a topic created later is listed once it exists.
+        var mappings = config.Mappings.Any(m => m.TopicsRegex is not null) ? config.Mappings.ForExistingTopics(kafka.TopicNames()) : config.Mappings;
+        var topics = mappings.SelectMany(m => m.Topics.Select(t => (Topic: t, Mapping: m)))
             .GroupBy(t => t.Topic)
             .Select(g => (Topic: g.Key, Mapping: g.First().Mapping, Names: string.Join(", ", g.Select(t => t.Mapping.Name))))
             .ToList();

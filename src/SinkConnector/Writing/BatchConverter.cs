@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using SinkConnector.Configuration;
 using Confluent.Kafka;
 using SinkConnector.DeadLetters;
@@ -24,8 +25,13 @@ public sealed class BatchConverter
     /// <summary>Message bytes (<see cref="RowSize"/>) per task: its buffer (twice this, see <see cref="EncodedChunk"/>) stays below the large object heap's 85,000 bytes.</summary>
     private const int ChunkBytes = 32 * 1024;
 
-    // Per topic, its mappings in write order (see WriteOrder): a message goes to each whose conditions take it.
+    // Per listed topic, its mappings in write order (see WriteOrder): a message goes to each whose conditions take it.
     private readonly Dictionary<string, TopicConversion[]> _byTopic = [];
+
+    // Topics only a topics_regex mapping reads, resolved when their first message is converted. Conversion runs on
+    // the thread pool: Lazy makes each topic's mappings (and converters) one instance, built once.
+    private readonly ConcurrentDictionary<string, Lazy<TopicConversion[]>> _byMatchedTopic = new(StringComparer.Ordinal);
+    private readonly List<MappingConfig> _ordered;
     private readonly List<SchemaColumnsEvolution> _evolutions = [];
     private readonly SchemaSource? _schemas;
 
@@ -35,46 +41,58 @@ public sealed class BatchConverter
     {
         Metrics = metrics;
         _schemas = schemas;
-        var byTopic = new Dictionary<string, List<TopicConversion>>();
-        foreach (var mapping in WriteOrder.Sort(mappings))
+        _ordered = [.. WriteOrder.Sort(mappings)];
+        // A listed mapping has one converter for all its topics; a regex mapping one per topic (its table may differ).
+        var listed = new Dictionary<MappingConfig, TopicConversion>(ReferenceEqualityComparer.Instance);
+        foreach (var mapping in _ordered.Where(m => m.TopicsRegex is null))
         {
-            // Mode upsert merges the changes of each key, so its encoded writes keep the key values (and the newer_by
-            // value, which decides between changes of one key); a partitioned mapping keeps its partition column's
-            // value too, for the dead letter of a row no partition accepts.
-            int[] kept = mapping.Mode == WriteMode.Upsert ? UpsertValueColumns(mapping) : [];
-            if (mapping.Partition is { } partition && mapping.Columns.ToList().FindIndex(c => c.Name == partition.By) is var by && !kept.Contains(by))
-            {
-                kept = [.. kept, by];
-            }
-
-            var conversion = new TopicConversion(new MessageConverter(mapping, schemas), kept);
-            if (mapping.SchemaColumns is not null && schemas is not null)
-            {
-                var evolution = new SchemaColumnsEvolution(conversion, schemas);
-                _evolutions.Add(evolution);
-                conversion = evolution.Current;
-            }
-
-            foreach (var topic in mapping.Topics)
-            {
-                if (!byTopic.TryGetValue(topic, out var list))
-                {
-                    byTopic[topic] = list = [];
-                }
-
-                list.Add(conversion);
-            }
+            listed[mapping] = Build(mapping, _evolutions);
         }
 
-        foreach (var (topic, list) in byTopic)
+        foreach (var topic in _ordered.SelectMany(m => m.Topics).Distinct(StringComparer.Ordinal))
         {
-            _byTopic[topic] = [.. list];
+            _byTopic[topic] = [.. _ordered.Select(m => m.TopicsRegex is null
+                ? m.Topics.Contains(topic) ? listed[m] : null
+                : m.ForTopic(topic) is { } concrete ? Build(concrete, null) : null).OfType<TopicConversion>()];
         }
+
+        Subscriptions = [.. _byTopic.Keys, .. _ordered.Select(m => m.TopicsRegex?.Subscription).OfType<string>().Distinct(StringComparer.Ordinal)];
     }
+
+    private TopicConversion Build(MappingConfig mapping, List<SchemaColumnsEvolution>? evolutions)
+    {
+        // Mode upsert merges the changes of each key, so its encoded writes keep the key values (and the newer_by
+        // value, which decides between changes of one key); a partitioned mapping keeps its partition column's
+        // value too, for the dead letter of a row no partition accepts.
+        int[] kept = mapping.Mode == WriteMode.Upsert ? UpsertValueColumns(mapping) : [];
+        if (mapping.Partition is { } partition && mapping.Columns.ToList().FindIndex(c => c.Name == partition.By) is var by && !kept.Contains(by))
+        {
+            kept = [.. kept, by];
+        }
+
+        var conversion = new TopicConversion(new MessageConverter(mapping, _schemas), kept);
+        // Columns from the schema are refused for topics_regex mappings (their evolutions would be per topic).
+        if (evolutions is not null && mapping.SchemaColumns is not null && _schemas is not null)
+        {
+            var evolution = new SchemaColumnsEvolution(conversion, _schemas);
+            evolutions.Add(evolution);
+            conversion = evolution.Current;
+        }
+
+        return conversion;
+    }
+
+    /// <summary>Each mapping that reads <paramref name="topic"/>, in write order, as it applies to that topic.</summary>
+    private TopicConversion[] ConversionsOf(string topic) =>
+        _byTopic.TryGetValue(topic, out var conversions)
+            ? conversions
+            : _byMatchedTopic.GetOrAdd(topic, t => new Lazy<TopicConversion[]>(() =>
+                [.. _ordered.Where(m => m.TopicsRegex is not null).Select(m => m.ForTopic(t)).OfType<MappingConfig>().Select(m => Build(m, null))])).Value;
 
     internal SinkMetrics? Metrics { get; }
 
-    public IEnumerable<string> Topics => _byTopic.Keys;
+    /// <summary>What the consumer subscribes to: the listed topics, and <c>^(...)$</c> for each topics_regex.</summary>
+    public IReadOnlyList<string> Subscriptions { get; }
 
     /// <summary>The mappings whose columns come from the schema, which may gain columns as producers register schemas.</summary>
     internal IReadOnlyList<SchemaColumnsEvolution> Evolutions => _evolutions;
@@ -138,7 +156,7 @@ public sealed class BatchConverter
         var ids = new HashSet<int>();
         foreach (var (_, message) in messages)
         {
-            foreach (var conversion in _byTopic[message.Topic])
+            foreach (var conversion in ConversionsOf(message.Topic))
             {
                 conversion.Converter.AddSchemaIds(message, ids);
             }
@@ -153,7 +171,7 @@ public sealed class BatchConverter
     private void Convert(ConsumedMessage consumed, EncodedChunk encoded, List<ConvertedMessage> outcomes)
     {
         var (slice, original) = consumed;
-        var conversions = _byTopic[original.Topic];
+        var conversions = ConversionsOf(original.Topic);
         if (conversions.Length == 1 && !conversions[0].Converter.Filters)
         {
             outcomes.Add(Convert(conversions[0], slice, original, encoded));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SinkConnector.Configuration;
@@ -22,6 +23,9 @@ public sealed class SinkWriter : IBatchWriter
     // (and so misses) a row the earlier one inserted but has not committed: a tombstone would be lost (found by
     // WriteModeTests.Several_mappings...). Their merges of the same keys would also deadlock.
     private readonly HashSet<string> _upsertTopics;
+    private readonly TopicPattern[] _upsertPatterns;
+    private readonly ConcurrentDictionary<string, bool> _matchedUpsertTopics = new(StringComparer.Ordinal);
+    private readonly TopicTables _topicTables;
 
     /// <param name="schemas">The schema registry, for mappings whose keys or values are registry-encoded.</param>
     /// <param name="metrics">Counts the messages no mapping took.</param>
@@ -31,14 +35,17 @@ public sealed class SinkWriter : IBatchWriter
         _converter = new BatchConverter(mappings, schemas, metrics);
         _partitions = new PartitionMaintainer(mappings, TimeProvider.System);
         _upsertTopics = [.. mappings.Where(m => m.Mode == WriteMode.Upsert).SelectMany(m => m.Topics)];
-        Topics = [.. _converter.Topics.Order(StringComparer.Ordinal)];
+        _upsertPatterns = [.. mappings.Where(m => m.Mode == WriteMode.Upsert).Select(m => m.TopicsRegex).OfType<TopicPattern>()];
+        _topicTables = new TopicTables(database.DataSource);
+        Topics = [.. _converter.Subscriptions.Order(StringComparer.Ordinal)];
     }
 
     public IReadOnlyCollection<string> Topics { get; }
 
     public IBatchContent NewContent() => _converter.NewBatch();
 
-    public bool WritesExclusively(string topic) => _upsertTopics.Contains(topic);
+    public bool WritesExclusively(string topic) =>
+        _upsertTopics.Contains(topic) || (_upsertPatterns.Length > 0 && _matchedUpsertTopics.GetOrAdd(topic, t => _upsertPatterns.Any(p => p.Match(t) is not null)));
 
     public Task PrepareAsync(WriteBatch batch, CancellationToken cancellationToken) => ((ConvertedBatch)batch.Content).CompleteAsync(batch);
 
@@ -62,7 +69,14 @@ public sealed class SinkWriter : IBatchWriter
 
         // One COPY (or staged upsert) per mapping, in write order (parents before children: foreign keys hold).
         var slices = batch.Partitions.Values.Select(content.RowsOf).Where(r => r.Count > 0).ToList();
-        foreach (var (mapping, changes) in MappingRuns.Of(slices))
+        var runs = MappingRuns.Of(slices).ToList();
+        foreach (var mapping in runs.Select(r => r.Mapping).Where(m => m.TableFromTemplate))
+        {
+            // A topic's first rows into its templated table: created or checked before this batch writes it.
+            await _topicTables.EnsureAsync(mapping, cancellationToken);
+        }
+
+        foreach (var (mapping, changes) in runs)
         {
             var written = await ChangeWriter.WriteAsync(connection, mapping, changes, isolateBadRows, cancellationToken);
             rows += written.Rows;

@@ -43,10 +43,13 @@ internal static class MappingFileReader
     {
         var errorsBefore = reader.ErrorCount;
         reader.RejectUnknownKeys(
-            root, "", ["topic", "topics", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
+            root, "", ["topic", "topics", "topics_regex", "table", "format", "mode", "key", "delete_on_tombstone", "on_error", "auto_create", "auto_evolve", "columns",
             "encoding", "key_encoding", "partition", "when", "skip_when", "order", "columns_from_schema", .. UpsertRulesReader.Keys]);
-        var topics = ReadTopics(root, reader);
-        var table = ReadTable(root, reader);
+        var pattern = TopicsRegexReader.Read(root, reader);
+        var topics = pattern is null && YamlValueReader.IsNull(YamlValueReader.Get(root, "topics_regex")) ? ReadTopics(root, reader) : [];
+        var (table, template) = TopicsRegexReader.IsTemplate(root)
+            ? TopicsRegexReader.ReadTemplate(root, reader, pattern)
+            : (ReadTable(root, reader), null);
         var (format, formatValid, valueEncoding, keyEncoding) = ReadFormat(root, reader);
         var mode = reader.Choice(root, "", "mode", s_modes) ?? WriteMode.Insert;
         var onError = reader.Choice(root, "", "on_error", s_errorPolicies);
@@ -61,6 +64,7 @@ internal static class MappingFileReader
         var skipWhen = MappingConditionReader.Read(root, reader, "skip_when", format, valueEncoding);
         var order = reader.Int(root, "", "order", int.MinValue) ?? 0;
         var upsert = UpsertRulesReader.Read(root, reader, mode, formatValid ? format ?? MessageFormat.Json : null, columns, declared, key);
+        TopicsRegexReader.CheckCombinations(reader, pattern, template, fromSchema, partition is not null);
         if (deleteOnTombstone && mode != WriteMode.Upsert)
         {
             reader.Error("delete_on_tombstone", "is only allowed with mode: upsert (a delete needs the key columns)");
@@ -81,6 +85,8 @@ internal static class MappingFileReader
             File = reader.File,
             Topics = [.. topics.Select(t => t.Topic)],
             Table = table!,
+            TopicsRegex = pattern,
+            TableTemplate = template,
             Format = format ?? MessageFormat.Json,
             ValueEncoding = valueEncoding,
             KeyEncoding = keyEncoding,
