@@ -51,8 +51,18 @@ public sealed class BatchTransaction(SinkDatabase database, OffsetStore offsets,
             }
             catch (Exception e) when (!isolateBadRows && PostgresErrors.IsDataError(e))
             {
-                // A row Postgres refuses would fail this batch forever: do it again, isolating the bad rows.
                 await transaction.RollbackAsync(cancellationToken);
+                if (predecessor is { IsCompleted: false })
+                {
+                    // A foreign key into a row the predecessor wrote but has not committed fails at once (Postgres
+                    // does not wait for it): parents and children of one topic often land in consecutive batches.
+                    // Not a bad row before the predecessor has ended; WhenAny: its failure is the loop's to handle.
+                    await Task.WhenAny(predecessor);
+                    predecessor = null;
+                    continue;
+                }
+
+                // A row Postgres refuses would fail this batch forever: do it again, isolating the bad rows.
                 isolateBadRows = true;
                 continue;
             }
