@@ -31,11 +31,17 @@ public static class PostgresErrors
         : PostgresFailure.None;
 
     /// <summary>Failures that pass: the same statement can succeed later, so the batch is retried, never dropped. Looks through wrappers (EF Core wraps a refused connection).</summary>
+    /// <summary>
+    /// The server ended a transaction left idle too long (idle_in_transaction_session_timeout): the process was frozen
+    /// mid-batch (SIGSTOP, a VM pause). The batch is written again; the offset check fences it if another owner took over.
+    /// </summary>
+    private const string IdleInTransactionSessionTimeout = "25P03";
+
     public static bool IsTransient(Exception e) => e switch
     {
         PostgresException p => p.IsTransient || p.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
             or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
-            or PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.QueryCanceled
+            or PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.QueryCanceled or IdleInTransactionSessionTimeout
             || p.SqlState.StartsWith("08", StringComparison.Ordinal),
         NpgsqlException n => n.IsTransient || n.InnerException is IOException or System.Net.Sockets.SocketException or TimeoutException,
         TimeoutException => true,
