@@ -89,8 +89,8 @@ public sealed partial class Report
         md.AppendLine(s_invariant, $"## Throughput and memory by backlog ({KafkaShort})");
         md.AppendLine();
         md.AppendLine("The sink on a full backlog of each size (median rows/s; peak RSS = the largest `VmHWM` of the sink process over the repetitions). " +
-                      "The sink bounds librdkafka's prefetch by `batch.max_bytes` (`queued.max.messages.kbytes` and `fetch.max.bytes` = a quarter of it, 4 MiB); " +
-                      "\"default prefetch\" is the same sink with librdkafka's defaults put back in `kafka.properties` (a 64 MiB queue, 50 MiB fetches).");
+                      "The sink bounds librdkafka's prefetch by `batch.max_bytes` (`queued.max.messages.kbytes` and `fetch.max.bytes` = a quarter of it, 4 MiB; `fetch.queue.backoff.ms` 10 ms); " +
+                      "\"default prefetch\" is the same sink with librdkafka's defaults put back in `kafka.properties` (a 64 MiB queue, 50 MiB fetches, a 1 s backoff).");
         md.AppendLine();
         md.AppendLine("| scenario | " + string.Join(" | ", sizes.Select(s => $"rows/s {s:N0}")) + " | " + string.Join(" | ", sizes.Select(s => $"sink CPU µs/msg {s:N0}")) +
                       " | " + string.Join(" | ", sizes.Select(s => $"peak RSS {s:N0}")) + " |");

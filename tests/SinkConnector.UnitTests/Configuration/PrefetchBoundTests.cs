@@ -35,6 +35,13 @@ public sealed class PrefetchBoundTests : IDisposable
         Assert.Equal((4 * MiB).ToString(System.Globalization.CultureInfo.InvariantCulture), config.FetchMaxBytes?.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    [Fact]
+    public void A_full_queue_postpones_the_next_fetch_by_10_ms_not_librdkafkas_second()
+    {
+        Assert.Equal("10", Build(new BatchSettings().MaxBytes).Get(PrefetchBound.FetchQueueBackoffMs));
+        Assert.Equal("250", Build(16 * MiB, (PrefetchBound.FetchQueueBackoffMs, "250")).Get(PrefetchBound.FetchQueueBackoffMs));
+    }
+
     [Theory]
     [InlineData(4 * MiB, 1024, 1_048_576)]
     [InlineData(1 * MiB, 256, 1_000_000)] // fetches still take the largest message librdkafka accepts
