@@ -17,12 +17,14 @@ namespace SinkConnector.IntegrationTests;
 /// still running, waits for the first's transaction inside Postgres before its offset check, and is never fenced
 /// because the first had not committed yet. Partition 0 of topic <c>fast</c> goes to <c>fast_rows</c>; the first
 /// batch also writes partition 0 of <c>slow</c> into <c>slow_rows</c>, which the test keeps locked to hold it back.
+/// Partition 0 of <c>child</c> goes to <c>child_rows</c>, whose ids reference <c>fast_rows</c> (a foreign key).
 /// </summary>
 public class OverlappingWritesTests(TestServices services)
 {
     private static readonly TopicPartition s_fast = new("fast", 0);
     private static readonly TopicPartition s_slow = new("slow", 0);
     private static readonly TopicPartition s_fastOther = new("fast", 1);
+    private static readonly TopicPartition s_child = new("child", 0);
 
     [Fact]
     public async Task A_batch_started_while_its_predecessor_runs_waits_for_it_inside_postgres_and_commits_after_it()
@@ -153,6 +155,37 @@ public class OverlappingWritesTests(TestServices services)
         Assert.Equal(10, (await first).DeadLetters.Count + (await second).DeadLetters.Count);
     }
 
+    [Fact]
+    public async Task A_child_whose_parent_the_running_predecessor_has_not_committed_is_written_again_after_it_not_dead_lettered()
+    {
+        await using var bed = await WriterBed.CreateAsync(services, "overlap_fk");
+        await using var holdBack = await bed.LockAsync("slow_rows");
+
+        // The first writes the parents (fast_rows 0-99), then waits for slow_rows: its parents are not committed.
+        var first = bed.WriteAsync(bed.FirstBatch(), sequence: 0, predecessor: null);
+        await bed.FirstHeldBackAsync();
+        var second = bed.WriteAsync(bed.ChildBatch(), sequence: 1, predecessor: first);
+
+        // Postgres does not wait for an uncommitted parent: the children's COPY fails at once (23503). While the first
+        // still runs the children cannot be called bad rows: the second tries nothing more (no isolating COPYs, no
+        // Rejected rows waiting for the first's turn) until the first has ended.
+        Assert.Equal((Copies: 1L, Held: false), await bed.ChildCopiesSettledAsync());
+        Assert.False(second.IsCompleted);
+
+        await holdBack.DisposeAsync();
+        var firstResult = await first;
+        var secondResult = await second;
+
+        Assert.Equal([s_fast, s_slow], firstResult.Committed.Select(s => s.Partition));
+        Assert.Equal([s_child], secondResult.Committed.Select(s => s.Partition));
+        Assert.Empty(secondResult.DeadLetters);
+        Assert.Equal(0, await bed.ScalarAsync("SELECT count(*) FROM sink.dead_letters"));
+        Assert.Equal(10, await bed.ScalarAsync("SELECT count(*) FROM child_rows c JOIN fast_rows f USING (id)"));
+        // One COPY refused while the parents were uncommitted, one after the first committed.
+        Assert.Equal(2, await bed.ScalarAsync("SELECT last_value FROM child_copies"));
+        Assert.Equal([("child", 10L), ("fast", 100L), ("slow", 10L)], await bed.StoredOffsetsAsync());
+    }
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>A database with the connector's schema, two tables, both partitions claimed by this bed's owner.</summary>
@@ -161,6 +194,7 @@ public class OverlappingWritesTests(TestServices services)
         private readonly string _connectionString;
         private readonly MappingConfig _fast = Mapping("fast");
         private readonly MappingConfig _slow = Mapping("slow");
+        private readonly MappingConfig _child = Mapping("child");
         private readonly SinkWriter _sink;
         private readonly BatchTransaction _writer;
         private readonly Dictionary<TopicPartition, long> _epochs;
@@ -169,7 +203,7 @@ public class OverlappingWritesTests(TestServices services)
         {
             _connectionString = connectionString;
             Database = database;
-            _sink = new SinkWriter([_fast, _slow], database);
+            _sink = new SinkWriter([_fast, _slow, _child], database);
             _writer = new BatchTransaction(database, offsets, _sink);
             _epochs = claims.ToDictionary(c => c.Partition, c => c.Epoch);
         }
@@ -181,11 +215,19 @@ public class OverlappingWritesTests(TestServices services)
         public static async Task<WriterBed> CreateAsync(TestServices services, string name)
         {
             var connectionString = await services.Postgres.CreateDatabaseAsync(name, Ct);
-            await ExecuteAsync(connectionString, "CREATE TABLE fast_rows (id bigint PRIMARY KEY); CREATE TABLE slow_rows (id bigint PRIMARY KEY)");
+            await ExecuteAsync(connectionString,
+                """
+                CREATE TABLE fast_rows (id bigint PRIMARY KEY); CREATE TABLE slow_rows (id bigint PRIMARY KEY);
+                CREATE TABLE child_rows (id bigint PRIMARY KEY REFERENCES fast_rows (id));
+                -- A sequence is not transactional: it counts the COPYs into child_rows, also those rolled back.
+                CREATE SEQUENCE child_copies;
+                CREATE FUNCTION count_child_copy() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN PERFORM nextval(''child_copies''); RETURN NULL; END';
+                CREATE TRIGGER child_copies BEFORE INSERT ON child_rows FOR EACH STATEMENT EXECUTE FUNCTION count_child_copy();
+                """);
             var database = new SinkDatabase(new PostgresSettings { ConnectionString = connectionString });
             await SchemaMigrator.MigrateAsync(database, Ct);
             var offsets = new OffsetStore(database, GroupId, "this-owner");
-            return new WriterBed(connectionString, database, offsets, await offsets.ClaimAsync([s_fast, s_slow, s_fastOther], Ct));
+            return new WriterBed(connectionString, database, offsets, await offsets.ClaimAsync([s_fast, s_slow, s_fastOther, s_child], Ct));
         }
 
         /// <summary>
@@ -214,6 +256,14 @@ public class OverlappingWritesTests(TestServices services)
         {
             var batch = new WriteBatch(_sink.NewContent());
             Add(batch, s_fastOther, _fast, null, 0, 10, idOffset: 50);
+            return batch;
+        }
+
+        /// <summary>Offsets 0-9 of <c>child</c>, whose ids 0-9 reference the rows of offsets 0-9 of <c>fast</c>.</summary>
+        public WriteBatch ChildBatch()
+        {
+            var batch = new WriteBatch(_sink.NewContent());
+            Add(batch, s_child, _child, null, 0, 10);
             return batch;
         }
 
@@ -270,6 +320,40 @@ public class OverlappingWritesTests(TestServices services)
             throw new TimeoutException($"not seen within 30 s: {what}");
         }
 
+        /// <summary>
+        /// Once a COPY into child_rows has run: the COPYs so far and whether a transaction still holds the table,
+        /// when both stayed the same for a second. That nothing more happens can only be seen over time; a retry, or
+        /// the isolation of bad rows, would follow a failed COPY within milliseconds.
+        /// </summary>
+        public async Task<(long Copies, bool Held)> ChildCopiesSettledAsync()
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            (long, bool)? last = null;
+            var since = DateTime.UtcNow;
+            while (DateTime.UtcNow < deadline)
+            {
+                var now = (await TestSql.QueryAsync(_connectionString,
+                    """
+                    SELECT CASE WHEN is_called THEN last_value ELSE 0 END,
+                        EXISTS (SELECT FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                            WHERE d.datname = current_database() AND l.relation = 'child_rows'::regclass AND l.pid <> pg_backend_pid())
+                    FROM child_copies
+                    """, r => (r.GetInt64(0), r.GetBoolean(1))))[0];
+                if (now != last)
+                {
+                    (last, since) = (now, DateTime.UtcNow);
+                }
+                else if (now.Item1 > 0 && DateTime.UtcNow - since >= TimeSpan.FromSeconds(1))
+                {
+                    return now;
+                }
+
+                await Task.Delay(50, Ct);
+            }
+
+            throw new TimeoutException($"COPYs into child_rows not settled within 30 s: {last}");
+        }
+
         public async Task TerminateAsync(int pid) => await ScalarAsync($"SELECT count(*) FROM (SELECT pg_terminate_backend({pid})) t");
 
         public async Task<long> ScalarAsync(string sql) => (await TestSql.QueryAsync(_connectionString, sql, r => r.GetInt64(0)))[0];
@@ -284,6 +368,11 @@ public class OverlappingWritesTests(TestServices services)
             Assert.Equal([200L, 10L], await TestSql.QueryAsync(_connectionString,
                 "SELECT next_offset FROM sink.offsets WHERE group_id = 'overlap' AND next_offset IS NOT NULL ORDER BY topic", r => r.GetInt64(0)));
         }
+
+        /// <summary>Every stored next offset of this bed's group, by topic.</summary>
+        public Task<List<(string Topic, long NextOffset)>> StoredOffsetsAsync() => TestSql.QueryAsync(_connectionString,
+            "SELECT topic, next_offset FROM sink.offsets WHERE group_id = 'overlap' AND next_offset IS NOT NULL ORDER BY topic",
+            r => (r.GetString(0), r.GetInt64(1)));
 
         private void Add(WriteBatch batch, TopicPartition partition, MappingConfig mapping, long? expected, long from, long to, long idOffset = 0)
         {

@@ -84,6 +84,52 @@ public class PartitionedTableTests(TestServices services)
     }
 
     [Fact]
+    public async Task Two_sinks_starting_together_on_one_partitioned_table_create_the_parent_and_each_partition_once_without_an_error()
+    {
+        const int messages = 20;
+        await using var bed = await SinkTestBed.CreateAsync(services, "part_race", partitions: 2);
+        await bed.WriteMappingAsync("events.yaml", $$"""
+            topic: {{bed.Topic}}
+            table: public.readings
+            auto_create: true
+            partition: { by: created_at, interval: 1 day, ahead: 3 }
+            columns:
+              id:         { from: value.id, type: bigint }
+              created_at: { from: value.created_at, type: timestamptz }
+            """);
+        var tomorrow = PartitionWindow.Floor(DateTime.UtcNow, PartitionInterval.Day).AddDays(1);
+        await bed.ProduceAsync(bed.Topic, Enumerable.Range(0, messages).Select(i => (i % 2, Json($$"""{"id": {{i}}, "created_at": "{{Iso(tomorrow.AddHours(12))}}"}"""))));
+
+        // Two replicas of one group: both run auto_create and the partition upkeep of their first batch at once.
+        using var first = bed.StartSink();
+        using var second = bed.StartSink();
+        await bed.WaitForCommittedAsync(messages, TimeSpan.FromMinutes(2), () => first.Output + second.Output);
+        await Task.WhenAll(first.WaitForOutputAsync("Claimed", TimeSpan.FromMinutes(1)), second.WaitForOutputAsync("Claimed", TimeSpan.FromMinutes(1)));
+        foreach (var sink in new[] { first, second })
+        {
+            sink.Signal(SinkProcess.SIGTERM);
+        }
+
+        foreach (var sink in new[] { first, second })
+        {
+            await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(sink.ExitCode == 0, sink.Output);
+            Assert.DoesNotContain("fail:", sink.Output, StringComparison.Ordinal);
+        }
+
+        // Queued on the advisory lock, the second planned after the first committed: no statement ran in both.
+        static List<string> Ddl(SinkProcess sink) => [.. sink.Output.Split('\n').Select(l => l.Split("(auto_create/auto_evolve): ").ElementAtOrDefault(1)).OfType<string>()];
+        Assert.NotEmpty(Ddl(first).Concat(Ddl(second)));
+        Assert.Empty(Ddl(first).Intersect(Ddl(second)));
+        var today = tomorrow.AddDays(-1);
+        Assert.Equal(
+            Enumerable.Range(0, 4).Select(d => PartitionWindow.Name(new TableName("public", "readings"), today.AddDays(d), PartitionInterval.Day)).Order(StringComparer.Ordinal),
+            await bed.QueryAsync("SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.readings'::regclass ORDER BY c.relname COLLATE \"C\"", r => r.GetString(0)));
+        Assert.Equal(messages, await bed.ScalarAsync("SELECT count(DISTINCT id) FROM public.readings"));
+        Assert.Equal(0, await bed.ScalarAsync("SELECT count(*) FROM sink.dead_letters"));
+    }
+
+    [Fact]
     public async Task Upsert_into_a_partitioned_table_needs_the_partition_key_in_its_key_then_merges_and_dead_letters_rows_outside_the_partitions()
     {
         await using var bed = await SinkTestBed.CreateAsync(services, "part_upsert", partitions: 1);

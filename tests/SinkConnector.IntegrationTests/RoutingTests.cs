@@ -1,6 +1,9 @@
 using System.Text;
 using System.Text.Json;
+using Avro;
+using Avro.Generic;
 using Confluent.Kafka;
+using Confluent.SchemaRegistry;
 using SinkConnector.Testing;
 
 namespace SinkConnector.IntegrationTests;
@@ -125,4 +128,77 @@ public class RoutingTests(TestServices services)
             .Select(p => (p.GetProperty("partition").GetInt32(), p.GetProperty("mapping").GetString())).ToList();
         Assert.Equal([(0, "a_lines, b_orders, d_audit, events"), (1, "a_lines, b_orders, d_audit, events")], listed);
     }
+
+    [Fact]
+    public async Task Avro_records_of_two_types_on_one_topic_go_each_to_its_own_table_by_schema_name()
+    {
+        const int customers = 20;
+        await using var registry = SchemaRegistryStandIn.Start();
+        // TopicRecordNameStrategy: the subject is <topic>-<record name>, so both types can live on one topic.
+        using var producer = new AvroProducerSerde(registry.Url, SubjectNameStrategy.TopicRecord);
+        await using var bed = await SinkTestBed.CreateAsync(services, "route_schema", partitions: 1);
+        await bed.EnableSchemaRegistryAsync(registry.Url);
+        await bed.ExecuteAsync(
+            """
+            CREATE TABLE public.customers (id bigint PRIMARY KEY, name text NOT NULL);
+            CREATE TABLE public.orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES public.customers);
+            """);
+        await bed.WriteMappingAsync("events.yaml", $$"""
+            topic: {{bed.Topic}}
+            table: public.customers
+            format: avro
+            when: schema == "shop.Customer"
+            order: 1
+            on_error: fail
+            columns:
+              id:   { from: value.id, type: bigint }
+              name: { from: value.name, type: text }
+            """);
+        await bed.WriteMappingAsync("orders.yaml", $$"""
+            topic: {{bed.Topic}}
+            table: public.orders
+            format: avro
+            when: schema == "shop.Order"
+            order: 2
+            on_error: fail
+            columns:
+              id:          { from: value.id, type: bigint }
+              customer_id: { from: value.customer_id, type: bigint }
+            """);
+        var customer = Record("Customer", "name", "string");
+        var order = Record("Order", "customer_id", "long");
+        var ping = Record("Ping", "note", "string");
+        async Task<(int, Message<byte[]?, byte[]?>)> Encode(RecordSchema schema, long id, object second)
+        {
+            var record = new GenericRecord(schema);
+            record.Add("id", id);
+            record.Add(schema.Fields[1].Name, second);
+            return (0, new Message<byte[]?, byte[]?> { Value = await producer.ValueAsync(bed.Topic, record) });
+        }
+
+        // Each customer before its order on the one partition; a Ping now and then, which no mapping takes.
+        var messages = new List<(int, Message<byte[]?, byte[]?>)>();
+        for (var i = 0; i < customers; i++)
+        {
+            messages.Add(await Encode(customer, i, $"c{i}"));
+            messages.Add(await Encode(order, 100 + i, (long)i));
+            if (i % 5 == 0)
+            {
+                messages.Add(await Encode(ping, i, "p"));
+            }
+        }
+
+        await bed.ProduceAsync(bed.Topic, messages);
+        await bed.RunToCompletionAsync(messages.Count);
+
+        Assert.Equal(customers, await bed.ScalarAsync("SELECT count(*) FROM public.customers WHERE name = 'c' || id"));
+        Assert.Equal(customers, await bed.ScalarAsync("SELECT count(*) FROM public.orders WHERE id = 100 + customer_id"));
+        Assert.Equal(0, await bed.ScalarAsync("SELECT count(*) FROM sink.dead_letters"));
+        Assert.Contains($"POST /subjects/{bed.Topic}-shop.Order/versions", registry.Requests.Select(r => r.Split('?')[0]));
+    }
+
+    /// <summary>An Avro record <c>shop.{name}</c> with a long <c>id</c> and one more field.</summary>
+    private static RecordSchema Record(string name, string field, string type) => (RecordSchema)Avro.Schema.Parse($$"""
+        {"type": "record", "name": "{{name}}", "namespace": "shop", "fields": [{"name": "id", "type": "long"}, {"name": "{{field}}", "type": "{{type}}"}]}
+        """);
 }

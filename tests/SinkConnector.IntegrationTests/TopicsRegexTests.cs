@@ -74,6 +74,41 @@ public class TopicsRegexTests(TestServices services)
     }
 
     [Fact]
+    public async Task Validate_and_run_refuse_partition_with_a_template_and_columns_from_schema_with_a_regex_naming_file_key_and_what_to_write()
+    {
+        await using var bed = await SinkTestBed.CreateAsync(services, "regexrefused", 1);
+        // Refused while loading: the registry is never asked.
+        await bed.EnableSchemaRegistryAsync("http://127.0.0.1:9");
+        await bed.WriteMappingAsync("events.yaml", """
+            topics_regex: 'readings\..*'
+            table: public.readings_{topic}
+            auto_create: true
+            partition: { by: created_at, interval: 1 day, ahead: 2 }
+            columns:
+              id:         { from: value.id, type: bigint }
+              created_at: { from: value.created_at, type: timestamptz }
+            """);
+        await bed.WriteMappingAsync("shop.yaml", """
+            topics_regex: 'shop\..*'
+            table: public.shop_{topic}
+            format: avro
+            auto_create: true
+            """);
+        var mappings = Path.Combine(bed.ConfigDirectory, "mappings");
+
+        foreach (var command in new[] { "validate", "run" })
+        {
+            var (exit, output) = await SinkProcess.RunToEndAsync([command, "--config", bed.ConfigDirectory], bed.Environment);
+
+            Assert.True(exit == 2, output);
+            Assert.Contains($"{Path.Combine(mappings, "events.yaml")}: partition: cannot be combined with a table template yet: ", output, StringComparison.Ordinal);
+            Assert.Contains("Write one mapping per topic (topic: and a fixed table:) with partition:", output, StringComparison.Ordinal);
+            Assert.Contains($"{Path.Combine(mappings, "shop.yaml")}: columns_from_schema: cannot be combined with topics_regex yet: ", output, StringComparison.Ordinal);
+            Assert.Contains("List the columns under columns:, or write one mapping per topic (topic:) with columns_from_schema", output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Without_auto_create_a_missing_templated_table_stops_the_sink_naming_topic_table_and_fix_with_nothing_committed()
     {
         await using var bed = await SinkTestBed.CreateAsync(services, "regexmissing", 1);

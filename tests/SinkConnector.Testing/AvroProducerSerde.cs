@@ -7,7 +7,8 @@ namespace SinkConnector.Testing;
 
 /// <summary>
 /// Encodes Avro generic records the way a producer does, with Confluent's own AvroSerializer against a registry (the
-/// stand-in): it registers each schema under the topic's subject (TopicNameStrategy) and writes the wire format.
+/// stand-in): it registers each schema under the topic's subject (TopicNameStrategy, unless another
+/// <see cref="SubjectNameStrategy"/> is given, e.g. TopicRecord for several record types on one topic) and writes the wire format.
 /// </summary>
 public sealed class AvroProducerSerde : IDisposable
 {
@@ -16,10 +17,10 @@ public sealed class AvroProducerSerde : IDisposable
     private readonly AvroSerializer<string> _strings;
     private readonly AvroSerializer<long> _longs;
 
-    public AvroProducerSerde(string registryUrl)
+    public AvroProducerSerde(string registryUrl, SubjectNameStrategy subjects = SubjectNameStrategy.Topic)
     {
         _client = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
-        var config = new AvroSerializerConfig { AutoRegisterSchemas = true };
+        var config = new AvroSerializerConfig { AutoRegisterSchemas = true, SubjectNameStrategy = subjects };
         _records = new AvroSerializer<GenericRecord>(_client, config);
         _strings = new AvroSerializer<string>(_client, config);
         _longs = new AvroSerializer<long>(_client, config);

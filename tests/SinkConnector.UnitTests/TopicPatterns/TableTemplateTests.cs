@@ -25,6 +25,24 @@ public sealed class TableTemplateTests
         Assert.Equal(new TableName("public", "acme_orders"), Render("public.{tenant}_{kind}", "(?<tenant>[a-z]+)\\.(?<kind>[a-z]+)", "acme.orders"));
     }
 
+    [Fact]
+    public void Interleaved_with_named_groups_the_unnamed_ones_are_numbered_left_to_right_and_named_ones_have_no_number()
+    {
+        // .NET numbers the unnamed groups first (1, 2), then the named ones (env 3, kind 4); a template reads a named
+        // group by its name only, so {1} is the first unnamed group wherever the named ones stand.
+        const string regex = "(?<env>[a-z]+)\\.([a-z]+)\\.(?<kind>[a-z]+)\\.([0-9]+)";
+        var pattern = Pattern(regex);
+        Assert.Equal(["0", "1", "2", "env", "kind"], pattern.Regex.GetGroupNames());
+        Assert.Equal([0, 1, 2, 3, 4], pattern.Regex.GetGroupNumbers());
+
+        Assert.Equal(new TableName("public", "prod_shop_orders_7__prod_shop_orders_7"), Render("{env}_{1}_{kind}_{2}__{topic}", regex, "prod.shop.orders.7"));
+        foreach (var number in new[] { "{3}", "{4}" })
+        {
+            Assert.False(TableTemplate.TryParse($"t_{number}", pattern, out _, out var error));
+            Assert.Contains($"{number} is neither {{topic}} nor a group of topics_regex '{regex}' (groups: {{1}}, {{2}}, {{env}}, {{kind}})", error, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("Shop.Orders-V2", "shop_orders_v2")]
     [InlineData("a__b", "a__b")]

@@ -81,7 +81,7 @@ public sealed class TopicsRegexConfigTests : IDisposable
     }
 
     [Fact]
-    public void A_template_cannot_take_partition_or_columns_from_schema_yet()
+    public void A_template_with_partition_is_refused_at_load_naming_the_per_topic_mapping_to_write_instead()
     {
         var file = _dir.Write("mappings/orders.yaml", """
             topics_regex: 'a.*'
@@ -93,7 +93,22 @@ public sealed class TopicsRegexConfigTests : IDisposable
               created_at: { from: value.created_at, type: timestamptz }
             """);
 
-        ConfigAssert.HasError(_dir.LoadFails(), file, "partition", "cannot be combined with a table template yet");
+        ConfigAssert.HasOnlyError(_dir.LoadFails(), file, "partition",
+            "cannot be combined with a table template yet: partitions are created and kept ahead per table from startup, " +
+            "while a template's tables appear with their topics. Write one mapping per topic (topic: and a fixed table:) with partition:");
+    }
+
+    [Theory]
+    [InlineData("table: public.t_{topic}\ncolumns_from_schema: true")]
+    [InlineData("table: public.events")]
+    public void Topics_regex_with_columns_from_schema_is_refused_at_load_also_when_an_avro_mapping_defaults_to_it(string rest)
+    {
+        _dir.Write("sink.yaml", TempConfigDirectory.ValidSink + "\nschema_registry:\n  url: http://registry:8081\n");
+        var file = _dir.Write("mappings/orders.yaml", $"topics_regex: 'shop\\..*'\nformat: avro\nauto_create: true\n{rest}\n");
+
+        ConfigAssert.HasOnlyError(_dir.LoadFails(), file, "columns_from_schema",
+            "cannot be combined with topics_regex yet: columns are derived at startup from the <topic>-value schema of the mapping's topics, " +
+            "while each topic of a regex has its own subject (and may not exist yet). List the columns under columns:, or write one mapping per topic (topic:) with columns_from_schema");
     }
 
     [Fact]

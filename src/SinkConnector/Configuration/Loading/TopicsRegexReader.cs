@@ -68,7 +68,9 @@ internal static partial class TopicsRegexReader
     {
         if (pattern is not null && columnsFromSchema)
         {
-            reader.Error("columns_from_schema", "cannot be combined with topics_regex yet (columns are derived per table at startup); list the columns");
+            reader.Error("columns_from_schema",
+                "cannot be combined with topics_regex yet: columns are derived at startup from the <topic>-value schema of the mapping's topics, " +
+                "while each topic of a regex has its own subject (and may not exist yet). List the columns under columns:, or write one mapping per topic (topic:) with columns_from_schema");
         }
 
         if (template is null)
@@ -78,7 +80,9 @@ internal static partial class TopicsRegexReader
 
         if (partitioned)
         {
-            reader.Error("partition", "cannot be combined with a table template yet (partitions are maintained per table from startup)");
+            reader.Error("partition",
+                "cannot be combined with a table template yet: partitions are created and kept ahead per table from startup, " +
+                "while a template's tables appear with their topics. Write one mapping per topic (topic: and a fixed table:) with partition:");
         }
     }
 }
