@@ -82,6 +82,35 @@ public class PostgresArrayTypesTests(TestServices services)
     }
 
     [Fact]
+    public async Task Element_oids_for_templated_tables_resolve_by_type_name_and_for_replay_from_the_table_and_a_missing_enum_is_named()
+    {
+        var connectionString = await services.Postgres.CreateDatabaseAsync("pg_array_oids", Ct);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(Ct);
+        await ExecuteAsync(connection, """
+            CREATE EXTENSION citext;
+            CREATE TYPE public.order_status AS ENUM ('new');
+            CREATE TABLE public.replayed (row_id int, c0 order_status[], c1 citext[]);
+            """);
+        await using var query = new NpgsqlCommand("SELECT ARRAY['order_status'::regtype::oid, 'citext'::regtype::oid]", connection);
+        var expected = (uint[])(await query.ExecuteScalarAsync(Ct))!;
+
+        // A table template's mapping: no table yet, so by name at startup.
+        var templated = Mapping("not_created_yet", ["enum(order_status)[]", "citext[]", "enum(order_status)"]);
+        Assert.Empty(await ElementOidResolver.ByNameAsync(connection, templated, Ct));
+        Assert.Equal(expected, (uint[])[templated.Columns[1].Type.ElementOid!.Value!.Value, templated.Columns[2].Type.ElementOid!.Value!.Value]);
+
+        // Replay: from the table's columns.
+        var replayed = Mapping("replayed", ["enum(order_status)[]", "citext[]"]);
+        await ElementOidResolver.FromTableAsync(connection, replayed, Ct);
+        Assert.Equal(expected, (uint[])[replayed.Columns[1].Type.ElementOid!.Value!.Value, replayed.Columns[2].Type.ElementOid!.Value!.Value]);
+
+        var missing = Assert.Single(await ElementOidResolver.ByNameAsync(connection, Mapping("t", ["enum(no_such_status)[]"]), Ct));
+        Assert.Equal("columns.c0.type", missing.Key);
+        Assert.Contains("enum type no_such_status does not exist", missing.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_sink_creates_copies_and_upserts_array_columns_and_dead_letters_a_bad_element_naming_column_index_and_reason()
     {
         await using var bed = await SinkTestBed.CreateAsync(services, "pg_arrays_sink", partitions: 1);
