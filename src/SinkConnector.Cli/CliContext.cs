@@ -140,6 +140,32 @@ public static class CliContext
     }
 
     /// <summary>
+    /// For mappings with a table template: the element types of their enum[] and citext[] columns, by name, before the
+    /// first batch encodes rows for tables that do not exist yet. Prints each problem to stderr; returns how many.
+    /// </summary>
+    public static async Task<int> ReportTemplatedElementTypesAsync(SinkDatabase database, SinkConfig config, CancellationToken cancellationToken)
+    {
+        var templated = config.Mappings.Where(m => m.TableTemplate is not null && ElementOidResolver.Needs(m)).ToList();
+        if (templated.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        var problems = 0;
+        foreach (var mapping in templated)
+        {
+            foreach (var error in await ElementOidResolver.ByNameAsync(connection, mapping, cancellationToken))
+            {
+                await Console.Error.WriteLineAsync(error.ToString());
+                problems++;
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>
     /// Failures an operator can fix from the message: also when wrapped, as EF Core wraps a refused connection in an
     /// InvalidOperationException ("likely due to a transient failure").
     /// </summary>

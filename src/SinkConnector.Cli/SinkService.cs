@@ -144,6 +144,7 @@ internal sealed class SinkService(SinkConfig config, SinkMetrics metrics, SinkHe
             RunLog.TableChanged(_logger, change.Mapping.Name, change.Sql);
         }
 
-        return await CliContext.ReportTableProblemsAsync(database, fixedTables, cancellationToken);
+        var problems = await CliContext.ReportTableProblemsAsync(database, fixedTables, cancellationToken);
+        return problems + await CliContext.ReportTemplatedElementTypesAsync(database, config, cancellationToken);
     }
 }

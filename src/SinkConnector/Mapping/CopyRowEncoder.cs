@@ -217,7 +217,7 @@ public sealed class CopyRowEncoder
                 ExtendedTypeEncoder.WriteRange(output, range, RangeElement(type));
                 break;
             case Array array when type.IsArray:
-                WriteArray(output, array, type with { IsArray = false });
+                WriteArray(output, array, type);
                 break;
             default:
                 throw new InvalidOperationException($"no binary COPY encoding for a {value.GetType().Name} in a {type.SqlName} column");
@@ -228,11 +228,12 @@ public sealed class CopyRowEncoder
         new(range.RangeElement ?? throw new InvalidOperationException($"{range.SqlName} is not a range type"), null, null, null, false);
 
     /// <summary>One-dimensional, lower bound 1, no NULL elements (the array converter rejects them).</summary>
-    private static void WriteArray(CopyBuffer output, Array array, ColumnType element)
+    private static void WriteArray(CopyBuffer output, Array array, ColumnType arrayType)
     {
+        var element = arrayType with { IsArray = false };
         output.WriteInt32(array.Length == 0 ? 0 : 1);
         output.WriteInt32(0);
-        output.WriteInt32(ElementOid(element.Scalar));
+        output.WriteInt32(arrayType.ElementOid is { } perDatabase ? unchecked((int)perDatabase.Require()) : ElementOid(element.Scalar));
         if (array.Length > 0)
         {
             output.WriteInt32(array.Length);

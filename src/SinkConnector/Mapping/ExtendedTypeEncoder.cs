@@ -37,6 +37,7 @@ internal static class ExtendedTypeEncoder
         output.Write(bytes);
     }
 
+    /// <summary>macaddr (six bytes) and macaddr8 (eight: the converter widens six-byte input as Postgres does).</summary>
     public static void WriteMacAddr(CopyBuffer output, PhysicalAddress address) => output.Write(address.GetAddressBytes());
 
     /// <summary>interval: microseconds, then days, then months (the three are kept apart, as Postgres does).</summary>
@@ -140,6 +141,7 @@ internal static class ExtendedTypeEncoder
         ScalarType.Inet => 869,
         ScalarType.Cidr => 650,
         ScalarType.MacAddr => 829,
+        ScalarType.MacAddr8 => 774,
         ScalarType.Interval => 1186,
         ScalarType.Int4Range => 3904,
         ScalarType.NumRange => 3906,

@@ -80,6 +80,8 @@ public static class DeadLetterReplay
         var replayed = new List<long>(skipped);
         foreach (var list in changes.Values)
         {
+            // Replay runs without the startup table check, which reads the element OIDs of enum[] and citext[] columns.
+            await ElementOidResolver.FromTableAsync(connection, list[0].Mapping, cancellationToken);
             // Always isolating: a replay is small and rare, and a row Postgres still refuses must not fail the others.
             var written = await ChangeWriter.WriteAsync(connection, list[0].Mapping, list, isolateBadRows: true, cancellationToken);
             var rejected = written.Rejected.Select(r => r.Change.Source).ToHashSet(ReferenceEqualityComparer.Instance);

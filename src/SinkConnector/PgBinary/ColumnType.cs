@@ -25,6 +25,7 @@ public enum ScalarType
     Inet,
     Cidr,
     MacAddr,
+    MacAddr8,
     Interval,
     Citext,
     Enum,
@@ -74,6 +75,7 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
         ["inet"] = ScalarType.Inet,
         ["cidr"] = ScalarType.Cidr,
         ["macaddr"] = ScalarType.MacAddr,
+        ["macaddr8"] = ScalarType.MacAddr8,
         ["interval"] = ScalarType.Interval,
         ["citext"] = ScalarType.Citext,
         ["int4range"] = ScalarType.Int4Range,
@@ -86,6 +88,9 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
 
     /// <summary>For <see cref="ScalarType.Enum"/>: the Postgres enum type the column holds.</summary>
     public PgEnumType? EnumType { get; init; }
+
+    /// <summary>For arrays of an enum or of citext: their element type's OID, which differs per database.</summary>
+    public PgElementOid? ElementOid { get; init; }
 
     /// <summary>The range types, whose bounds are values of another scalar type.</summary>
     public ScalarType? RangeElement => Scalar switch
@@ -108,14 +113,11 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
         error = null;
         if (PgEnumType.TryParseColumnType(text, out var enumType, out var isEnumArray, out error))
         {
-            if (isEnumArray)
+            type = new ColumnType(ScalarType.Enum, null, null, null, isEnumArray)
             {
-                // array_recv checks the element type's OID, which for an enum differs per database.
-                error = $"'{text}': arrays of enum types are not supported (their element type OID differs per database); use text[]";
-                return false;
-            }
-
-            type = new ColumnType(ScalarType.Enum, null, null, null, false) { EnumType = enumType };
+                EnumType = enumType,
+                ElementOid = isEnumArray ? new PgElementOid(enumType!.ToString()) : null,
+            };
             return true;
         }
 
@@ -127,7 +129,7 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
         var match = TypePattern().Match(text ?? "");
         if (!match.Success || !s_names.TryGetValue(match.Groups["name"].Value, out var scalar))
         {
-            error = $"unknown type '{text}' (expected one of text, varchar(n), smallint, integer, bigint, numeric(p,s), numeric, real, double precision, boolean, uuid, date, time, timestamp, timestamptz, jsonb, json, bytea, inet, cidr, macaddr, interval, citext, enum(type_name), int4range, int8range, numrange, tsrange, tstzrange, daterange, or an array such as text[])";
+            error = $"unknown type '{text}' (expected one of text, varchar(n), smallint, integer, bigint, numeric(p,s), numeric, real, double precision, boolean, uuid, date, time, timestamp, timestamptz, jsonb, json, bytea, inet, cidr, macaddr, macaddr8, interval, citext, enum(type_name), int4range, int8range, numrange, tsrange, tstzrange, daterange, or an array such as text[])";
             return false;
         }
 
@@ -151,15 +153,17 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
             case ScalarType.Jsonb or ScalarType.Json or ScalarType.Bytea when isArray:
                 error = $"'{text}': arrays are supported for scalar types only";
                 return false;
-            case ScalarType.Citext when isArray:
-                // citext is an extension type: its OID, which array_recv checks per element, differs per database.
-                error = $"'{text}': arrays of citext are not supported (an extension type's OID differs per database); use text[]";
-                return false;
         }
 
         type = scalar == ScalarType.Numeric
             ? new ColumnType(scalar, null, a, a is null ? null : b ?? 0, isArray)
             : new ColumnType(scalar, a, null, null, isArray);
+        if (scalar == ScalarType.Citext && isArray)
+        {
+            // An extension type: its OID, which array_recv checks, differs per database.
+            type = type with { ElementOid = new PgElementOid("citext") };
+        }
+
         return true;
     }
 
@@ -191,6 +195,7 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
         ScalarType.Inet => NpgsqlDbType.Inet,
         ScalarType.Cidr => NpgsqlDbType.Cidr,
         ScalarType.MacAddr => NpgsqlDbType.MacAddr,
+        ScalarType.MacAddr8 => NpgsqlDbType.MacAddr8,
         ScalarType.Interval => NpgsqlDbType.Interval,
         ScalarType.Citext => NpgsqlDbType.Citext,
         ScalarType.Enum => NpgsqlDbType.Unknown,
@@ -230,6 +235,7 @@ public sealed partial record ColumnType(ScalarType Scalar, int? Length, int? Pre
                 ScalarType.Inet => "inet",
                 ScalarType.Cidr => "cidr",
                 ScalarType.MacAddr => "macaddr",
+                ScalarType.MacAddr8 => "macaddr8",
                 ScalarType.Interval => "interval",
                 ScalarType.Citext => "citext",
                 ScalarType.Enum => EnumType!.SqlName,

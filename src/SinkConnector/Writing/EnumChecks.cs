@@ -28,7 +28,8 @@ internal static class EnumChecks
             if (!await reader.ReadAsync(cancellationToken))
             {
                 errors.Add(new ConfigError(mapping.File, key,
-                    $"enum type {enumType} does not exist (CREATE TYPE {enumType.SqlName} AS ENUM (...); names are matched exactly, as stored)"));
+                    $"enum type {enumType} does not exist (CREATE TYPE {enumType.SqlName} AS ENUM (...); names are matched exactly, as stored; " +
+                    "auto_create and `sink tables apply` create tables and columns, not enum types)"));
             }
             else if (!reader.GetBoolean(0))
             {

@@ -6,7 +6,11 @@ using SinkConnector.Schema;
 namespace SinkConnector.Writing;
 
 /// <summary>A column as the database has it.</summary>
-public sealed record DatabaseColumn(string Name, string Type, bool NotNull, bool HasDefault);
+public sealed record DatabaseColumn(string Name, string Type, bool NotNull, bool HasDefault)
+{
+    /// <summary>pg_type.typelem of the column's type: an array column's element type OID (0 for most other types).</summary>
+    public uint ElementOid { get; init; }
+}
 
 /// <summary>Checks that each mapping's target table exists with columns binary COPY can write.</summary>
 public static class TableInspector
@@ -16,8 +20,8 @@ public static class TableInspector
         // to_regclass takes the quoted name as a value: the identifier never becomes part of the SQL text.
         await using var command = new NpgsqlCommand(
             """
-            SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
-            FROM pg_attribute a
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', t.typelem
+            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
             WHERE a.attrelid = to_regclass(@table) AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attnum
             """, connection);
@@ -26,7 +30,10 @@ public static class TableInspector
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            columns.Add(new DatabaseColumn(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3)));
+            columns.Add(new DatabaseColumn(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3))
+            {
+                ElementOid = reader.GetFieldValue<uint>(4),
+            });
         }
 
         return columns.Count == 0 ? null : columns;
@@ -40,6 +47,8 @@ public static class TableInspector
         if (columns is null)
         {
             errors.Add(new ConfigError(mapping.File, "table", $"table {mapping.Table} does not exist (create it, or run `sink tables apply`)"));
+            // Creating it (auto_create, `sink tables apply`) needs the enum types its columns name.
+            errors.AddRange(await EnumChecks.ResolveAsync(connection, mapping, cancellationToken));
             return errors;
         }
 
@@ -55,6 +64,11 @@ public static class TableInspector
             {
                 errors.Add(new ConfigError(mapping.File, $"columns.{column.Name}.type",
                     $"mapping type {column.Type} cannot be written into {mapping.Table}.{column.Name} of type {existing.Type}"));
+            }
+            else
+            {
+                // The array header's element OID of an enum[] or citext[] column: the target column's own element type.
+                column.Type.ElementOid?.Resolve(existing.ElementOid);
             }
         }
 
@@ -164,15 +178,19 @@ public static class TableInspector
     public static bool CopyCompatible(ColumnType mappingType, string databaseType)
     {
         ArgumentNullException.ThrowIfNull(mappingType);
-        if (mappingType.EnumType is { } enumType)
+        if (mappingType.EnumType is not null || mappingType.Scalar == ScalarType.Citext)
         {
-            return EnumChecks.SameName(enumType, databaseType);
-        }
+            // format_type writes an array of a named type as the name and [], after any quotes.
+            if (mappingType.IsArray != databaseType.EndsWith("[]", StringComparison.Ordinal))
+            {
+                return false;
+            }
 
-        if (mappingType.Scalar == ScalarType.Citext)
-        {
+            var element = mappingType.IsArray ? databaseType[..^2] : databaseType;
             // An extension type: format_type qualifies it when its schema is not on the search_path.
-            return databaseType == "citext" || databaseType.EndsWith(".citext", StringComparison.Ordinal);
+            return mappingType.EnumType is { } enumType
+                ? EnumChecks.SameName(enumType, element)
+                : element == "citext" || element.EndsWith(".citext", StringComparison.Ordinal);
         }
 
         static string Base(string type)

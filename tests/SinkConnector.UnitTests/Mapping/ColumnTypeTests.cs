@@ -24,6 +24,10 @@ public class ColumnTypeTests
     [InlineData("daterange[]", "daterange[]")]
     [InlineData("enum(order_status)", "\"order_status\"")]
     [InlineData(" ENUM ( Sales.Order_Status ) ", "\"Sales\".\"Order_Status\"")]
+    [InlineData("enum(order_status)[]", "\"order_status\"[]")]
+    [InlineData("citext[]", "citext[]")]
+    [InlineData("MACADDR8", "macaddr8")]
+    [InlineData("macaddr8[]", "macaddr8[]")]
     public void Parses_type_names_to_the_spelling_postgres_reports(string text, string sqlName)
     {
         Assert.Equal(sqlName, ColumnType.Parse(text).SqlName);
@@ -36,12 +40,12 @@ public class ColumnTypeTests
     [InlineData("varchar(1,2)")]
     [InlineData("jsonb[]")]
     [InlineData("")]
-    [InlineData("citext[]")]
-    [InlineData("enum(order_status)[]")]
     [InlineData("enum()")]
     [InlineData("enum(a.b.c)")]
     [InlineData("enum(\"quoted\")")]
     [InlineData("interval(3)")]
+    [InlineData("macaddr8(8)")]
+    [InlineData("enum(order_status)[][]")]
     public void Rejects_unknown_or_malformed_types_with_a_reason(string text)
     {
         Assert.False(ColumnType.TryParse(text, out _, out var error));

@@ -30,6 +30,7 @@ internal static class ValueConverters
             ScalarType.Inet => Wrap(type, new InetConverter(scalar)),
             ScalarType.Cidr => Wrap(type, new CidrConverter(scalar)),
             ScalarType.MacAddr => Wrap(type, new MacAddrConverter(scalar)),
+            ScalarType.MacAddr8 => Wrap(type, new MacAddr8Converter(scalar)),
             ScalarType.Interval => Wrap(type, new IntervalConverter(scalar)),
             ScalarType.Int4Range => Wrap(type, new RangeConverter<int>(scalar, new IntegerConverter<int>(Element(scalar)))),
             ScalarType.Int8Range => Wrap(type, new RangeConverter<long>(scalar, new IntegerConverter<long>(Element(scalar)))),
