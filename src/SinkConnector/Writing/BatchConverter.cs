@@ -57,7 +57,16 @@ public sealed class BatchConverter
         }
 
         Subscriptions = [.. _byTopic.Keys, .. _ordered.Select(m => m.TopicsRegex?.Subscription).OfType<string>().Distinct(StringComparer.Ordinal)];
+        // Two topics_regex mappings may both match a topic that is not listed: its conversions are known only when it is seen.
+        SlicesMixMappings = _evolutions.Count > 0 || _byTopic.Values.Any(c => c.Length > 1) || _ordered.Count(m => m.TopicsRegex is not null) > 1;
     }
+
+    /// <summary>
+    /// Whether one partition's rows in a batch may belong to several mappings (a topic read by more than one) or several
+    /// versions of one (columns from the schema that grow mid-batch). Known from the configuration, so the common case
+    /// of one mapping per topic never looks at every row to find out (<see cref="MappingRuns"/>).
+    /// </summary>
+    internal bool SlicesMixMappings { get; }
 
     private TopicConversion Build(MappingConfig mapping, List<SchemaColumnsEvolution>? evolutions)
     {

@@ -111,4 +111,15 @@ public class BatchConverterTests
         // Two fields: bigint 7, text "x".
         Assert.Equal<byte>([0, 2, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, (byte)'x'], row.Encoded!.Value.Tuple.ToArray());
     }
+
+    [Fact]
+    public void Only_a_topic_read_by_several_mappings_makes_a_partitions_rows_mix_mappings()
+    {
+        var payments = s_mapping with { Name = "payments", Topics = ["payments"], Table = new TableName("public", "payments") };
+        var audit = s_mapping with { Name = "audit", Table = new TableName("public", "audit") };
+
+        Assert.False(new BatchConverter([s_mapping]).SlicesMixMappings);
+        Assert.False(new BatchConverter([s_mapping, payments]).SlicesMixMappings);
+        Assert.True(new BatchConverter([s_mapping, audit]).SlicesMixMappings);
+    }
 }
