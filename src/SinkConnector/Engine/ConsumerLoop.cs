@@ -237,6 +237,7 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
     private async Task FinishOldestWriteAsync(CancellationToken stopping)
     {
         var (result, batch, elapsed) = await _writes.TakeOldestAsync();
+        batch.Content.Release();
         _report.Committed(result, batch, elapsed);
         // A partition re-claimed since this batch was consumed (the write before it was fenced) has a newer claim
         // that this fence says nothing about.

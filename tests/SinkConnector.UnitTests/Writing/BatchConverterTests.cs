@@ -122,4 +122,26 @@ public class BatchConverterTests
         Assert.False(new BatchConverter([s_mapping, payments]).SlicesMixMappings);
         Assert.True(new BatchConverter([s_mapping, audit]).SlicesMixMappings);
     }
+
+    [Fact]
+    public async Task A_written_batch_gives_its_chunk_buffers_back_and_its_rows_can_no_longer_be_read_while_the_next_batch_reuses_them()
+    {
+        var converter = new BatchConverter([s_mapping]);
+        var batch = new WriteBatch(converter.NewBatch());
+        var slice = batch.Slice(new TopicPartition("orders", 0), epoch: 1, expectedOffset: null);
+        Add(batch, slice, Message("{\"id\": 1}", offset: 1));
+        await CompleteAsync(batch);
+        var row = Rows(batch, slice)[0].Encoded!.Value;
+        Assert.Equal<byte>([0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1], row.Tuple.ToArray());
+
+        batch.Content.Release();
+        var next = new WriteBatch(converter.NewBatch());
+        var nextSlice = next.Slice(new TopicPartition("orders", 0), epoch: 1, expectedOffset: null);
+        Add(next, nextSlice, Message("{\"id\": 2}", offset: 2));
+        await CompleteAsync(next);
+
+        Assert.Throws<ObjectDisposedException>(() => row.Tuple.ToArray());
+        Assert.Equal<byte>([0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 2], Rows(next, nextSlice)[0].Encoded!.Value.Tuple.ToArray());
+        Assert.Same(row.Chunk.Tuples.Array, Rows(next, nextSlice)[0].Encoded!.Value.Chunk.Tuples.Array);
+    }
 }
