@@ -20,6 +20,9 @@ public sealed partial class ConsumerLoop
     // after the check, outside the iteration over the owned partitions.
     private readonly List<(TopicPartition Partition, long Epoch)> _commitStalled = [];
 
+    /// <summary>The read of the sink's Postgres backends that the last commit stall started (tests wait for its log lines).</summary>
+    internal Task BackendsReported => _backends.Reading;
+
     private void CheckPartitions(DateTime now)
     {
         foreach (var (partition, owned) in _claims.Owned)
@@ -59,6 +62,8 @@ public sealed partial class ConsumerLoop
         Log.CommitStalled(_logger, partition, (long)(CommitStallTimeout + _limits.MaxLatency).TotalSeconds, owned.Committed ?? -1, owned.NextOffset ?? -1,
             high ?? Offset.Unset.Value, _batch.Partitions.GetValueOrDefault(partition)?.Messages ?? 0, _batch.Messages, _writes.Count,
             _backpressure, _claims.Owned.Count, unclaimed.Count + fenced.Count, action);
+        // Stuck in Postgres (a lock wait, a long statement) or in this process (its backends idle): event 1033.
+        _backends.Start();
         if (writing is null && !_backpressure)
         {
             _commitStalled.Add((partition, owned.Epoch));

@@ -43,6 +43,7 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
     private readonly WritePipeline _writes;
     private readonly KafkaCommitter _kafkaCommits;
     private readonly LoopReport _report;
+    private readonly BackendsReport _backends;
     private readonly List<TopicPartition> _assignedSincePoll = [];
     private WriteBatch _batch;
     private bool _backpressure;
@@ -72,6 +73,7 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
             _health, _metrics, logger, _time);
         _kafkaCommits = new KafkaCommitter(_kafka.Commit, logger);
         _report = new LoopReport(connector.Kafka.GroupId, _metrics, logger);
+        _backends = new BackendsReport(database, logger);
         _batch = NewBatch();
     }
 
@@ -235,6 +237,7 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
     private async Task FinishOldestWriteAsync(CancellationToken stopping)
     {
         var (result, batch, elapsed) = await _writes.TakeOldestAsync();
+        batch.Content.Release();
         _report.Committed(result, batch, elapsed);
         // A partition re-claimed since this batch was consumed (the write before it was fenced) has a newer claim
         // that this fence says nothing about.

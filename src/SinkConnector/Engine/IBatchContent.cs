@@ -11,4 +11,12 @@ public interface IBatchContent
     /// as conversion belongs on the thread pool, finished in <see cref="IBatchWriter.PrepareAsync"/>.
     /// </summary>
     void Add(PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message, int bytes);
+
+    /// <summary>
+    /// Called on the polling thread once the batch's write has finished and its result was taken: nothing reads this
+    /// content again, so the writer may reuse its buffers for later batches.
+    /// </summary>
+    void Release()
+    {
+    }
 }

@@ -121,4 +121,14 @@ internal static partial class Log
     [LoggerMessage(1030, LogLevel.Warning, "{Partition}: accepted messages not committed for {Seconds} s: committed up to {Committed}, accepted up to {Next}, log end {High} (-1001: unknown); open batch {BatchShare} of its {BatchMessages} message(s); {Writes} write(s) in flight; held back: {Backpressure}; {Owned} partition(s) owned, {Pending} claim(s) pending; {Action}")]
     public static partial void CommitStalled(ILogger logger, TopicPartition partition, long seconds, long committed, long next, long high,
         int batchShare, int batchMessages, int writes, bool backpressure, int owned, int pending, string action);
+
+    [LoggerMessage(1033, LogLevel.Warning, "Postgres backend of {ApplicationName}: pid {Pid}, state {State}, waiting for {WaitEventType}/{WaitEvent}, query started {QueryStart:O}, transaction started {TransactionStart:O}, blocked by pid(s) {BlockedBy}; query: {Query}")]
+    public static partial void Backend(ILogger logger, string applicationName, int pid, string state, string waitEventType, string waitEvent,
+        DateTime? queryStart, DateTime? transactionStart, string blockedBy, string query);
+
+    [LoggerMessage(1034, LogLevel.Warning, "Postgres shows no backend of {ApplicationName} but the stall check's own: this sink has no connection to the database")]
+    public static partial void NoBackends(ILogger logger, string applicationName);
+
+    [LoggerMessage(1035, LogLevel.Warning, "Cannot read what the Postgres backends of {ApplicationName} are doing: {Reason}")]
+    public static partial void BackendsUnknown(ILogger logger, string applicationName, string reason);
 }

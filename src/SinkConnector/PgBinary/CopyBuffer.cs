@@ -9,9 +9,17 @@ namespace SinkConnector.PgBinary;
 /// zeroing them was part of the memset that, with the page faults under it, took a sixth of the sink's CPU
 /// (eng/bench.sh --perf).
 /// </remarks>
-public sealed class CopyBuffer(int capacity = 4096)
+public sealed class CopyBuffer
 {
-    private byte[] _bytes = GC.AllocateUninitializedArray<byte>(capacity);
+    private byte[] _bytes;
+
+    public CopyBuffer(int capacity = 4096) => _bytes = GC.AllocateUninitializedArray<byte>(capacity);
+
+    /// <summary>Writes into <paramref name="bytes"/> (a reused array) from its start; grows out of it like any other.</summary>
+    public CopyBuffer(byte[] bytes) => _bytes = bytes;
+
+    /// <summary>The array written to now: the one given, or a larger one once it grew.</summary>
+    internal byte[] Array => _bytes;
 
     public int Length { get; private set; }
 

@@ -8,11 +8,28 @@ namespace SinkConnector.PgBinary;
 /// instead of a dozen small objects per row that every garbage collection would trace (the benchmark's profile: GC
 /// pauses were a fifth of the sink's time while batches held their <c>ConsumeResult</c>s and boxed values).
 /// </summary>
-public sealed class EncodedChunk(int messages, int messageBytes)
+public sealed class EncodedChunk(int messages, int messageBytes, ChunkBuffers? buffers = null)
 {
     // The key and value, and a tuple that is rarely bigger than the JSON it came from.
-    private readonly CopyBuffer _buffer = new((2 * messageBytes) + (16 * messages));
+    private readonly CopyBuffer _buffer = buffers?.Rent(Capacity(messages, messageBytes)) ?? new(Capacity(messages, messageBytes));
     private readonly List<Entry> _entries = new(messages);
+
+    private static int Capacity(int messages, int messageBytes) => (2 * messageBytes) + (16 * messages);
+
+    private int _released;
+
+    /// <summary>Gives the buffer back to <paramref name="buffers"/> once nothing reads this chunk's rows any more (its batch committed).</summary>
+    public void Release()
+    {
+        // Twice would pool one array for two chunks.
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            buffers?.Return(_buffer);
+        }
+    }
+
+    // A row read after its buffer went back to the pool would be another chunk's bytes: fail instead of writing them.
+    private void ThrowIfReleased() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _released) != 0, this);
 
     /// <summary>Where the next tuple is written (<see cref="Mapping.MessageConverter.TryEncode"/>), before <see cref="Add"/> keeps it.</summary>
     public CopyBuffer Tuples => _buffer;
@@ -32,6 +49,7 @@ public sealed class EncodedChunk(int messages, int messageBytes)
 
     internal ReadOnlySpan<byte> Tuple(int row)
     {
+        ThrowIfReleased();
         var e = _entries[row];
         return _buffer.Written(e.Tuple, e.TupleLength);
     }
@@ -39,6 +57,7 @@ public sealed class EncodedChunk(int messages, int messageBytes)
     /// <summary>The message again, as the client gave it (a rejected row's dead letter; rare, so it may allocate).</summary>
     internal ConsumeResult<byte[]?, byte[]?> Message(int row)
     {
+        ThrowIfReleased();
         var e = _entries[row];
         var keyAt = e.Tuple + e.TupleLength;
         var valueAt = keyAt + Math.Max(e.KeyLength, 0);

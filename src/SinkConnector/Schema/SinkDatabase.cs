@@ -17,7 +17,9 @@ public sealed class SinkDatabase : IAsyncDisposable
     public SinkDatabase(PostgresSettings settings)
     {
         Schema = settings.Schema;
-        DataSource = new NpgsqlDataSourceBuilder(WithSessionLimits(settings.ConnectionString)).Build();
+        ConnectionString = WithSessionLimits(settings.ConnectionString);
+        ApplicationName = new NpgsqlConnectionStringBuilder(ConnectionString).ApplicationName!;
+        DataSource = new NpgsqlDataSourceBuilder(ConnectionString).Build();
         _options = new DbContextOptionsBuilder<SinkDbContext>()
             .UseNpgsql(DataSource, npgsql => npgsql
                 .MigrationsAssembly(MigrationsAssemblyName)
@@ -32,6 +34,15 @@ public sealed class SinkDatabase : IAsyncDisposable
     /// <summary>The pool every connection of this process comes from, EF's and the COPY writer's alike.</summary>
     public NpgsqlDataSource DataSource { get; }
 
+    /// <summary>The connection string of <see cref="DataSource"/> (with its password), for a connection outside the pool.</summary>
+    internal string ConnectionString { get; }
+
+    /// <summary>The <c>application_name</c> of this process's backends (<see cref="DefaultApplicationName"/> unless the connection string names one).</summary>
+    public string ApplicationName { get; }
+
+    /// <summary>Names the backends in <c>pg_stat_activity</c> when the connection string does not (Npgsql would leave it empty).</summary>
+    public const string DefaultApplicationName = "sink";
+
     public SinkDbContext CreateContext() => new(_options, Schema);
 
     /// <summary>
@@ -43,6 +54,11 @@ public sealed class SinkDatabase : IAsyncDisposable
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         builder.Options = $"-c idle_in_transaction_session_timeout=30s -c statement_timeout=60s {builder.Options}".TrimEnd();
+        if (string.IsNullOrEmpty(builder.ApplicationName))
+        {
+            builder.ApplicationName = DefaultApplicationName;
+        }
+
         return builder.ConnectionString;
     }
 

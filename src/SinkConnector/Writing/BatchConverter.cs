@@ -35,6 +35,9 @@ public sealed class BatchConverter
     private readonly List<SchemaColumnsEvolution> _evolutions = [];
     private readonly SchemaSource? _schemas;
 
+    // Enough for the chunks of about three batches of 10,000 messages (the open one, and two writes in flight).
+    private readonly ChunkBuffers _buffers = new(kept: 256);
+
     /// <param name="schemas">The schema registry, for mappings whose keys or values are registry-encoded.</param>
     /// <param name="metrics">Counts the messages no mapping took (<c>sink.messages.skipped</c>).</param>
     public BatchConverter(IEnumerable<MappingConfig> mappings, SchemaSource? schemas = null, SinkMetrics? metrics = null)
@@ -57,7 +60,16 @@ public sealed class BatchConverter
         }
 
         Subscriptions = [.. _byTopic.Keys, .. _ordered.Select(m => m.TopicsRegex?.Subscription).OfType<string>().Distinct(StringComparer.Ordinal)];
+        // Two topics_regex mappings may both match a topic that is not listed: its conversions are known only when it is seen.
+        SlicesMixMappings = _evolutions.Count > 0 || _byTopic.Values.Any(c => c.Length > 1) || _ordered.Count(m => m.TopicsRegex is not null) > 1;
     }
+
+    /// <summary>
+    /// Whether one partition's rows in a batch may belong to several mappings (a topic read by more than one) or several
+    /// versions of one (columns from the schema that grow mid-batch). Known from the configuration, so the common case
+    /// of one mapping per topic never looks at every row to find out (<see cref="MappingRuns"/>).
+    /// </summary>
+    internal bool SlicesMixMappings { get; }
 
     private TopicConversion Build(MappingConfig mapping, List<SchemaColumnsEvolution>? evolutions)
     {
@@ -115,18 +127,18 @@ public sealed class BatchConverter
     /// a registry that does not answer fails the chunk with the transient
     /// <see cref="Failures.SchemaRegistryUnavailableException"/>, as conversion itself would).
     /// </summary>
-    internal Task<List<ConvertedMessage>> StartChunk(ConsumedMessage[] messages, int bytes) => Task.Run(async () =>
+    internal Task<ConvertedChunk> StartChunk(ConsumedMessage[] messages, int bytes) => Task.Run(async () =>
     {
         // The registry client's request timeout bounds the fetch; an abandoned batch just drops this task.
         await FetchSchemasAsync(messages, CancellationToken.None).ConfigureAwait(false);
-        var encoded = new EncodedChunk(messages.Length, bytes);
+        var encoded = new EncodedChunk(messages.Length, bytes, _buffers);
         var outcomes = new List<ConvertedMessage>(messages.Length);
         foreach (var message in messages)
         {
             Convert(message, encoded, outcomes);
         }
 
-        return outcomes;
+        return new ConvertedChunk(outcomes, encoded);
     });
 
     // Placeholders are rare: each conversion thread marks kept columns in one array and copies it only when one was.

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using SinkConnector.Engine;
 using SinkConnector.Failures;
 using SinkConnector.Mapping.Routing;
+using SinkConnector.PgBinary;
 
 namespace SinkConnector.Writing;
 
@@ -24,12 +25,26 @@ public sealed class ConvertedBatch : IBatchContent
     private readonly List<Chunk> _chunks = [];
     private int _collected;
 
+    // The collected chunks' tuples, which the rows point into until the batch is written.
+    private readonly List<EncodedChunk> _encoded = [];
+
+    /// <summary>The batch is done with: its chunks' buffers go back to the converter's pool for later batches.</summary>
+    public void Release()
+    {
+        foreach (var chunk in _encoded)
+        {
+            chunk.Release();
+        }
+
+        _encoded.Clear();
+    }
+
     /// <summary>A chunk's messages and their conversion (null: to be started again, after the schema registry was away).</summary>
     private sealed class Chunk(ConsumedMessage[] messages, int bytes, BatchConverter converter)
     {
-        private Task<List<ConvertedMessage>>? _conversion = converter.StartChunk(messages, bytes);
+        private Task<ConvertedChunk>? _conversion = converter.StartChunk(messages, bytes);
 
-        public Task<List<ConvertedMessage>> Conversion => _conversion ??= converter.StartChunk(messages, bytes);
+        public Task<ConvertedChunk> Conversion => _conversion ??= converter.StartChunk(messages, bytes);
 
         public void RestartIfFailed()
         {
@@ -78,7 +93,7 @@ public sealed class ConvertedBatch : IBatchContent
         StartChunk();
         for (; _collected < _chunks.Count; _collected++)
         {
-            List<ConvertedMessage> converted;
+            ConvertedChunk converted;
             try
             {
                 converted = await _chunks[_collected].Conversion;
@@ -93,7 +108,8 @@ public sealed class ConvertedBatch : IBatchContent
                 throw;
             }
 
-            foreach (var outcome in converted)
+            _encoded.Add(converted.Encoded);
+            foreach (var outcome in converted.Outcomes)
             {
                 var (slice, row, deadLetter, stop) = outcome;
                 if (outcome.Skipped is { } skipped)

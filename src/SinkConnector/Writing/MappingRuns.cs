@@ -11,7 +11,35 @@ namespace SinkConnector.Writing;
 internal static class MappingRuns
 {
     /// <param name="slices">Each partition's changes in offset order; a topic read by several mappings mixes them.</param>
-    public static IEnumerable<(MappingConfig Mapping, IEnumerable<RowChange> Changes)> Of(IReadOnlyList<List<RowChange>> slices)
+    /// <param name="slicesMixMappings">
+    /// Whether a slice may hold rows of several mappings or versions (<see cref="BatchConverter.SlicesMixMappings"/>); when
+    /// not, each slice goes by its first row and no other row is looked at.
+    /// </param>
+    public static IEnumerable<(MappingConfig Mapping, IEnumerable<RowChange> Changes)> Of(IReadOnlyList<List<RowChange>> slices, bool slicesMixMappings = true) =>
+        slicesMixMappings ? Mixed(slices) : OnePerSlice(slices);
+
+    private static IEnumerable<(MappingConfig Mapping, IEnumerable<RowChange> Changes)> OnePerSlice(IReadOnlyList<List<RowChange>> slices)
+    {
+        var byMapping = new Dictionary<MappingConfig, List<List<RowChange>>>(ReferenceEqualityComparer.Instance);
+        foreach (var slice in slices.Where(s => s.Count > 0))
+        {
+            if (!byMapping.TryGetValue(slice[0].Mapping, out var parts))
+            {
+                parts = [];
+                byMapping.Add(slice[0].Mapping, parts);
+            }
+
+            parts.Add(slice);
+        }
+
+        foreach (var mapping in WriteOrder.Sort(byMapping.Keys))
+        {
+            var parts = byMapping[mapping];
+            yield return (mapping, parts.Count == 1 ? parts[0] : parts.SelectMany(p => p));
+        }
+    }
+
+    private static IEnumerable<(MappingConfig Mapping, IEnumerable<RowChange> Changes)> Mixed(IReadOnlyList<List<RowChange>> slices)
     {
         var byName = new Dictionary<string, MappingConfig>(StringComparer.Ordinal);
         foreach (var change in slices.SelectMany(r => r))

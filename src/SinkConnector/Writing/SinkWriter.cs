@@ -69,7 +69,7 @@ public sealed class SinkWriter : IBatchWriter
 
         // One COPY (or staged upsert) per mapping, in write order (parents before children: foreign keys hold).
         var slices = batch.Partitions.Values.Select(content.RowsOf).Where(r => r.Count > 0).ToList();
-        var runs = MappingRuns.Of(slices).ToList();
+        var runs = MappingRuns.Of(slices, _converter.SlicesMixMappings).ToList();
         foreach (var mapping in runs.Select(r => r.Mapping).Where(m => m.TableFromTemplate))
         {
             // A topic's first rows into its templated table: created or checked before this batch writes it.

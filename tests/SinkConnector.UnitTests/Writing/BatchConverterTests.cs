@@ -111,4 +111,37 @@ public class BatchConverterTests
         // Two fields: bigint 7, text "x".
         Assert.Equal<byte>([0, 2, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1, (byte)'x'], row.Encoded!.Value.Tuple.ToArray());
     }
+
+    [Fact]
+    public void Only_a_topic_read_by_several_mappings_makes_a_partitions_rows_mix_mappings()
+    {
+        var payments = s_mapping with { Name = "payments", Topics = ["payments"], Table = new TableName("public", "payments") };
+        var audit = s_mapping with { Name = "audit", Table = new TableName("public", "audit") };
+
+        Assert.False(new BatchConverter([s_mapping]).SlicesMixMappings);
+        Assert.False(new BatchConverter([s_mapping, payments]).SlicesMixMappings);
+        Assert.True(new BatchConverter([s_mapping, audit]).SlicesMixMappings);
+    }
+
+    [Fact]
+    public async Task A_written_batch_gives_its_chunk_buffers_back_and_its_rows_can_no_longer_be_read_while_the_next_batch_reuses_them()
+    {
+        var converter = new BatchConverter([s_mapping]);
+        var batch = new WriteBatch(converter.NewBatch());
+        var slice = batch.Slice(new TopicPartition("orders", 0), epoch: 1, expectedOffset: null);
+        Add(batch, slice, Message("{\"id\": 1}", offset: 1));
+        await CompleteAsync(batch);
+        var row = Rows(batch, slice)[0].Encoded!.Value;
+        Assert.Equal<byte>([0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1], row.Tuple.ToArray());
+
+        batch.Content.Release();
+        var next = new WriteBatch(converter.NewBatch());
+        var nextSlice = next.Slice(new TopicPartition("orders", 0), epoch: 1, expectedOffset: null);
+        Add(next, nextSlice, Message("{\"id\": 2}", offset: 2));
+        await CompleteAsync(next);
+
+        Assert.Throws<ObjectDisposedException>(() => row.Tuple.ToArray());
+        Assert.Equal<byte>([0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 2], Rows(next, nextSlice)[0].Encoded!.Value.Tuple.ToArray());
+        Assert.Same(row.Chunk.Tuples.Array, Rows(next, nextSlice)[0].Encoded!.Value.Chunk.Tuples.Array);
+    }
 }

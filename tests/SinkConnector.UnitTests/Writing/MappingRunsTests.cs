@@ -40,4 +40,18 @@ public sealed class MappingRunsTests
         Assert.Equal([s_v1, s_v2, s_v1, s_v2], runs.Select(r => r.Mapping));
         Assert.Equal([[1L], [2L], [3L], [4L]], runs.Select(r => r.Changes.Select(c => (long)c.Values[0]!).ToArray()));
     }
+
+    [Fact]
+    public void When_no_slice_mixes_mappings_each_slice_goes_by_its_first_row_with_the_same_runs_in_the_same_order()
+    {
+        List<RowChange>[] slices = [[Row(s_v1, 1), Row(s_v1, 3)], [Row(s_other, 2)], [], [Row(s_v1, 5)]];
+
+        var runs = MappingRuns.Of(slices, slicesMixMappings: false).ToList();
+
+        Assert.Equal([s_other, s_v1], runs.Select(r => r.Mapping));
+        Assert.Equal([[2L], [1L, 3L, 5L]], runs.Select(r => r.Changes.Select(c => (long)c.Values[0]!).ToArray()));
+        var mixed = MappingRuns.Of(slices).ToList();
+        Assert.Equal(mixed.Select(r => r.Mapping), runs.Select(r => r.Mapping));
+        Assert.Equal(mixed.Select(r => r.Changes.Select(c => (long)c.Values[0]!).ToArray()), runs.Select(r => r.Changes.Select(c => (long)c.Values[0]!).ToArray()));
+    }
 }
