@@ -123,6 +123,8 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
         // The savepoints are this writer's own (one per batch; one per message only when isolating refused changes).
         db.Database.AutoSavepointsEnabled = false;
         await using var scope = _scopes.CreateAsyncScope();
+        using var timeouts = new HandlerTimeouts(_options.HandlerTimeout, cancellationToken);
+        var calls = new HandlerCalls(new HandlerInstances<TContext>(scope.ServiceProvider), timeouts);
         var rejected = new List<DeadLetter>();
         if (isolateBadRows)
         {
@@ -132,8 +134,8 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
             {
                 await transaction.CreateSavepointAsync(HandlersSavepoint, cancellationToken);
                 // A rollback of the message before cleared the tracker: what this one's handler relies on is loaded again.
-                await PreloadAsync(scope.ServiceProvider, context, [message], cancellationToken);
-                var failure = await HandleAsync(scope.ServiceProvider, context, message, cancellationToken)
+                await PreloadAsync(calls, context, [message], cancellationToken);
+                var failure = await HandleAsync(calls, context, message, cancellationToken)
                     ?? await SaveAsync(context, message, cancellationToken);
                 if (failure is not null)
                 {
@@ -147,10 +149,10 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
 
         await transaction.CreateSavepointAsync(HandlersSavepoint, cancellationToken);
         var left = messages;
-        await PreloadAsync(scope.ServiceProvider, context, left, cancellationToken);
+        await PreloadAsync(calls, context, left, cancellationToken);
         for (var index = 0; index < left.Count; index++)
         {
-            if (await HandleAsync(scope.ServiceProvider, context, left[index], cancellationToken) is { } failure)
+            if (await HandleAsync(calls, context, left[index], cancellationToken) is { } failure)
             {
                 // Everything the handlers did so far goes (entities and statements alike); the rest runs again without it,
                 // after the preloads (the tracker they filled was cleared).
@@ -158,7 +160,7 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
                 rejected.Add(failure);
                 left = [.. left.Where((_, i) => i != index)];
                 index = -1;
-                await PreloadAsync(scope.ServiceProvider, context, left, cancellationToken);
+                await PreloadAsync(calls, context, left, cancellationToken);
             }
         }
 
@@ -170,7 +172,7 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     /// Each preloading handler's <see cref="IPreloadingMessageHandler{TMessage, TContext}.PreloadAsync"/> with its topic's
     /// values among <paramref name="messages"/>. A failure stops the consumer: it names no message that could be left out.
     /// </summary>
-    private async Task PreloadAsync(IServiceProvider services, TContext db, List<HandledMessage> messages, CancellationToken cancellationToken)
+    private async Task PreloadAsync(HandlerCalls calls, TContext db, List<HandledMessage> messages, CancellationToken cancellationToken)
     {
         foreach (var handler in _preloading)
         {
@@ -180,7 +182,9 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
                 continue;
             }
 
-            var (error, misuse, timedOut) = await CallAsync(handler, token => handler.PreloadAsync(services, values, db, token), cancellationToken);
+            var (error, misuse, timedOut) = await CallAsync(handler, calls.Timeouts,
+                static (state, token) => state.Handler.PreloadAsync(state.Instance, state.Values, state.Db, token),
+                (Handler: handler, Instance: calls.Handlers.Get(handler), Values: values, Db: db), cancellationToken);
             if (misuse is not null)
             {
                 throw new SinkStoppedException(misuse);
@@ -209,11 +213,12 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
 
     /// <summary>Runs a message's handler; returns its dead letter if it failed and dead-lettering is the policy.</summary>
     private async Task<DeadLetter?> HandleAsync(
-        IServiceProvider services, TContext db, HandledMessage message, CancellationToken cancellationToken)
+        HandlerCalls calls, TContext db, HandledMessage message, CancellationToken cancellationToken)
     {
         var handler = _handlers[message.Result.Topic];
-        var (error, misuse, timedOut) = await CallAsync(
-            handler, token => handler.HandleAsync(services, message.Value, message.Context, db, token), cancellationToken);
+        var (error, misuse, timedOut) = await CallAsync(handler, calls.Timeouts,
+            static (state, token) => state.Handler.HandleAsync(state.Instance, state.Message.Value, state.Message.Context, state.Db, token),
+            (Handler: handler, Instance: calls.Handlers.Get(handler), Message: message, Db: db), cancellationToken);
         if (misuse is not null)
         {
             throw new SinkStoppedException(misuse);
@@ -251,27 +256,58 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     /// <summary>
     /// One call into a handler, bounded by <see cref="KafkaSinkOptions.HandlerTimeout"/> and watched by the
     /// <see cref="HandlerGuard"/>: its error (null if it succeeded), the misuse it committed, and whether it overran
-    /// the timeout (then a <see cref="TimeoutException"/> says it ignored its token too).
+    /// the timeout (then a <see cref="TimeoutException"/> says it ignored its token too). Runs once per message: a
+    /// handler that completes synchronously (adds or changes tracked entities) costs no await, closure or timer of its own.
     /// </summary>
-    private async Task<(Exception? Error, string? Misuse, bool TimedOut)> CallAsync(
-        HandlerRegistration<TContext> handler, Func<CancellationToken, Task> call, CancellationToken cancellationToken)
+    private ValueTask<(Exception? Error, string? Misuse, bool TimedOut)> CallAsync<TState>(
+        HandlerRegistration<TContext> handler, HandlerTimeouts timeouts, Func<TState, CancellationToken, Task> call, TState state,
+        CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.HandlerTimeout);
-        using var guard = HandlerGuard.Enter(handler.Name);
+        var token = timeouts.Start();
+        var guard = HandlerGuard.Enter(handler.Name);
+        Task task;
+        try
+        {
+            task = call(state, token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            task = Task.FromException(e);
+        }
+        catch
+        {
+            guard.Dispose();
+            throw;
+        }
+
+        if (!task.IsCompletedSuccessfully)
+        {
+            return AwaitCallAsync(task, guard, timeouts, cancellationToken);
+        }
+
+        guard.Dispose();
+        return new((null, guard.Misuse, timeouts.Stop()));
+    }
+
+    private async ValueTask<(Exception? Error, string? Misuse, bool TimedOut)> AwaitCallAsync(
+        Task task, HandlerGuard.HandlerCall guard, HandlerTimeouts timeouts, CancellationToken cancellationToken)
+    {
         Exception? error = null;
         try
         {
             // WaitAsync: a handler that ignores its token must not hold the batch (and its partitions) forever.
-            await call(timeout.Token).WaitAsync(_options.HandlerTimeout + TimeSpan.FromSeconds(5), cancellationToken);
+            await task.WaitAsync(_options.HandlerTimeout + TimeSpan.FromSeconds(5), cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             error = e;
         }
+        finally
+        {
+            guard.Dispose();
+        }
 
-        guard.Dispose();
-        return (error, guard.Misuse, timeout.IsCancellationRequested);
+        return (error, guard.Misuse, timeouts.Stop());
     }
 
     /// <summary>Isolation: saves one message's changes; returns its dead letter if Postgres refused them.</summary>
@@ -311,6 +347,9 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
         await transaction.RollbackToSavepointAsync(HandlersSavepoint, cancellationToken);
         db.ChangeTracker.Clear();
     }
+
+    /// <summary>What the handler calls of one batch attempt share: its handler instances and the re-armed timeout.</summary>
+    private sealed record HandlerCalls(HandlerInstances<TContext> Handlers, HandlerTimeouts Timeouts);
 
     private static string Describe(HandledMessage message) =>
         $"{message.Result.Topic} [{message.Result.Partition.Value}] @{message.Result.Offset.Value}";

@@ -195,15 +195,7 @@ public sealed class BenchEnvironment : IAsyncDisposable
             mode: {{(upsert ? "upsert" : "insert")}}
             {{(upsert ? "key: [id]" : "")}}
             on_error: fail
-            columns:
-              id:          { from: value.id,          type: bigint }
-              customer_id: { from: value.customer.id, type: uuid }
-              amount:      { from: value.amount,      type: "numeric(12,2)" }
-              currency:    { from: value.currency,    type: text }
-              status:      { from: value.status,      type: text }
-              created_at:  { from: value.created_at,  type: timestamptz }
-              note:        { from: value.note,        type: text }
-
+            {{OrderMappingColumns.Yaml}}
             """);
         return directory;
     }

@@ -31,8 +31,8 @@ public sealed partial class Report
                       "commit that reaches the same share of the topic as (c), counting that commit's whole batch; commit latency is the engine's " +
                       "\"Committed batch ... in N ms\" (from the write's start, including the wait until the loop takes the result).");
         md.AppendLine();
-        md.AppendLine("| mode | scenario | messages | rows/s | × (c) | CPU µs/msg (bench / pg) | × (c) CPU | commit p50 / p99 |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| mode | scenario | messages | rows/s | × (c) | CPU µs/msg (bench / pg) | × (c) CPU | batches (messages per batch) | commit p50 / p99 |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (library, ef) in s_libraryPairs)
         {
             foreach (var scenario in new[] { ef, library }.Where(s => Of(s, Large).Any()))
@@ -44,9 +44,16 @@ public sealed partial class Report
                 md.AppendLine(s_invariant,
                     $"| {(Scenario.IsUpsert(scenario) ? "upsert" : "insert")} | {Scenario.Short(scenario)} | {F(Stats.Median(runs.Select(m => (double)m.Messages)))} | " +
                     $"{F(Rate(scenario, Large))} | {Ratio(Rate(scenario, Large), Rate(ef, Large))} | {bench:F1} / {pg:F1} | " +
-                    $"{Ratio(CpuPerMessage(scenario, Large), CpuPerMessage(ef, Large))} | " +
+                    $"{Ratio(CpuPerMessage(scenario, Large), CpuPerMessage(ef, Large))} | {BatchSizes(runs)} | " +
                     $"{F(Stats.Percentile(latencies, 50))} / {F(Stats.Percentile(latencies, 99))} ms |");
             }
         }
     }
+
+    /// <summary>
+    /// Median batches per run and messages per batch: per-batch costs (the preload query, the offsets, the commit) and an
+    /// upsert's in-batch de-duplication depend on the batch size, so a ratio means little without it.
+    /// </summary>
+    private static string BatchSizes(IReadOnlyList<Measurement> runs) =>
+        string.Create(s_invariant, $"{Stats.Median(runs.Select(m => (double)m.CommitMilliseconds.Count)):F0} ({F(Stats.Median(runs.Select(m => m.Messages / (double)Math.Max(1, m.CommitMilliseconds.Count))))})");
 }

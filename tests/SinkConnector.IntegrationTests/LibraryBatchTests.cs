@@ -97,6 +97,47 @@ public class LibraryBatchTests(TestServices services)
         .ToDictionary(c => c.Item1, c => c.Item2);
 
     /// <summary>Read-modify-write on preloaded counters, never a query per message; note 7 fails.</summary>
+    [Fact]
+    public async Task A_due_batch_keeps_taking_messages_while_the_batch_before_it_is_still_being_written()
+    {
+        // MaxBatchLatency 1 ms: the first batch closes almost at once, and its preload then holds its write for a second.
+        // The next batch is due 1 ms after its first message but cannot start before that write ends: meanwhile it takes
+        // every message that arrives (all of them are in the topic already), instead of staying a 1 ms batch.
+        var batches = new ConcurrentQueue<int>();
+        var run = await LibraryRun.RunAsync<NotesContext>(services, "lib_fill_while_writing", Notes.Json(1, 3000), (builder, connectionString, topic) =>
+        {
+            builder.Services.AddDbContextFactory<NotesContext>(o => o.UseNpgsql(connectionString));
+            builder.Services.AddSingleton(batches);
+            builder.Services.AddKafkaSink<NotesContext>(builder.Configuration.GetSection("KafkaSink"))
+                .AddHandler<Note, SlowFirstBatchHandler>(topic);
+        }, ("KafkaSink:MaxBatchLatency", "00:00:00.001"), ("KafkaSink:MaxBatchMessages", "10000"));
+
+        Assert.True(run.ExitCode == 0, run.Logs.Text);
+        Assert.Equal(3000, await run.CommittedAsync());
+        Assert.Equal(3000, await run.ScalarAsync("SELECT count(*) FROM notes"));
+        var sizes = batches.ToArray();
+        Assert.True(sizes.Length == 2 && sizes.Sum() == 3000, $"batch sizes: {string.Join(", ", sizes)}");
+    }
+
+    /// <summary>Adds a note per message; the first batch's preload takes a second (a slow write).</summary>
+    private sealed class SlowFirstBatchHandler(ConcurrentQueue<int> batches) : IPreloadingMessageHandler<Note, NotesContext>
+    {
+        public async Task PreloadAsync(IReadOnlyList<Note> messages, NotesContext db, CancellationToken cancellationToken)
+        {
+            batches.Enqueue(messages.Count);
+            if (batches.Count == 1)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            }
+        }
+
+        public Task HandleAsync(Note message, MessageContext context, NotesContext db, CancellationToken cancellationToken)
+        {
+            db.Add(message);
+            return Task.CompletedTask;
+        }
+    }
+
     private sealed class CountingHandler(ConcurrentQueue<long[]> preloads) : IPreloadingMessageHandler<Note, NotesContext>
     {
         private Dictionary<long, Counter> _counters = [];

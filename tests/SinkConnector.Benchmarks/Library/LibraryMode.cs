@@ -31,16 +31,21 @@ public static class LibraryMode
         (double Bench, double Postgres) cpuAtEnd = default;
         long done = 0;
         var measured = 0;
+        var batches = 0;
+        var batchesInWindow = 0;
         var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var events = new EngineEvents(
             onFirstClaim: () => cpuAtClaim = env.CpuNow(),
             onCommitted: committed =>
             {
+                batches++;
                 if (committed >= total && done == 0)
                 {
                     done = Stopwatch.GetTimestamp();
                     // Whole batches: the one that crosses the limit counts with all of its messages.
                     measured = (int)committed;
+                    // The batches of the window only: the host's stop commits one more.
+                    batchesInWindow = batches;
                     cpuAtEnd = env.CpuNow();
                     reached.TrySetResult();
                 }
@@ -63,7 +68,7 @@ public static class LibraryMode
         return new Measurement(scenario, measured, repetition, Stopwatch.GetElapsedTime(events.FirstClaim, done))
         {
             WorkloadSize = workload.Events.Count,
-            CommitMilliseconds = events.CommitMilliseconds,
+            CommitMilliseconds = [.. events.CommitMilliseconds.Take(batchesInWindow)],
             Consumed = measured < workload.Events.Count ? stored : null,
             BenchCpu = cpuAtEnd.Bench - cpuAtClaim.Bench,
             PostgresCpu = cpuAtEnd.Postgres - cpuAtClaim.Postgres,

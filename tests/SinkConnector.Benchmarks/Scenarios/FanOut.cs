@@ -52,15 +52,7 @@ public static class FanOut
                 mode: insert
                 when: header.{{Header}} == "{{kind}}"
                 on_error: fail
-                columns:
-                  id:          { from: value.id,          type: bigint }
-                  customer_id: { from: value.customer.id, type: uuid }
-                  amount:      { from: value.amount,      type: "numeric(12,2)" }
-                  currency:    { from: value.currency,    type: text }
-                  status:      { from: value.status,      type: text }
-                  created_at:  { from: value.created_at,  type: timestamptz }
-                  note:        { from: value.note,        type: text }
-
+                {{OrderMappingColumns.Yaml}}
                 """);
         }
     }
