@@ -184,7 +184,7 @@ public sealed class SchemaRegistryConfigTests : IDisposable
     }
 
     [Fact]
-    public void An_avro_mapping_without_columns_takes_them_from_the_schema_and_a_json_one_must_list_them()
+    public void An_avro_or_json_schema_mapping_without_columns_takes_them_from_the_schema_and_a_plain_json_one_must_list_them()
     {
         var mapping = LoadWith("schema_registry: { url: http://sr:8081 }", """
             topic: orders
@@ -214,13 +214,19 @@ public sealed class SchemaRegistryConfigTests : IDisposable
         Assert.Equal(["src_offset"], overrides.Columns.Select(c => c.Name));
         Assert.Equal(["id"], overrides.Key);
 
-        var json = FailsWith("schema_registry: { url: http://sr:8081 }", """
+        var jsonSchema = LoadWith("schema_registry: { url: http://sr:8081 }", """
             topic: orders
             table: public.orders
             format: json_schema
+            """).Mappings.Single();
+        Assert.True(jsonSchema.ColumnsFromSchema);
+        var explicitJson = FailsWith("schema_registry: { url: http://sr:8081 }", """
+            topic: orders
+            table: public.orders
+            format: json
             columns_from_schema: true
             """);
-        Assert.Contains(json.Errors, e => e.Key == "columns_from_schema" && e.Reason.Contains("Avro schemas only", StringComparison.Ordinal));
+        Assert.Contains(explicitJson.Errors, e => e.Key == "columns_from_schema" && e.Reason.Contains("need encoding: avro or json_schema", StringComparison.Ordinal));
         var plain = FailsWith("schema_registry: { url: http://sr:8081 }", """
             topic: orders
             table: public.orders
