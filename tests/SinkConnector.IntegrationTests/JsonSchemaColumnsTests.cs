@@ -19,7 +19,7 @@ public sealed class JsonSchemaColumnsTests(TestServices services, AvroRegistryFi
         public long Id { get; set; }
     }
 
-    /// <summary>What both producer versions write (the classes stay flat: a derived class makes NJsonSchema write allOf, which the sink does not read yet).</summary>
+    /// <summary>What both producer versions write (the classes stay flat: Confluent's JsonSerializer fails to validate an object of a derived class against the allOf schema it generates for it).</summary>
     public interface IReading
     {
         long Id { get; set; }

@@ -131,7 +131,7 @@ public sealed class JsonSchemaColumnsTests
     }
 
     /// <summary>A type as producers write it (public for the serializer's schema generator).</summary>
-    public sealed class Reading
+    public class Reading
     {
         public long Id { get; set; }
 
@@ -169,6 +169,39 @@ public sealed class JsonSchemaColumnsTests
             ["Id bigint", "Body text", "Amount double precision", "Price numeric", "At timestamp with time zone", "Ref uuid", "Flag boolean", "Note text", "Tags jsonb", "Codes jsonb"],
             fields.Select(f => $"{f.Name} {f.Type.SqlName}"));
         Assert.Empty(registry.Unrouted);
+    }
+
+    /// <summary>A derived type: NJsonSchema writes it as allOf [the base type's $ref] plus its own properties.</summary>
+    public sealed class RemarkedReading : Reading
+    {
+        public string? Remark { get; set; }
+    }
+
+    [Fact]
+    public void The_allof_schema_the_dotnet_generator_writes_for_a_derived_type_gives_the_base_type_s_properties_then_its_own()
+    {
+        // The schema Confluent's JsonSerializer would register (its own generator settings); the serializer itself then
+        // fails to validate derived objects against it (NJsonSchema), so it is generated here directly.
+        var schema = NJsonSchema.JsonSchema.FromType<RemarkedReading>(new NJsonSchema.NewtonsoftJson.Generation.NewtonsoftJsonSchemaGeneratorSettings()).ToJson();
+        Assert.Contains("allOf", schema, StringComparison.Ordinal);
+
+        var fields = SchemaFields.Of(new RegistrySchema(1, "JSON", schema), MessageFormat.Json);
+
+        Assert.Equal(["Id", "Body", "Amount", "Price", "At", "Ref", "Flag", "Note", "Tags", "Codes", "Remark"], fields.Select(f => f.Name));
+        Assert.Equal("text", fields[^1].Type.SqlName);
+    }
+
+    [Fact]
+    public void Allof_members_are_merged_with_refs_followed_and_their_required_lists_kept()
+    {
+        var schema = new RegistrySchema(1, "JSON", """
+            {"type": "object", "allOf": [{"$ref": "#/definitions/Base"}], "properties": {"note": {"type": "string"}},
+             "definitions": {"Base": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}, "at": {"type": "string", "format": "date"}}}}}
+            """);
+
+        var fields = SchemaFields.Of(schema, MessageFormat.Json);
+
+        Assert.Equal(["id bigint False", "at date True", "note text True"], fields.Select(f => $"{f.Name} {f.Type.SqlName} {f.Nullable}"));
     }
 
     private static MappingConfig Mapping() => new()

@@ -9,7 +9,8 @@ namespace SinkConnector.Mapping.SchemaColumns;
 /// (for format debezium, of the row image object in <c>after</c>/<c>before</c>), in document order. A property is
 /// nullable when null is one of its types (<c>"type": ["string", "null"]</c>, or a <c>oneOf</c>/<c>anyOf</c> with a
 /// null branch) or when it is not <c>required</c>: a JSON document may leave it out. <c>$ref</c>s within the document
-/// (<c>#/definitions/..</c>, <c>#/$defs/..</c>) are followed; a reference to another schema gives a jsonb column.
+/// (<c>#/definitions/..</c>, <c>#/$defs/..</c>) are followed; a reference to another schema gives a jsonb column. The
+/// members of an <c>allOf</c> (what NJsonSchema writes for a class derived from another) add their properties first.
 /// </summary>
 internal static class JsonSchemaFields
 {
@@ -33,15 +34,48 @@ internal static class JsonSchemaFields
             var root = document.RootElement;
             var (schema, _) = Unwrap(root, root);
             var row = format == MessageFormat.Debezium ? RowImage(root, schema) : schema;
-            if (!IsObject(row, out var properties))
+            if (!IsObject(row))
             {
                 throw new FormatException($"columns come from the properties of an object schema, and this JSON Schema is {Describe(row)}; list the columns instead");
             }
 
-            var required = row.TryGetProperty("required", out var names) && names.ValueKind == JsonValueKind.Array
-                ? names.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!).ToHashSet(StringComparer.Ordinal)
-                : [];
-            return [.. properties.EnumerateObject().Select(p => Field(root, p.Name, p.Value, required.Contains(p.Name)))];
+            var properties = new List<(string Name, JsonElement Schema)>();
+            var required = new HashSet<string>(StringComparer.Ordinal);
+            Collect(root, row, properties, required, 0);
+            return [.. properties.Select(p => Field(root, p.Name, p.Schema, required.Contains(p.Name)))];
+        }
+    }
+
+    /// <summary>The properties and required names of an object schema, those of its <c>allOf</c> members (the base class) first.</summary>
+    private static void Collect(JsonElement root, JsonElement schema, List<(string Name, JsonElement Schema)> properties, HashSet<string> required, int depth)
+    {
+        if (depth > MaxReferences)
+        {
+            throw new FormatException($"the JSON Schema's allOf members go in a circle (more than {MaxReferences} deep)");
+        }
+
+        if (schema.TryGetProperty("allOf", out var members) && members.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var member in members.EnumerateArray())
+            {
+                if (Unwrap(root, member).Schema is { ValueKind: JsonValueKind.Object } resolved)
+                {
+                    Collect(root, resolved, properties, required, depth + 1);
+                }
+            }
+        }
+
+        if (schema.TryGetProperty("properties", out var own) && own.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in own.EnumerateObject().Where(p => properties.All(known => known.Name != p.Name)))
+            {
+                properties.Add((property.Name, property.Value));
+            }
+        }
+
+        if (schema.TryGetProperty("required", out var names) && names.ValueKind == JsonValueKind.Array)
+        {
+            required.UnionWith(names.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!));
         }
     }
 
@@ -152,21 +186,20 @@ internal static class JsonSchemaFields
         return names;
     }
 
-    private static bool IsObject(JsonElement schema, out JsonElement properties)
-    {
-        properties = default;
-        return schema.ValueKind == JsonValueKind.Object && schema.TryGetProperty("properties", out properties) && properties.ValueKind == JsonValueKind.Object
-            && (Types(schema, out _) is [] or ["object"]);
-    }
+    private static bool IsObject(JsonElement schema) =>
+        schema.ValueKind == JsonValueKind.Object
+        && (schema.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object
+            || schema.TryGetProperty("allOf", out var members) && members.ValueKind == JsonValueKind.Array)
+        && Types(schema, out _) is [] or ["object"];
 
     /// <summary>A Debezium envelope's row image: the object schema of <c>after</c> (or <c>before</c>).</summary>
     private static JsonElement RowImage(JsonElement root, JsonElement envelope)
     {
-        if (IsObject(envelope, out var properties))
+        if (IsObject(envelope) && envelope.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object)
         {
             foreach (var name in new[] { "after", "before" })
             {
-                if (properties.TryGetProperty(name, out var image) && Unwrap(root, image).Schema is var row && IsObject(row, out _))
+                if (properties.TryGetProperty(name, out var image) && Unwrap(root, image).Schema is var row && IsObject(row))
                 {
                     return row;
                 }
