@@ -56,7 +56,7 @@ public sealed class KafkaSinkBuilder<TContext>
                     $"({typeof(THandler).Name}) reads its values with a Schema Registry deserializer");
             }
 
-            return new CachedSchemaRegistryClient(SchemaRegistryClients.Config(registry.ToSettings()));
+            return SchemaRegistryClients.CreateClient(registry.ToSettings());
         });
         return Add<TMessage, THandler>(topic, HandlerRegistration<TContext>.Confluent(deserializer));
     }

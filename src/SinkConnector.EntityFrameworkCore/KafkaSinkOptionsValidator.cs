@@ -29,6 +29,10 @@ internal sealed class KafkaSinkOptionsValidator(string section) : IValidateOptio
         {
             Require(!string.IsNullOrWhiteSpace(registry.Url), $"{nameof(options.SchemaRegistry)}:{nameof(registry.Url)}", "required (the Schema Registry's URL)");
             Require(registry.RequestTimeout > TimeSpan.Zero, $"{nameof(options.SchemaRegistry)}:{nameof(registry.RequestTimeout)}", "must be positive");
+            Require(registry.ClientCertFile is null == registry.ClientKeyFile is null, $"{nameof(options.SchemaRegistry)}:{nameof(registry.ClientKeyFile)}",
+                "ClientCertFile and ClientKeyFile go together (a PEM client certificate and its private key)");
+            Require(registry.ClientCertFile is null || registry.ClientKeystore is null, $"{nameof(options.SchemaRegistry)}:{nameof(registry.ClientKeystore)}",
+                "set either ClientKeystore (PKCS#12) or ClientCertFile and ClientKeyFile (PEM), not both");
         }
 
         foreach (var property in options.Properties.Keys.Where(ConsumerSettings.ReservedProperties.ContainsKey))

@@ -23,6 +23,19 @@ public sealed class SchemaRegistryOptions
     /// <summary>A PEM file of the CA that signed the registry's certificate, if not a system-trusted one.</summary>
     public string? CaFile { get; set; }
 
+    /// <summary>Mutual TLS with PEM files: the client certificate; with <see cref="ClientKeyFile"/> (Linux only: handed to the client in memory).</summary>
+    public string? ClientCertFile { get; set; }
+
+    public string? ClientKeyFile { get; set; }
+
+    /// <summary>The password of an encrypted <see cref="ClientKeyFile"/>.</summary>
+    public string? ClientKeyPassword { get; set; }
+
+    /// <summary>Mutual TLS with a PKCS#12 file instead of PEM files.</summary>
+    public string? ClientKeystore { get; set; }
+
+    public string? ClientKeystorePassword { get; set; }
+
     internal SchemaRegistrySettings ToSettings() => new()
     {
         Urls = [.. Url.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
@@ -31,5 +44,10 @@ public sealed class SchemaRegistryOptions
         BearerToken = BearerToken,
         RequestTimeout = RequestTimeout,
         CaFile = CaFile,
+        ClientCertFile = ClientCertFile,
+        ClientKeyFile = ClientKeyFile,
+        ClientKeyPassword = ClientKeyPassword,
+        ClientKeystoreFile = ClientKeystore,
+        ClientKeystorePassword = ClientKeystorePassword,
     };
 }

@@ -9,7 +9,7 @@ namespace SinkConnector.IntegrationTests;
 /// Avro through the real <c>sink</c> process: messages encoded by Confluent's AvroSerializer against the schema registry
 /// stand-in, consumed from Kafka and written exactly once; Debezium change events in Avro; poison messages; an outage.
 /// </summary>
-public sealed class AvroFormatTests(TestServices services) : IAsyncLifetime
+public sealed class AvroFormatTests(TestServices services, AvroRegistryFixture avro) : IClassFixture<AvroRegistryFixture>
 {
     private const string EventSchema = """
         {"type": "record", "name": "Event", "namespace": "it", "fields": [
@@ -19,21 +19,8 @@ public sealed class AvroFormatTests(TestServices services) : IAsyncLifetime
     private static readonly RecordSchema s_event = (RecordSchema)Avro.Schema.Parse(EventSchema);
     private static readonly TimeSpan s_catchUp = TimeSpan.FromMinutes(3);
 
-    private SchemaRegistryStandIn _registry = null!;
-    private AvroProducerSerde _producer = null!;
-
-    public ValueTask InitializeAsync()
-    {
-        _registry = SchemaRegistryStandIn.Start();
-        _producer = new AvroProducerSerde(_registry.Url);
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _producer.Dispose();
-        await _registry.DisposeAsync();
-    }
+    private readonly SchemaRegistryStandIn _registry = avro.Registry;
+    private readonly AvroProducerSerde _producer = avro.Producer;
 
     /// <summary>The bed's events mapping (public.events, exactly-once columns) reading Avro values.</summary>
     private static string AvroEventsMapping(string topic, string onError = "fail") =>

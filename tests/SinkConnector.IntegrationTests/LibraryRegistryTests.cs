@@ -17,26 +17,13 @@ namespace SinkConnector.IntegrationTests;
 /// against the registry stand-in; Confluent's <see cref="JsonDeserializer{T}"/> for JSON Schema values written by its
 /// JsonSerializer; a registry outage.
 /// </summary>
-public sealed class LibraryRegistryTests(TestServices services) : IAsyncLifetime
+public sealed class LibraryRegistryTests(TestServices services, AvroRegistryFixture avro) : IClassFixture<AvroRegistryFixture>
 {
     private static readonly RecordSchema s_note = (RecordSchema)Avro.Schema.Parse(
         """{"type":"record","name":"Note","namespace":"it","fields":[{"name":"id","type":"long"}]}""");
 
-    private SchemaRegistryStandIn _registry = null!;
-    private AvroProducerSerde _producer = null!;
-
-    public ValueTask InitializeAsync()
-    {
-        _registry = SchemaRegistryStandIn.Start();
-        _producer = new AvroProducerSerde(_registry.Url);
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _producer.Dispose();
-        await _registry.DisposeAsync();
-    }
+    private readonly SchemaRegistryStandIn _registry = avro.Registry;
+    private readonly AvroProducerSerde _producer = avro.Producer;
 
     [Fact]
     public async Task Avro_values_reach_the_handler_and_values_it_cannot_read_become_dead_letters_of_their_kind()

@@ -11,7 +11,7 @@ namespace SinkConnector.IntegrationTests;
 /// a Debezium Avro schema, columns added when a producer registers a schema with a new optional field, and changes
 /// the table cannot take dead-lettered with the field and both schema ids.
 /// </summary>
-public sealed class SchemaColumnsTests(TestServices services) : IAsyncLifetime
+public sealed class SchemaColumnsTests(TestServices services, AvroRegistryFixture avro) : IClassFixture<AvroRegistryFixture>
 {
     private const string ReadingV1 = """
         {"type": "record", "name": "Reading", "namespace": "it", "fields": [
@@ -25,21 +25,8 @@ public sealed class SchemaColumnsTests(TestServices services) : IAsyncLifetime
     private static readonly RecordSchema s_v4 = WithFields(ReadingV1, """{"name": "amount", "type": "double"}, {"name": "extra", "type": "long"}""");
     private static readonly TimeSpan s_catchUp = TimeSpan.FromMinutes(3);
 
-    private SchemaRegistryStandIn _registry = null!;
-    private AvroProducerSerde _producer = null!;
-
-    public ValueTask InitializeAsync()
-    {
-        _registry = SchemaRegistryStandIn.Start();
-        _producer = new AvroProducerSerde(_registry.Url);
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _producer.Dispose();
-        await _registry.DisposeAsync();
-    }
+    private readonly SchemaRegistryStandIn _registry = avro.Registry;
+    private readonly AvroProducerSerde _producer = avro.Producer;
 
     [Fact]
     public async Task A_debezium_avro_mapping_without_columns_creates_its_table_from_the_schemas_and_upserts_by_the_key_schema()

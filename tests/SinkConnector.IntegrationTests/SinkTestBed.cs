@@ -145,9 +145,24 @@ public sealed class SinkTestBed : IAsyncDisposable
         return new Uri($"http://127.0.0.1:{port}/");
     }
 
-    /// <summary>Points the sink at a schema registry (<c>schema_registry.url</c>).</summary>
-    public Task EnableSchemaRegistryAsync(string url) =>
-        File.AppendAllTextAsync(Path.Combine(ConfigDirectory, "sink.yaml"), $"\nschema_registry:\n  url: {url}\n  request_timeout: 5s\n");
+    /// <summary>
+    /// Points the sink at a schema registry (<c>schema_registry.url</c>), with more settings of that section (YAML
+    /// lines, e.g. <c>ca_file: /tmp/ca.pem</c>); called again, it replaces the section.
+    /// </summary>
+    public async Task EnableSchemaRegistryAsync(string url, params string[] settings)
+    {
+        var file = Path.Combine(ConfigDirectory, "sink.yaml");
+        var yaml = await File.ReadAllTextAsync(file);
+        var section = yaml.IndexOf("\nschema_registry:\n", StringComparison.Ordinal);
+        var end = section < 0 ? -1 : yaml.IndexOf("\n# end of schema_registry\n", section, StringComparison.Ordinal);
+        if (section >= 0 && end >= 0)
+        {
+            yaml = yaml[..section] + yaml[(end + "\n# end of schema_registry\n".Length - 1)..];
+        }
+
+        var lines = string.Concat(settings.Select(s => $"  {s}\n"));
+        await File.WriteAllTextAsync(file, yaml + $"\nschema_registry:\n  url: {url}\n  request_timeout: 5s\n{lines}# end of schema_registry\n");
+    }
 
     /// <summary>Replaces (or adds) a mapping file, e.g. <c>events.yaml</c> to map the bed's topic differently.</summary>
     public Task WriteMappingAsync(string fileName, string yaml) =>

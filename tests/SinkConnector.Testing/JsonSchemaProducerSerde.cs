@@ -19,5 +19,8 @@ public sealed class JsonSchemaProducerSerde<T> : IDisposable
 
     public Task<byte[]> ValueAsync(string topic, T value) => _serializer.SerializeAsync(value, new SerializationContext(MessageComponentType.Value, topic));
 
+    /// <summary>As a key: its schema goes under the topic's key subject (<c>&lt;topic&gt;-key</c>).</summary>
+    public Task<byte[]> KeyAsync(string topic, T key) => _serializer.SerializeAsync(key, new SerializationContext(MessageComponentType.Key, topic));
+
     public void Dispose() => _client.Dispose();
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace SinkConnector.Testing;
@@ -12,9 +11,10 @@ namespace SinkConnector.Testing;
 /// subject (GET /subjects/{s}/versions[/{v}|/latest]), the compatibility config, and 404 for /associations/... and
 /// everything else, with the registry's error bodies ({"error_code": 40403, "message": ...}). Schema ids are global:
 /// the same schema text and type under any subject has one id, as in the real registry. <see cref="Reachable"/> false
-/// closes the port (connection refused), the way an outage looks to a client.
+/// closes the port (connection refused), the way an outage looks to a client. Hosting (HTTP or HTTPS) is in
+/// SchemaRegistryStandIn.Hosting.cs.
 /// </summary>
-public sealed class SchemaRegistryStandIn : IAsyncDisposable
+public sealed partial class SchemaRegistryStandIn : IAsyncDisposable
 {
     private const string ContentType = "application/vnd.schemaregistry.v1+json";
 
@@ -23,14 +23,12 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
     private readonly Dictionary<string, List<int>> _subjects = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly ConcurrentQueue<string> _unrouted = new();
-    private readonly string _prefix;
-    private HttpListener? _listener;
-    private Task _serving = Task.CompletedTask;
 
-    private SchemaRegistryStandIn(int port)
+    private SchemaRegistryStandIn(int port, StandInTls? tls)
     {
-        Url = $"http://127.0.0.1:{port}";
-        _prefix = Url + "/";
+        _port = port;
+        _tls = tls;
+        Url = $"{(tls is null ? "http" : "https")}://127.0.0.1:{port}";
     }
 
     /// <summary>The base URL clients are configured with (<c>schema.registry.url</c>).</summary>
@@ -42,9 +40,12 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
     /// <summary>Requests it answered 404 because it does not implement them (other than /associations): what a client needs that is missing.</summary>
     public IReadOnlyCollection<string> Unrouted => _unrouted;
 
-    public static SchemaRegistryStandIn Start()
+    public static SchemaRegistryStandIn Start() => Start(null);
+
+    /// <summary>Serves HTTPS with <paramref name="tls"/>'s certificate (and asks clients for one if it says so); null: plain HTTP.</summary>
+    public static SchemaRegistryStandIn Start(StandInTls? tls)
     {
-        var registry = new SchemaRegistryStandIn(LocalPorts.Free());
+        var registry = new SchemaRegistryStandIn(LocalPorts.Free(), tls);
         registry.Listen();
         return registry;
     }
@@ -59,7 +60,7 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
         {
             lock (_lock)
             {
-                return _listener is not null;
+                return _app is not null;
             }
         }
 
@@ -82,82 +83,6 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
         lock (_lock)
         {
             return RegisterLocked(subject, schema, schemaType);
-        }
-    }
-
-    private void Listen()
-    {
-        lock (_lock)
-        {
-            if (_listener is not null)
-            {
-                return;
-            }
-
-            var listener = new HttpListener();
-            listener.Prefixes.Add(_prefix);
-            listener.Start();
-            _listener = listener;
-            _serving = Task.Run(() => ServeAsync(listener));
-        }
-    }
-
-    private void Close()
-    {
-        HttpListener? listener;
-        lock (_lock)
-        {
-            listener = _listener;
-            _listener = null;
-        }
-
-        listener?.Close();
-    }
-
-    private async Task ServeAsync(HttpListener listener)
-    {
-        while (listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => AnswerAsync(context));
-        }
-    }
-
-    private async Task AnswerAsync(HttpListenerContext context)
-    {
-        var request = context.Request;
-        var path = request.Url!.AbsolutePath;
-        _requests.Enqueue($"{request.HttpMethod} {request.Url.PathAndQuery}");
-        string body;
-        using (var reader = new StreamReader(request.InputStream, Encoding.UTF8))
-        {
-            body = await reader.ReadToEndAsync();
-        }
-
-        var (status, answer) = RefuseWith is { } refused
-            ? (refused, new JsonObject { ["error_code"] = (int)refused, ["message"] = $"refused by the test ({refused})" })
-            : Route(request.HttpMethod, path.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray(), body);
-        var bytes = Encoding.UTF8.GetBytes(answer.ToJsonString());
-        try
-        {
-            context.Response.StatusCode = (int)status;
-            context.Response.ContentType = ContentType;
-            context.Response.ContentLength64 = bytes.Length;
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-        {
-            // Closed for an outage while answering: the client sees a broken connection, as it would.
         }
     }
 
@@ -279,9 +204,5 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
     private static (HttpStatusCode, JsonNode) NotFound(int code, string message) =>
         (HttpStatusCode.NotFound, new JsonObject { ["error_code"] = code, ["message"] = message });
 
-    public async ValueTask DisposeAsync()
-    {
-        Close();
-        await _serving;
-    }
+    public async ValueTask DisposeAsync() => await CloseAsync();
 }

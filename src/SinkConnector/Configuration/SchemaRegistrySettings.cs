@@ -25,4 +25,13 @@ public sealed record SchemaRegistrySettings
 
     /// <summary>The password of <see cref="ClientKeystoreFile"/> (from the environment).</summary>
     public string? ClientKeystorePassword { get; init; }
+
+    /// <summary>PEM file with the client certificate (and any intermediates), for mutual TLS; with <see cref="ClientKeyFile"/>, instead of <see cref="ClientKeystoreFile"/>.</summary>
+    public string? ClientCertFile { get; init; }
+
+    /// <summary>PEM file with the client certificate's private key (PKCS#8, encrypted or not; PKCS#1 or SEC1 unencrypted).</summary>
+    public string? ClientKeyFile { get; init; }
+
+    /// <summary>The password of an encrypted <see cref="ClientKeyFile"/> (from the environment).</summary>
+    public string? ClientKeyPassword { get; init; }
 }

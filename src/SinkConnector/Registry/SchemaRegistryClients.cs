@@ -6,7 +6,24 @@ namespace SinkConnector.Registry;
 /// <summary>The Confluent registry client for the <c>schema_registry</c> settings of <c>sink.yaml</c>.</summary>
 public static class SchemaRegistryClients
 {
-    public static SchemaSource Create(SchemaRegistrySettings settings) => new(new CachedSchemaRegistryClient(Config(settings)));
+    public static SchemaSource Create(SchemaRegistrySettings settings) => new(CreateClient(settings));
+
+    /// <summary>The client, with the PEM client certificate (if any) handed over in memory.</summary>
+    public static CachedSchemaRegistryClient CreateClient(SchemaRegistrySettings settings)
+    {
+        var config = Config(settings);
+        if (settings.ClientCertFile is not { } certFile || settings.ClientKeyFile is not { } keyFile)
+        {
+            return new CachedSchemaRegistryClient(config);
+        }
+
+        return PemClientCertificate.WithKeystore(certFile, keyFile, settings.ClientKeyPassword, (location, password) =>
+        {
+            config.SslKeystoreLocation = location;
+            config.SslKeystorePassword = password;
+            return new CachedSchemaRegistryClient(config);
+        });
+    }
 
     public static SchemaRegistryConfig Config(SchemaRegistrySettings settings)
     {

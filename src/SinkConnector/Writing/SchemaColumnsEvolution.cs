@@ -76,16 +76,16 @@ internal sealed class SchemaColumnsEvolution
     private EvolutionVerdict? Judge(int id)
     {
         var current = _current.Converter.Mapping;
-        if (_schemas.Get(id) is not { Type: "AVRO" } schema)
+        if (_schemas.Get(id) is not { Type: "AVRO" or "JSON" } schema)
         {
-            // Unknown (or not Avro): the decoder dead-letters the message with the reason; nothing to keep.
+            // Unknown (or of a type columns are not derived from): the decoder dead-letters the message with the reason; nothing to keep.
             return null;
         }
 
         IReadOnlyList<SchemaField> fields;
         try
         {
-            fields = SchemaFields.Of(schema.Text, current.Format);
+            fields = SchemaFields.Of(schema, current.Format);
         }
         catch (FormatException e)
         {

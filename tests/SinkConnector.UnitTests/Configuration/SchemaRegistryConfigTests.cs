@@ -1,6 +1,7 @@
 using Confluent.SchemaRegistry;
 using SinkConnector.Configuration;
 using SinkConnector.Registry;
+using SinkConnector.Testing;
 
 namespace SinkConnector.UnitTests.Configuration;
 
@@ -184,7 +185,41 @@ public sealed class SchemaRegistryConfigTests : IDisposable
     }
 
     [Fact]
-    public void An_avro_mapping_without_columns_takes_them_from_the_schema_and_a_json_one_must_list_them()
+    public void A_pem_client_certificate_is_loaded_at_validation_with_its_key_password_from_the_environment_and_each_problem_names_its_key()
+    {
+        using var certificates = TestCertificates.Create("config-pem");
+        var (certFile, keyFile) = certificates.WriteClientPem(_dir.Root, keyPassword: "k3y");
+        _dir.Environment["SR_KEY_PASSWORD"] = "k3y";
+        var settings = LoadWith($$"""
+            schema_registry:
+              url: https://sr:8081
+              client_cert_file: {{certFile}}
+              client_key_file: {{keyFile}}
+              client_key_password: ${SR_KEY_PASSWORD}
+            """).Connector.SchemaRegistry!;
+        Assert.Equal((certFile, keyFile, "k3y"), (settings.ClientCertFile, settings.ClientKeyFile, settings.ClientKeyPassword));
+
+        var noPassword = FailsWith($$"""
+            schema_registry: { url: "https://sr:8081", client_cert_file: "{{certFile}}", client_key_file: "{{keyFile}}" }
+            """);
+        Assert.Contains(noPassword.Errors, e => e.Key == "schema_registry.client_key_file" && e.Reason.Contains("set client_key_password", StringComparison.Ordinal));
+        var wrongPassword = FailsWith($$"""
+            schema_registry: { url: "https://sr:8081", client_cert_file: "{{certFile}}", client_key_file: "{{keyFile}}", client_key_password: nope }
+            """);
+        Assert.Contains(wrongPassword.Errors, e => e.Key == "schema_registry.client_key_file" && e.Reason.Contains("cannot be loaded together", StringComparison.Ordinal));
+        var certOnly = FailsWith($$"""
+            schema_registry: { url: "https://sr:8081", client_cert_file: "{{certFile}}" }
+            """);
+        Assert.Contains(certOnly.Errors, e => e.Key == "schema_registry.client_key_file" && e.Reason.Contains("go together", StringComparison.Ordinal));
+        var keystore = certificates.WriteClientPkcs12(_dir.Root, "p");
+        var both = FailsWith($$"""
+            schema_registry: { url: "https://sr:8081", client_cert_file: "{{certFile}}", client_key_file: "{{keyFile}}", client_key_password: k3y, client_keystore: "{{keystore}}" }
+            """);
+        Assert.Contains(both.Errors, e => e.Key == "schema_registry.client_cert_file" && e.Reason.Contains("not both", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_avro_or_json_schema_mapping_without_columns_takes_them_from_the_schema_and_a_plain_json_one_must_list_them()
     {
         var mapping = LoadWith("schema_registry: { url: http://sr:8081 }", """
             topic: orders
@@ -214,13 +249,19 @@ public sealed class SchemaRegistryConfigTests : IDisposable
         Assert.Equal(["src_offset"], overrides.Columns.Select(c => c.Name));
         Assert.Equal(["id"], overrides.Key);
 
-        var json = FailsWith("schema_registry: { url: http://sr:8081 }", """
+        var jsonSchema = LoadWith("schema_registry: { url: http://sr:8081 }", """
             topic: orders
             table: public.orders
             format: json_schema
+            """).Mappings.Single();
+        Assert.True(jsonSchema.ColumnsFromSchema);
+        var explicitJson = FailsWith("schema_registry: { url: http://sr:8081 }", """
+            topic: orders
+            table: public.orders
+            format: json
             columns_from_schema: true
             """);
-        Assert.Contains(json.Errors, e => e.Key == "columns_from_schema" && e.Reason.Contains("Avro schemas only", StringComparison.Ordinal));
+        Assert.Contains(explicitJson.Errors, e => e.Key == "columns_from_schema" && e.Reason.Contains("need encoding: avro or json_schema", StringComparison.Ordinal));
         var plain = FailsWith("schema_registry: { url: http://sr:8081 }", """
             topic: orders
             table: public.orders

@@ -82,4 +82,31 @@ public class KafkaSinkOptionsValidatorTests
         Assert.Equal(["KafkaSink:SchemaRegistry:Url: required (the Schema Registry's URL)"],
             new KafkaSinkOptionsValidator("KafkaSink").Validate(null, options).Failures!);
     }
+
+    [Fact]
+    public void Registry_client_certificates_bind_as_pem_files_or_a_keystore_and_a_lone_or_doubled_one_is_named()
+    {
+        var options = Bind(new()
+        {
+            ["KafkaSink:BootstrapServers"] = "broker:9092",
+            ["KafkaSink:GroupId"] = "orders-service",
+            ["KafkaSink:SchemaRegistry:Url"] = "https://registry:8081",
+            ["KafkaSink:SchemaRegistry:CaFile"] = "/etc/app/ca.pem",
+            ["KafkaSink:SchemaRegistry:ClientCertFile"] = "/etc/app/client.crt",
+            ["KafkaSink:SchemaRegistry:ClientKeyFile"] = "/etc/app/client.key",
+            ["KafkaSink:SchemaRegistry:ClientKeyPassword"] = "k3y",
+        });
+
+        Assert.True(new KafkaSinkOptionsValidator("KafkaSink").Validate(null, options).Succeeded);
+        var settings = options.SchemaRegistry!.ToSettings();
+        Assert.Equal(("/etc/app/client.crt", "/etc/app/client.key", "k3y"), (settings.ClientCertFile, settings.ClientKeyFile, settings.ClientKeyPassword));
+
+        options.SchemaRegistry.ClientKeyFile = null;
+        options.SchemaRegistry.ClientKeystore = "/etc/app/client.p12";
+        Assert.Equal([
+            "KafkaSink:SchemaRegistry:ClientKeyFile: ClientCertFile and ClientKeyFile go together (a PEM client certificate and its private key)",
+            "KafkaSink:SchemaRegistry:ClientKeystore: set either ClientKeystore (PKCS#12) or ClientCertFile and ClientKeyFile (PEM), not both",
+        ], new KafkaSinkOptionsValidator("KafkaSink").Validate(null, options).Failures!);
+        Assert.Equal("/etc/app/client.p12", options.SchemaRegistry.ToSettings().ClientKeystoreFile);
+    }
 }

@@ -14,7 +14,8 @@ internal static class SchemaRegistryReader
             return null;
         }
 
-        reader.RejectUnknownKeys(registry, Path, "url", "basic_auth", "bearer_token", "request_timeout", "ca_file", "client_keystore", "client_keystore_password");
+        reader.RejectUnknownKeys(registry, Path, "url", "basic_auth", "bearer_token", "request_timeout", "ca_file", "client_keystore", "client_keystore_password",
+            "client_cert_file", "client_key_file", "client_key_password");
         var urls = ReadUrls(registry, reader);
         var (username, password) = ReadBasicAuth(reader.Mapping(registry, Path, "basic_auth"), reader);
         var token = reader.String(registry, Path, "bearer_token");
@@ -30,10 +31,17 @@ internal static class SchemaRegistryReader
         }
 
         var (keystore, keystorePassword) = ReadClientKeystore(registry, reader);
+        var (certFile, keyFile, keyPassword) = ClientPemReader.Read(registry, reader, Path);
+        if (certFile is not null && keystore is not null)
+        {
+            reader.Error(Path + ".client_cert_file", "set either client_keystore (PKCS#12) or client_cert_file and client_key_file (PEM), not both");
+        }
+
         var settings = new SchemaRegistrySettings
         {
             Urls = urls, Username = username, Password = password, BearerToken = token, CaFile = caFile,
             ClientKeystoreFile = keystore, ClientKeystorePassword = keystorePassword,
+            ClientCertFile = certFile, ClientKeyFile = keyFile, ClientKeyPassword = keyPassword,
         };
         return reader.Duration(registry, Path, "request_timeout") is { } timeout ? settings with { RequestTimeout = timeout } : settings;
     }
@@ -79,7 +87,7 @@ internal static class SchemaRegistryReader
         if (file is not null && !File.Exists(file))
         {
             reader.Error(Path + ".client_keystore", $"file '{file}' not found (a PKCS#12 file with the client certificate and its key; " +
-                "from PEM files: openssl pkcs12 -export -in client.crt -inkey client.key -out client.p12)");
+                "or PEM files: client_cert_file and client_key_file)");
         }
         else if (password is not null && file is null)
         {

@@ -45,7 +45,7 @@ public static class SchemaColumnResolver
         var subject = mapping.Topics[0] + "-value";
         var latest = await schemas.GetLatestAsync(subject, cancellationToken)
             ?? throw new FormatException($"columns come from the schema of subject '{subject}', which is not in the schema registry; produce to the topic first, or list the columns");
-        var fields = SchemaFields.Of(latest.Text, mapping.Format);
+        var fields = SchemaFields.Of(latest, mapping.Format);
         IReadOnlyList<SchemaField> keyFields = [];
         if (mapping.Mode == WriteMode.Upsert)
         {
@@ -54,7 +54,7 @@ public static class SchemaColumnResolver
             {
                 try
                 {
-                    keyFields = SchemaFields.Of(keySchema.Text, MessageFormat.Json);
+                    keyFields = SchemaFields.Of(keySchema, MessageFormat.Json);
                 }
                 catch (FormatException) when (mapping.Key.Count > 0)
                 {

@@ -14,6 +14,13 @@ public sealed record SchemaField(string Name, ColumnType Type, bool Nullable, bo
 /// <summary>The row fields of a registry schema: the record's own for plain values, the row image's for format debezium.</summary>
 public static class SchemaFields
 {
+    /// <summary>The row fields of a registry schema, read as its type says (JSON Schema or Avro); throws <see cref="FormatException"/> with the reason when it describes none.</summary>
+    public static IReadOnlyList<SchemaField> Of(Registry.RegistrySchema schema, MessageFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        return schema.Type == "JSON" ? JsonSchemaFields.Of(schema.Text, format) : Of(schema.Text, format);
+    }
+
     /// <summary>The top-level fields of the row <paramref name="schemaText"/> describes; throws <see cref="FormatException"/> with the reason when it describes none.</summary>
     public static IReadOnlyList<SchemaField> Of(string schemaText, MessageFormat format)
     {
