@@ -15,8 +15,8 @@ internal static class SchemaColumnsReader
         var fromSchema = written ?? (valueEncoding == PayloadEncoding.Avro && YamlValueReader.IsNull(YamlValueReader.Get(root, "columns")));
         if (fromSchema && valueEncoding != PayloadEncoding.Avro)
         {
-            reader.Error(written is null ? "columns" : "columns_from_schema", valueEncoding == PayloadEncoding.JsonSchema
-                ? "columns from the schema are derived from Avro schemas only; list the columns of a json_schema mapping"
+            reader.Error(written is null ? "columns" : "columns_from_schema", valueEncoding is PayloadEncoding.JsonSchema or PayloadEncoding.Protobuf
+                ? $"columns from the schema are derived from Avro schemas only; list the columns of a {(valueEncoding == PayloadEncoding.Protobuf ? "protobuf" : "json_schema")} mapping"
                 : "columns from the schema need encoding: avro (or format: avro); list the columns of a JSON mapping");
             return false;
         }

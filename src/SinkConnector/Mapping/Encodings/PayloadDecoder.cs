@@ -86,6 +86,11 @@ internal sealed class PayloadDecoder
             return false;
         }
 
+        if (_key == PayloadEncoding.Protobuf)
+        {
+            return ProtobufPayloadDecoder.TryDecode(_schemas, id, payload, "key", out _) is null;
+        }
+
         if (_key != PayloadEncoding.Avro)
         {
             return _schemas.GetParsed(id, s => s) is not null;
@@ -159,9 +164,12 @@ internal sealed class PayloadDecoder
         }
 
         var schemas = _schemas ?? throw new InvalidOperationException("a mapping with a registry encoding needs the schema registry (schema_registry in sink.yaml)");
-        return encoding == PayloadEncoding.Avro
-            ? TryDecodeAvro(schemas, id, payload, part, out json)
-            : TryCheckJsonSchema(schemas, id, payload, part, out json);
+        return encoding switch
+        {
+            PayloadEncoding.Avro => TryDecodeAvro(schemas, id, payload, part, out json),
+            PayloadEncoding.Protobuf => ProtobufPayloadDecoder.TryDecode(schemas, id, payload, part, out json),
+            _ => TryCheckJsonSchema(schemas, id, payload, part, out json),
+        };
     }
 
     private static ConversionError? TryDecodeAvro(SchemaSource schemas, int id, ReadOnlyMemory<byte> payload, string part, out byte[]? json)

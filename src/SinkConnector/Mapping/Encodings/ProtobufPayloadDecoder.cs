@@ -1,0 +1,50 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using SinkConnector.Registry;
+
+namespace SinkConnector.Mapping.Encodings;
+
+/// <summary>
+/// A Protobuf key or value in Confluent's wire format (after the schema id: the message indexes, then the payload)
+/// as the JSON the converters read (<see cref="ProtobufJsonWriter"/>), with its schema built from the registry's
+/// serialized descriptors once per id (<see cref="ProtobufSchemaEntry"/>).
+/// </summary>
+internal static class ProtobufPayloadDecoder
+{
+    private static readonly JsonWriterOptions s_writerOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    /// <summary>The JSON of <paramref name="data"/> (message indexes and payload); null on success, else why it cannot be decoded.</summary>
+    public static ConversionError? TryDecode(SchemaSource schemas, int id, ReadOnlyMemory<byte> data, string part, out byte[]? json)
+    {
+        json = null;
+        if (schemas.GetParsed(id, ProtobufSchemaEntry.Parse) is not { } entry)
+        {
+            return new ConversionError(ConversionErrorKind.UnknownSchema, part, $"{part}: schema id {id} is not in the schema registry");
+        }
+
+        if (entry.File is not { } file)
+        {
+            return new ConversionError(ConversionErrorKind.UnknownSchema, part, $"{part}: schema id {id} is not a Protobuf schema the sink can read: {entry.Problem}");
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(256);
+        try
+        {
+            var (message, payload) = ProtobufMessageIndexes.Read(file, data);
+            using var writer = new Utf8JsonWriter(buffer, s_writerOptions);
+            ProtobufJsonWriter.Write(message, payload, writer);
+        }
+        catch (ProtobufDataException e)
+        {
+            return new ConversionError(ConversionErrorKind.InvalidEncoding, part, $"{part}: not Protobuf data of schema id {id}: {e.Message}");
+        }
+
+        json = buffer.WrittenSpan.ToArray();
+        return null;
+    }
+}
