@@ -14,7 +14,7 @@ namespace SinkConnector.Testing;
 /// the same schema text and type under any subject has one id, as in the real registry. <see cref="Reachable"/> false
 /// closes the port (connection refused), the way an outage looks to a client.
 /// </summary>
-public sealed class SchemaRegistryStandIn : IAsyncDisposable
+public sealed partial class SchemaRegistryStandIn : IAsyncDisposable
 {
     private const string ContentType = "application/vnd.schemaregistry.v1+json";
 
@@ -145,7 +145,7 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
 
         var (status, answer) = RefuseWith is { } refused
             ? (refused, new JsonObject { ["error_code"] = (int)refused, ["message"] = $"refused by the test ({refused})" })
-            : Route(request.HttpMethod, path.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray(), body);
+            : Route(request.HttpMethod, path.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray(), body, request.QueryString["format"]);
         var bytes = Encoding.UTF8.GetBytes(answer.ToJsonString());
         try
         {
@@ -161,7 +161,7 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
         }
     }
 
-    private (HttpStatusCode, JsonNode) Route(string method, string[] path, string body)
+    private (HttpStatusCode, JsonNode) Route(string method, string[] path, string body, string? format = null)
     {
         lock (_lock)
         {
@@ -169,7 +169,7 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
             {
                 ("POST", ["subjects", var subject, "versions"]) => RegisterFromBody(subject, body),
                 ("POST", ["subjects", var subject]) => LookUp(subject, body),
-                ("GET", ["schemas", "ids", var id]) => SchemaById(id),
+                ("GET", ["schemas", "ids", var id]) => SchemaById(id, format),
                 ("GET", ["subjects"]) => (HttpStatusCode.OK, new JsonArray([.. _subjects.Keys.Select(k => JsonValue.Create(k))])),
                 ("GET", ["subjects", var subject, "versions"]) => _subjects.TryGetValue(subject, out var ids)
                     ? (HttpStatusCode.OK, new JsonArray([.. Enumerable.Range(1, ids.Count).Select(v => JsonValue.Create(v))]))
@@ -204,7 +204,7 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
             : NotFound(40403, "Schema not found");
     }
 
-    private (HttpStatusCode, JsonNode) SchemaById(string text)
+    private (HttpStatusCode, JsonNode) SchemaById(string text, string? format = null)
     {
         if (!int.TryParse(text, out var id) || id < 1 || id > _schemas.Count)
         {
@@ -219,6 +219,7 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
             answer["schemaType"] = type;
         }
 
+        AddProtobufParts(id, answer, format);
         return (HttpStatusCode.OK, answer);
     }
 
@@ -260,7 +261,7 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
     private JsonObject Registered(string subject, int id)
     {
         var (schema, type) = _schemas[id - 1];
-        return new JsonObject
+        var answer = new JsonObject
         {
             ["subject"] = subject,
             ["id"] = id,
@@ -268,6 +269,8 @@ public sealed class SchemaRegistryStandIn : IAsyncDisposable
             ["schemaType"] = type,
             ["schema"] = schema,
         };
+        AddProtobufParts(id, answer, format: null);
+        return answer;
     }
 
     private static (string Schema, string Type) ReadSchema(string body)
