@@ -8,6 +8,7 @@ using SinkConnector.Registry;
 using SinkConnector.Testing;
 using SinkConnector.Testing.Protos;
 using SinkConnector.Testing.Protos.GoogleType;
+using Debezium = SinkConnector.Testing.Protos.Debezium;
 using static SinkConnector.UnitTests.Mapping.ConverterKit;
 
 namespace SinkConnector.UnitTests.Mapping;
@@ -197,6 +198,43 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
 
         Assert.Equal(ConversionErrorKind.UnknownSchema, error?.Kind);
         Assert.Contains("is not a Protobuf schema the sink can read: it is a AVRO schema", error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Debezium_change_events_in_protobuf_write_the_after_image_and_delete_by_the_before_image()
+    {
+        var mapping = MappingOf(
+            MessageFormat.Debezium,
+            Column("id", "value.id", "bigint"),
+            Column("name", "value.name", "text"),
+            Column("email", "value.email", "text", nullable: true),
+            Column("lsn", "source.lsn", "bigint")) with
+        {
+            ValueEncoding = PayloadEncoding.Protobuf, KeyEncoding = PayloadEncoding.Protobuf, Mode = WriteMode.Upsert, Key = ["id"],
+        };
+        var converter = new MessageConverter(mapping, _schemas);
+        var key = _producer.Key("customers", new Debezium.Key { Id = 1 });
+        var row = new Debezium.Value { Id = 1, Name = "Ada" };
+        var create = _producer.Value("customers", new Debezium.Envelope { After = row, Source = new Debezium.Source { Lsn = 10 }, Op = "c" });
+        var delete = _producer.Value("customers", new Debezium.Envelope { Before = row, Source = new Debezium.Source { Lsn = 11 }, Op = "d" });
+        var values = new object?[4];
+
+        Assert.Null(converter.TryConvertChange(MessageBytes(create, key), values, out var created));
+        Assert.Equal((ChangeKind.Write, 1L, "Ada", null, 10L), (created, values[0], values[1], values[2], values[3]));
+        Assert.Null(converter.TryConvertChange(MessageBytes(delete, key), values, out var deleted));
+        Assert.Equal((ChangeKind.Delete, 1L), (deleted, values[0]));
+        Assert.Equal(ChangeKind.Skip, converter.Decide(MessageBytes(null, key)));
+    }
+
+    [Fact]
+    public void A_protobuf_value_s_schema_name_is_its_message_type_s_full_name()
+    {
+        var mapping = ProtobufMapping(Column("id", "value.id", "bigint"));
+        var decoder = SinkConnector.Mapping.Encodings.PayloadDecoder.For(mapping, _schemas)!;
+
+        Assert.Equal("shop.v1.Order", decoder.ValueSchemaName(_producer.Value("orders", new Order())));
+        Assert.Equal("shop.v1.Order.Line", decoder.ValueSchemaName(_producer.Value("orders", new Order.Types.Line())));
+        Assert.Null(decoder.ValueSchemaName([0, 0, 0, 0x30, 0x39, 0]));
     }
 
     [Fact]

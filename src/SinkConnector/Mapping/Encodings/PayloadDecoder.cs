@@ -145,9 +145,10 @@ internal sealed class PayloadDecoder
     }
 
     /// <summary>The name of the value's writer schema (see <see cref="WriterSchemaName"/>); null for a value not in the wire format or an unknown id.</summary>
+    /// <remarks>A Protobuf value's is its message type's full name (<c>shop.v1.Order</c>), named by its message indexes.</remarks>
     public string? ValueSchemaName(byte[]? value) =>
-        _value != PayloadEncoding.Json && value is not null && _schemas is not null && WireFormat.TrySplit(value, out var id, out _, out _)
-            ? _schemas.GetParsed(id, WriterSchemaName.Parse)?.Name
+        _value != PayloadEncoding.Json && value is not null && _schemas is not null && WireFormat.TrySplit(value, out var id, out var payload, out _)
+            ? _value == PayloadEncoding.Protobuf ? ProtobufPayloadDecoder.MessageName(_schemas, id, payload) : _schemas.GetParsed(id, WriterSchemaName.Parse)?.Name
             : null;
 
     private ConversionError? TryDecode(PayloadEncoding encoding, byte[]? bytes, string part, out byte[]? json)

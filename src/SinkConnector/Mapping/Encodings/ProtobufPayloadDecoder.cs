@@ -47,4 +47,22 @@ internal static class ProtobufPayloadDecoder
         json = buffer.WrittenSpan.ToArray();
         return null;
     }
+
+    /// <summary>The full name of the message type <paramref name="data"/>'s indexes name; null for an unknown id or bad indexes (its conversion reports why).</summary>
+    public static string? MessageName(SchemaSource schemas, int id, ReadOnlyMemory<byte> data)
+    {
+        if (schemas.GetParsed(id, ProtobufSchemaEntry.Parse)?.File is not { } file)
+        {
+            return null;
+        }
+
+        try
+        {
+            return ProtobufMessageIndexes.Read(file, data).Message.FullName;
+        }
+        catch (ProtobufDataException)
+        {
+            return null;
+        }
+    }
 }
