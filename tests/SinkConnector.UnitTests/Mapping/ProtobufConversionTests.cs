@@ -114,7 +114,8 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
             Column("maybe_note", "value.maybe_note", "text", nullable: true),
             Column("price", "value.price", "numeric(14,2)"),
             Column("day", "value.day", "date"),
-            Column("priority", "value.priority", "integer", nullable: true));
+            Column("priority", "value.priority", "integer", nullable: true),
+            Column("weight", "value.attrs.weight", "bigint"));
 
         var (values, error) = Convert(mapping, MessageBytes(_producer.Value("orders", FullOrder())));
 
@@ -141,6 +142,7 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
         Assert.Equal(-1234567890.05m, values[19]);
         Assert.Equal(new DateOnly(2024, 2, 29), values[20]);
         Assert.Null(values[21]);
+        Assert.Equal(1200L, values[22]);
         Assert.Contains(_registry.Requests, r => r.StartsWith("GET /schemas/ids/", StringComparison.Ordinal) && r.EndsWith("?format=serialized", StringComparison.Ordinal));
         Assert.Contains(_registry.Requests, r => r.StartsWith("GET /subjects/shop%2Fv1%2Faddress.proto/versions/1", StringComparison.Ordinal)
             || r.StartsWith("GET /subjects/shop/v1/address.proto/versions/1", StringComparison.Ordinal));

@@ -255,6 +255,73 @@ public sealed class ProtobufWireReaderTests
     }
 
     [Fact]
+    public void An_enum_number_the_schema_does_not_name_is_that_number()
+    {
+        var json = Read(Descriptor(Order.Descriptor), [0x88, 0x01, 7]);
+
+        Assert.Equal(7, json.GetProperty("status").GetInt32());
+    }
+
+    /// <summary>A proto2 file built by hand: every optional field has presence; a map with integer keys.</summary>
+    private static MessageDescriptor Proto2Message()
+    {
+        var entry = new DescriptorProto { Name = "LabelsEntry", Options = new MessageOptions { MapEntry = true } };
+        entry.Field.Add(new FieldDescriptorProto { Name = "key", Number = 1, Label = FieldDescriptorProto.Types.Label.Optional, Type = FieldDescriptorProto.Types.Type.Int32 });
+        entry.Field.Add(new FieldDescriptorProto { Name = "value", Number = 2, Label = FieldDescriptorProto.Types.Label.Optional, Type = FieldDescriptorProto.Types.Type.String });
+        var message = new DescriptorProto { Name = "Legacy" };
+        message.Field.Add(new FieldDescriptorProto { Name = "count", Number = 1, Label = FieldDescriptorProto.Types.Label.Optional, Type = FieldDescriptorProto.Types.Type.Int32 });
+        message.Field.Add(new FieldDescriptorProto
+        {
+            Name = "labels", Number = 2, Label = FieldDescriptorProto.Types.Label.Repeated, Type = FieldDescriptorProto.Types.Type.Message, TypeName = ".old.Legacy.LabelsEntry",
+        });
+        message.NestedType.Add(entry);
+        var file = new FileDescriptorProto { Name = "old/legacy.proto", Package = "old", Syntax = "proto2" };
+        file.MessageType.Add(message);
+        var built = ProtobufSchemaEntry.Parse(new Registry.RegistrySchema(2, "PROTOBUF", "")
+        {
+            ProtobufFiles = [new Registry.ProtobufFile(null, Convert.ToBase64String(file.ToByteArray()))],
+        });
+        return built.File!.MessageTypes[0];
+    }
+
+    [Fact]
+    public void Proto2_optional_fields_absent_are_null_and_integer_map_keys_are_their_text()
+    {
+        using var buffer = new MemoryStream();
+        var output = new CodedOutputStream(buffer);
+        foreach (var (key, value) in new[] { (-3, "minus three"), (7, "seven") })
+        {
+            using var entry = new MemoryStream();
+            var entryOutput = new CodedOutputStream(entry);
+            entryOutput.WriteTag(1, WireFormat.WireType.Varint);
+            entryOutput.WriteInt32(key);
+            entryOutput.WriteTag(2, WireFormat.WireType.LengthDelimited);
+            entryOutput.WriteString(value);
+            entryOutput.Flush();
+            output.WriteTag(2, WireFormat.WireType.LengthDelimited);
+            output.WriteBytes(ByteString.CopyFrom(entry.ToArray()));
+        }
+
+        output.Flush();
+
+        var json = Read(Proto2Message(), buffer.ToArray());
+
+        Assert.Equal("""{"count":null,"labels":{"-3":"minus three","7":"seven"}}""", json.GetRawText());
+    }
+
+    [Fact]
+    public void A_schema_whose_import_is_neither_a_reference_nor_built_in_cannot_be_built_and_says_which()
+    {
+        var entry = ProtobufSchemaEntry.Parse(new Registry.RegistrySchema(3, "PROTOBUF", "")
+        {
+            ProtobufFiles = [new Registry.ProtobufFile(null, Convert.ToBase64String(OrdersReflection.Descriptor.SerializedData.ToByteArray()))],
+        });
+
+        Assert.Null(entry.File);
+        Assert.Contains("shop/v1/address.proto", entry.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Message_index_zero_is_one_byte_and_longer_indexes_select_top_level_and_nested_types()
     {
         var order = ProtobufProducerSerde.Frame(1, new Order { Id = 7 });
