@@ -18,6 +18,14 @@ internal static class ProtobufPayloadDecoder
         SkipValidation = true,
     };
 
+    private const int MaxKeptBuffer = 1 << 20;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? s_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? s_writer;
+
     /// <summary>The JSON of <paramref name="data"/> (message indexes and payload); null on success, else why it cannot be decoded.</summary>
     public static ConversionError? TryDecode(SchemaSource schemas, int id, ReadOnlyMemory<byte> data, string part, out byte[]? json)
     {
@@ -32,12 +40,16 @@ internal static class ProtobufPayloadDecoder
             return new ConversionError(ConversionErrorKind.UnknownSchema, part, $"{part}: schema id {id} is not a Protobuf schema the sink can read: {entry.Problem}");
         }
 
-        var buffer = new ArrayBufferWriter<byte>(256);
+        // One buffer and writer per conversion thread, as for Avro: a message allocates only the JSON it becomes.
+        var buffer = s_buffer ??= new ArrayBufferWriter<byte>(4096);
+        var writer = s_writer ??= new Utf8JsonWriter(buffer, s_writerOptions);
+        buffer.ResetWrittenCount();
+        writer.Reset(buffer);
         try
         {
             var (message, payload) = ProtobufMessageIndexes.Read(file, data);
-            using var writer = new Utf8JsonWriter(buffer, s_writerOptions);
             ProtobufJsonWriter.Write(message, payload, writer);
+            writer.Flush();
         }
         catch (ProtobufDataException e)
         {
@@ -45,6 +57,13 @@ internal static class ProtobufPayloadDecoder
         }
 
         json = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity > MaxKeptBuffer)
+        {
+            // A rare huge message does not keep its buffer on the thread.
+            s_buffer = null;
+            s_writer = null;
+        }
+
         return null;
     }
 
