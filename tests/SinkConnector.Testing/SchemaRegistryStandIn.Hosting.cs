@@ -80,7 +80,7 @@ public sealed partial class SchemaRegistryStandIn
 
         var (status, answer) = RefuseWith is { } refused
             ? (refused, new System.Text.Json.Nodes.JsonObject { ["error_code"] = (int)refused, ["message"] = $"refused by the test ({refused})" })
-            : Route(request.Method, path.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray(), body);
+            : Route(request.Method, path.Trim('/').Split('/').Select(Uri.UnescapeDataString).ToArray(), body, request.Query["format"].FirstOrDefault());
         var bytes = Encoding.UTF8.GetBytes(answer.ToJsonString());
         context.Response.StatusCode = (int)status;
         context.Response.ContentType = ContentType;

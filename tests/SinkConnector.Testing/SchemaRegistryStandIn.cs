@@ -86,7 +86,7 @@ public sealed partial class SchemaRegistryStandIn : IAsyncDisposable
         }
     }
 
-    private (HttpStatusCode, JsonNode) Route(string method, string[] path, string body)
+    private (HttpStatusCode, JsonNode) Route(string method, string[] path, string body, string? format = null)
     {
         lock (_lock)
         {
@@ -94,7 +94,7 @@ public sealed partial class SchemaRegistryStandIn : IAsyncDisposable
             {
                 ("POST", ["subjects", var subject, "versions"]) => RegisterFromBody(subject, body),
                 ("POST", ["subjects", var subject]) => LookUp(subject, body),
-                ("GET", ["schemas", "ids", var id]) => SchemaById(id),
+                ("GET", ["schemas", "ids", var id]) => SchemaById(id, format),
                 ("GET", ["subjects"]) => (HttpStatusCode.OK, new JsonArray([.. _subjects.Keys.Select(k => JsonValue.Create(k))])),
                 ("GET", ["subjects", var subject, "versions"]) => _subjects.TryGetValue(subject, out var ids)
                     ? (HttpStatusCode.OK, new JsonArray([.. Enumerable.Range(1, ids.Count).Select(v => JsonValue.Create(v))]))
@@ -129,7 +129,7 @@ public sealed partial class SchemaRegistryStandIn : IAsyncDisposable
             : NotFound(40403, "Schema not found");
     }
 
-    private (HttpStatusCode, JsonNode) SchemaById(string text)
+    private (HttpStatusCode, JsonNode) SchemaById(string text, string? format = null)
     {
         if (!int.TryParse(text, out var id) || id < 1 || id > _schemas.Count)
         {
@@ -144,6 +144,7 @@ public sealed partial class SchemaRegistryStandIn : IAsyncDisposable
             answer["schemaType"] = type;
         }
 
+        AddProtobufParts(id, answer, format);
         return (HttpStatusCode.OK, answer);
     }
 
@@ -185,7 +186,7 @@ public sealed partial class SchemaRegistryStandIn : IAsyncDisposable
     private JsonObject Registered(string subject, int id)
     {
         var (schema, type) = _schemas[id - 1];
-        return new JsonObject
+        var answer = new JsonObject
         {
             ["subject"] = subject,
             ["id"] = id,
@@ -193,6 +194,8 @@ public sealed partial class SchemaRegistryStandIn : IAsyncDisposable
             ["schemaType"] = type,
             ["schema"] = schema,
         };
+        AddProtobufParts(id, answer, format: null);
+        return answer;
     }
 
     private static (string Schema, string Type) ReadSchema(string body)

@@ -178,6 +178,9 @@ public enum PayloadEncoding
 
     /// <summary>Schema Registry wire format: magic byte 0, 4-byte big-endian schema id, UTF-8 JSON.</summary>
     JsonSchema,
+
+    /// <summary>Schema Registry wire format: magic byte 0, 4-byte big-endian schema id, the message indexes, Protobuf binary.</summary>
+    Protobuf,
 }
 
 public enum WriteMode

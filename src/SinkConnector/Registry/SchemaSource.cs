@@ -6,7 +6,11 @@ using SinkConnector.Failures;
 namespace SinkConnector.Registry;
 
 /// <summary>A schema the registry holds: its id, type (AVRO, JSON, PROTOBUF) and text.</summary>
-public sealed record RegistrySchema(int Id, string Type, string Text);
+public sealed record RegistrySchema(int Id, string Type, string Text)
+{
+    /// <summary>PROTOBUF only: the files it is built from, as the registry serves them (see <see cref="ProtobufSchemaFiles"/>).</summary>
+    public IReadOnlyList<ProtobufFile>? ProtobufFiles { get; init; }
+}
 
 /// <summary>
 /// Schemas by id from the registry, each fetched once: the Confluent client (<see cref="CachedSchemaRegistryClient"/>)
@@ -64,8 +68,14 @@ public sealed class SchemaSource(ISchemaRegistryClient client) : IDisposable
         try
         {
             var schema = await client.GetSchemaAsync(id).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var fetched = new RegistrySchema(id, schema.SchemaType.ToString().ToUpperInvariant(), schema.SchemaString);
+            if (schema.SchemaType == SchemaType.Protobuf)
+            {
+                fetched = fetched with { ProtobufFiles = await ProtobufSchemaFiles.FetchAsync(client, id, schema.References, cancellationToken).ConfigureAwait(false) };
+            }
+
             _unknownSince.TryRemove(id, out _);
-            return _fetched.GetOrAdd(id, new RegistrySchema(id, schema.SchemaType.ToString().ToUpperInvariant(), schema.SchemaString));
+            return _fetched.GetOrAdd(id, fetched);
         }
         catch (SchemaRegistryException e) when (e.ErrorCode == 40403 || e.Status == HttpStatusCode.NotFound)
         {

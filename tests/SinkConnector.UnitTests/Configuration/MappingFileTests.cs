@@ -233,7 +233,7 @@ public sealed class MappingFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("format: protobuf", "format", "expected one of: json, debezium, connect-json, raw, avro, json_schema")]
+    [InlineData("format: thrift", "format", "expected one of: json, debezium, connect-json, raw, avro, json_schema, protobuf")]
     [InlineData("mode: merge", "mode", "expected one of: insert, upsert")]
     [InlineData("on_error: ignore", "on_error", "expected one of: dead_letter, fail")]
     [InlineData("auto_create: yes", "auto_create", "expected true or false")]

@@ -123,6 +123,9 @@ public sealed class SchemaRegistryConfigTests : IDisposable
     [InlineData("format: debezium\nencoding: avro\nkey_encoding: json", MessageFormat.Debezium, PayloadEncoding.Avro, PayloadEncoding.Json)]
     [InlineData("format: json\nkey_encoding: avro", MessageFormat.Json, PayloadEncoding.Json, PayloadEncoding.Avro)]
     [InlineData("format: debezium", MessageFormat.Debezium, PayloadEncoding.Json, PayloadEncoding.Json)]
+    [InlineData("format: protobuf", MessageFormat.Json, PayloadEncoding.Protobuf, PayloadEncoding.Protobuf)]
+    [InlineData("format: debezium\nencoding: protobuf", MessageFormat.Debezium, PayloadEncoding.Protobuf, PayloadEncoding.Protobuf)]
+    [InlineData("format: json\nencoding: protobuf\nkey_encoding: json", MessageFormat.Json, PayloadEncoding.Protobuf, PayloadEncoding.Json)]
     public void The_envelope_and_the_encodings_of_value_and_key_are_separate_settings(string keys, MessageFormat envelope, PayloadEncoding value, PayloadEncoding key)
     {
         var mapping = Assert.Single(LoadWith("schema_registry: { url: http://sr:8081 }", $"""
@@ -140,7 +143,8 @@ public sealed class SchemaRegistryConfigTests : IDisposable
     [InlineData("format: avro\nencoding: json_schema", "encoding", "contradicts format: avro")]
     [InlineData("format: raw\nencoding: avro", "encoding", "does not apply to format: raw")]
     [InlineData("format: connect-json\nkey_encoding: avro", "key_encoding", "does not apply to format: connect-json")]
-    [InlineData("format: json\nencoding: protobuf", "encoding", "expected one of: json, avro, json_schema")]
+    [InlineData("format: json\nencoding: thrift", "encoding", "expected one of: json, avro, json_schema, protobuf")]
+    [InlineData("format: protobuf\nencoding: avro", "encoding", "contradicts format: protobuf")]
     public void Encodings_that_contradict_the_format_are_refused(string keys, string key, string reason)
     {
         var e = FailsWith("schema_registry: { url: http://sr:8081 }", $"""
@@ -262,6 +266,13 @@ public sealed class SchemaRegistryConfigTests : IDisposable
             columns_from_schema: true
             """);
         Assert.Contains(explicitJson.Errors, e => e.Key == "columns_from_schema" && e.Reason.Contains("need encoding: avro or json_schema", StringComparison.Ordinal));
+        var protobuf = FailsWith("schema_registry: { url: http://sr:8081 }", """
+            topic: orders
+            table: public.orders
+            format: protobuf
+            columns_from_schema: true
+            """);
+        Assert.Contains(protobuf.Errors, e => e.Key == "columns_from_schema" && e.Reason.Contains("list the columns of a protobuf mapping", StringComparison.Ordinal));
         var plain = FailsWith("schema_registry: { url: http://sr:8081 }", """
             topic: orders
             table: public.orders

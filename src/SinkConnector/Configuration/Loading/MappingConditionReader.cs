@@ -23,7 +23,7 @@ internal static class MappingConditionReader
         {
             if (source.IsSchemaName && valueEncoding == PayloadEncoding.Json)
             {
-                reader.Error(key, "schema (the writer schema's name) needs a registry encoding: encoding: avro or json_schema");
+                reader.Error(key, "schema (the writer schema's name) needs a registry encoding: encoding: avro, json_schema or protobuf");
             }
             else if (source.Path is { Kind: SourceKind.Source } && format != MessageFormat.Debezium)
             {

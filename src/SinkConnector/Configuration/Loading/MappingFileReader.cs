@@ -9,7 +9,7 @@ internal sealed record MappingReadResult(MappingConfig? Mapping, IReadOnlyList<(
 /// <summary>Reads and validates one <c>mappings/*.yaml</c> file.</summary>
 internal static class MappingFileReader
 {
-    // format: avro and format: json_schema are plain records in that encoding (format: json with encoding: ...).
+    // format: avro, json_schema and protobuf are plain records in that encoding (format: json with encoding: ...).
     private static readonly Dictionary<string, (MessageFormat Envelope, PayloadEncoding? Encoding)> s_formats = new()
     {
         ["json"] = (MessageFormat.Json, null),
@@ -18,6 +18,7 @@ internal static class MappingFileReader
         ["raw"] = (MessageFormat.Raw, null),
         ["avro"] = (MessageFormat.Json, PayloadEncoding.Avro),
         ["json_schema"] = (MessageFormat.Json, PayloadEncoding.JsonSchema),
+        ["protobuf"] = (MessageFormat.Json, PayloadEncoding.Protobuf),
     };
 
     private static readonly Dictionary<string, PayloadEncoding> s_encodings = new()
@@ -25,6 +26,7 @@ internal static class MappingFileReader
         ["json"] = PayloadEncoding.Json,
         ["avro"] = PayloadEncoding.Avro,
         ["json_schema"] = PayloadEncoding.JsonSchema,
+        ["protobuf"] = PayloadEncoding.Protobuf,
     };
 
     private static readonly Dictionary<string, WriteMode> s_modes = new()

@@ -15,8 +15,9 @@ internal static class SchemaColumnsReader
         var fromSchema = written ?? (HasSchema(valueEncoding) && YamlValueReader.IsNull(YamlValueReader.Get(root, "columns")));
         if (fromSchema && !HasSchema(valueEncoding))
         {
-            reader.Error(written is null ? "columns" : "columns_from_schema",
-                "columns from the schema need encoding: avro or json_schema (or format: avro, json_schema); list the columns of a JSON mapping");
+            reader.Error(written is null ? "columns" : "columns_from_schema", valueEncoding == PayloadEncoding.Protobuf
+                ? "columns from the schema are derived from Avro and JSON Schema schemas only; list the columns of a protobuf mapping"
+                : "columns from the schema need encoding: avro or json_schema (or format: avro, json_schema); list the columns of a JSON mapping");
             return false;
         }
 

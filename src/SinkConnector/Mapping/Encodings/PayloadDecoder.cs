@@ -86,6 +86,11 @@ internal sealed class PayloadDecoder
             return false;
         }
 
+        if (_key == PayloadEncoding.Protobuf)
+        {
+            return ProtobufPayloadDecoder.TryDecode(_schemas, id, payload, "key", out _) is null;
+        }
+
         if (_key != PayloadEncoding.Avro)
         {
             return _schemas.GetParsed(id, s => s) is not null;
@@ -140,9 +145,10 @@ internal sealed class PayloadDecoder
     }
 
     /// <summary>The name of the value's writer schema (see <see cref="WriterSchemaName"/>); null for a value not in the wire format or an unknown id.</summary>
+    /// <remarks>A Protobuf value's is its message type's full name (<c>shop.v1.Order</c>), named by its message indexes.</remarks>
     public string? ValueSchemaName(byte[]? value) =>
-        _value != PayloadEncoding.Json && value is not null && _schemas is not null && WireFormat.TrySplit(value, out var id, out _, out _)
-            ? _schemas.GetParsed(id, WriterSchemaName.Parse)?.Name
+        _value != PayloadEncoding.Json && value is not null && _schemas is not null && WireFormat.TrySplit(value, out var id, out var payload, out _)
+            ? _value == PayloadEncoding.Protobuf ? ProtobufPayloadDecoder.MessageName(_schemas, id, payload) : _schemas.GetParsed(id, WriterSchemaName.Parse)?.Name
             : null;
 
     private ConversionError? TryDecode(PayloadEncoding encoding, byte[]? bytes, string part, out byte[]? json)
@@ -159,9 +165,12 @@ internal sealed class PayloadDecoder
         }
 
         var schemas = _schemas ?? throw new InvalidOperationException("a mapping with a registry encoding needs the schema registry (schema_registry in sink.yaml)");
-        return encoding == PayloadEncoding.Avro
-            ? TryDecodeAvro(schemas, id, payload, part, out json)
-            : TryCheckJsonSchema(schemas, id, payload, part, out json);
+        return encoding switch
+        {
+            PayloadEncoding.Avro => TryDecodeAvro(schemas, id, payload, part, out json),
+            PayloadEncoding.Protobuf => ProtobufPayloadDecoder.TryDecode(schemas, id, payload, part, out json),
+            _ => TryCheckJsonSchema(schemas, id, payload, part, out json),
+        };
     }
 
     private static ConversionError? TryDecodeAvro(SchemaSource schemas, int id, ReadOnlyMemory<byte> payload, string part, out byte[]? json)
