@@ -39,10 +39,10 @@ public sealed class ProtobufWireReaderTests
         }
 
         Add(generated);
-        var schema = new Registry.RegistrySchema(1, "PROTOBUF", "")
+        var schema = new SinkConnector.Registry.RegistrySchema(1, "PROTOBUF", "")
         {
             ProtobufFiles = [.. files.Where(f => !ProtobufBuiltInFiles.Names.Contains(f.Name))
-                .Select(f => new Registry.ProtobufFile(f == generated ? null : f.Name, Convert.ToBase64String(f.SerializedData.ToByteArray())))],
+                .Select(f => new SinkConnector.Registry.ProtobufFile(f == generated ? null : f.Name, Convert.ToBase64String(f.SerializedData.ToByteArray())))],
         };
         var entry = ProtobufSchemaEntry.Parse(schema);
         Assert.Null(entry.Problem);
@@ -277,9 +277,9 @@ public sealed class ProtobufWireReaderTests
         message.NestedType.Add(entry);
         var file = new FileDescriptorProto { Name = "old/legacy.proto", Package = "old", Syntax = "proto2" };
         file.MessageType.Add(message);
-        var built = ProtobufSchemaEntry.Parse(new Registry.RegistrySchema(2, "PROTOBUF", "")
+        var built = ProtobufSchemaEntry.Parse(new SinkConnector.Registry.RegistrySchema(2, "PROTOBUF", "")
         {
-            ProtobufFiles = [new Registry.ProtobufFile(null, Convert.ToBase64String(file.ToByteArray()))],
+            ProtobufFiles = [new SinkConnector.Registry.ProtobufFile(null, Convert.ToBase64String(file.ToByteArray()))],
         });
         return built.File!.MessageTypes[0];
     }
@@ -312,9 +312,9 @@ public sealed class ProtobufWireReaderTests
     [Fact]
     public void A_schema_whose_import_is_neither_a_reference_nor_built_in_cannot_be_built_and_says_which()
     {
-        var entry = ProtobufSchemaEntry.Parse(new Registry.RegistrySchema(3, "PROTOBUF", "")
+        var entry = ProtobufSchemaEntry.Parse(new SinkConnector.Registry.RegistrySchema(3, "PROTOBUF", "")
         {
-            ProtobufFiles = [new Registry.ProtobufFile(null, Convert.ToBase64String(OrdersReflection.Descriptor.SerializedData.ToByteArray()))],
+            ProtobufFiles = [new SinkConnector.Registry.ProtobufFile(null, Convert.ToBase64String(OrdersReflection.Descriptor.SerializedData.ToByteArray()))],
         });
 
         Assert.Null(entry.File);
