@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Registry;
@@ -14,21 +11,6 @@ namespace SinkConnector.Mapping.Encodings;
 /// </summary>
 internal sealed class PayloadDecoder
 {
-    private static readonly JsonWriterOptions s_writerOptions = new()
-    {
-        // Text stays as it is (the converters read escapes back, but there is no reason to make them).
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
-
-    private const int MaxKeptBuffer = 1 << 20;
-
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? s_buffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? s_writer;
-
     private readonly PayloadEncoding _value;
     private readonly PayloadEncoding _key;
     private readonly SchemaSource? _schemas;
@@ -186,27 +168,13 @@ internal sealed class PayloadDecoder
             return new ConversionError(ConversionErrorKind.UnknownSchema, part, $"{part}: schema id {id} is not an Avro schema the sink can read: {entry.Problem}");
         }
 
-        // One buffer and writer per conversion thread: a message allocates only the JSON it becomes.
-        var buffer = s_buffer ??= new ArrayBufferWriter<byte>(4096);
-        var writer = s_writer ??= new Utf8JsonWriter(buffer, s_writerOptions);
-        buffer.ResetWrittenCount();
-        writer.Reset(buffer);
         try
         {
-            AvroJsonWriter.Write(schema, payload.Span, writer);
-            writer.Flush();
+            json = ThreadJsonBuffer.Render((schema, payload), static (s, writer) => AvroJsonWriter.Write(s.schema, s.payload.Span, writer));
         }
         catch (AvroDataException e)
         {
             return new ConversionError(ConversionErrorKind.InvalidEncoding, part, $"{part}: not Avro data of schema id {id}: {e.Message}");
-        }
-
-        json = buffer.WrittenSpan.ToArray();
-        if (buffer.Capacity > MaxKeptBuffer)
-        {
-            // A rare huge message does not keep its buffer on the thread.
-            s_buffer = null;
-            s_writer = null;
         }
 
         return null;

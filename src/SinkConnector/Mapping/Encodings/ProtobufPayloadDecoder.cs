@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using SinkConnector.Registry;
 
 namespace SinkConnector.Mapping.Encodings;
@@ -12,20 +9,6 @@ namespace SinkConnector.Mapping.Encodings;
 /// </summary>
 internal static class ProtobufPayloadDecoder
 {
-    private static readonly JsonWriterOptions s_writerOptions = new()
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
-
-    private const int MaxKeptBuffer = 1 << 20;
-
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? s_buffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? s_writer;
-
     /// <summary>The JSON of <paramref name="data"/> (message indexes and payload); null on success, else why it cannot be decoded.</summary>
     public static ConversionError? TryDecode(SchemaSource schemas, int id, ReadOnlyMemory<byte> data, string part, out byte[]? json)
     {
@@ -40,28 +23,17 @@ internal static class ProtobufPayloadDecoder
             return new ConversionError(ConversionErrorKind.UnknownSchema, part, $"{part}: schema id {id} is not a Protobuf schema the sink can read: {entry.Problem}");
         }
 
-        // One buffer and writer per conversion thread, as for Avro: a message allocates only the JSON it becomes.
-        var buffer = s_buffer ??= new ArrayBufferWriter<byte>(4096);
-        var writer = s_writer ??= new Utf8JsonWriter(buffer, s_writerOptions);
-        buffer.ResetWrittenCount();
-        writer.Reset(buffer);
         try
         {
-            var (message, payload) = ProtobufMessageIndexes.Read(file, data);
-            ProtobufJsonWriter.Write(message, payload, writer);
-            writer.Flush();
+            json = ThreadJsonBuffer.Render((file, data), static (s, writer) =>
+            {
+                var (message, payload) = ProtobufMessageIndexes.Read(s.file, s.data);
+                ProtobufJsonWriter.Write(message, payload, writer);
+            });
         }
         catch (ProtobufDataException e)
         {
             return new ConversionError(ConversionErrorKind.InvalidEncoding, part, $"{part}: not Protobuf data of schema id {id}: {e.Message}");
-        }
-
-        json = buffer.WrittenSpan.ToArray();
-        if (buffer.Capacity > MaxKeptBuffer)
-        {
-            // A rare huge message does not keep its buffer on the thread.
-            s_buffer = null;
-            s_writer = null;
         }
 
         return null;
