@@ -18,6 +18,8 @@ public static partial class PerfProfile
 {
     private const int Frequency = 499;
 
+    private const string ConsumerLoop = "consumer loop: Engine (poll, accept, allocation/GC under it)";
+
     private static readonly (string Category, Func<string, string, bool> Matches)[] s_categories =
     [
         ("JIT compiler (libclrjit.so): tiering up methods", (_, dso) => dso.Contains("libclrjit", StringComparison.Ordinal)),
@@ -27,8 +29,11 @@ public static partial class PerfProfile
         ("Confluent.Kafka Consume (marshalling to .NET)", (name, _) => name.StartsWith("Confluent.Kafka", StringComparison.Ordinal)),
         ("EF Core and DI (context, transaction per batch)", (name, _) => EntityFramework().IsMatch(name)),
         ("Npgsql other (commands, protocol, socket I/O)", (name, _) => name.StartsWith("Npgsql", StringComparison.Ordinal)),
+        // Before batch bookkeeping: after an await, the loop's own code (mostly ReadyToRun, so unnamed) runs under the
+        // continuation of what it awaited, WritePipeline.OldestFinishesWithinAsync, which the bookkeeping pattern matches.
+        (ConsumerLoop, (name, _) => LoopContinuation().IsMatch(name)),
         ("batch bookkeeping: WriteBatch, LINQ grouping, offsets SQL", (name, _) => Batching().IsMatch(name)),
-        ("consumer loop: Engine (poll, accept, allocation/GC under it)", (name, _) => name.StartsWith("SinkConnector.Engine", StringComparison.Ordinal)),
+        (ConsumerLoop, (name, _) => name.StartsWith("SinkConnector.Engine", StringComparison.Ordinal)),
     ];
 
     public static bool Available()
@@ -102,7 +107,8 @@ public static partial class PerfProfile
         }
     }
 
-    private static string Categorize((string Thread, List<(string Symbol, string Dso)> Frames) stack)
+    /// <summary>The category of one sample: its frames leaf first, each a perf symbol and the file it is in.</summary>
+    public static string Categorize((string Thread, List<(string Symbol, string Dso)> Frames) stack)
     {
         foreach (var (symbol, dso) in stack.Frames)
         {
@@ -230,6 +236,9 @@ public static partial class PerfProfile
 
     [GeneratedRegex(@"EntityFrameworkCore|DependencyInjection")]
     private static partial Regex EntityFramework();
+
+    [GeneratedRegex(@"ConsumerLoop\+<|WritePipeline\+<OldestFinishesWithinAsync>")]
+    private static partial Regex LoopContinuation();
 
     [GeneratedRegex(@"WriteBatch|PartitionSlice|OffsetStore|BatchTransaction|WritePipeline|RowSize|System\.Linq")]
     private static partial Regex Batching();

@@ -73,7 +73,9 @@ public sealed class ConvertedBatch : IBatchContent
     {
         if (!_rows.TryGetValue(slice, out var rows))
         {
-            rows = [];
+            // Sized for one row per message: grown by doubling, the list copied its (large) row structs several times
+            // per batch and left the smaller arrays as garbage (List.Grow was 3 % of the sink's CPU samples).
+            rows = new List<RowChange>(slice.Messages);
             _rows.Add(slice, rows);
         }
 

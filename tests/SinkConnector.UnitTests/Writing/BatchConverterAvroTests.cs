@@ -102,6 +102,22 @@ public sealed class BatchConverterAvroTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_chunk_that_failed_on_the_registry_keeps_its_messages_and_converts_them_all_once_it_answers()
+    {
+        var converter = new BatchConverter([s_mapping], _schemas);
+        var batch = await FillAsync(converter, 10);
+        _registry.Reachable = false;
+        await Assert.ThrowsAsync<SchemaRegistryUnavailableException>(() => ((ConvertedBatch)batch.Content).CompleteAsync(batch));
+
+        _registry.Reachable = true;
+        await ((ConvertedBatch)batch.Content).CompleteAsync(batch);
+
+        var partition = Assert.Single(batch.Partitions.Values);
+        Assert.Equal(Enumerable.Range(0, 10).Select(o => (long)o), ((ConvertedBatch)batch.Content).RowsOf(partition).Select(r => r.Source.Offset.Value));
+        Assert.Empty(partition.DeadLetters);
+    }
+
+    [Fact]
     public async Task After_FetchAsync_the_schema_is_served_without_the_registry()
     {
         var value = await OrderAsync(1);

@@ -54,6 +54,27 @@ public class BatchConverterTests
     }
 
     [Fact]
+    public async Task A_converted_chunk_lets_go_of_its_consumed_messages_while_its_rows_and_dead_letters_keep_what_they_need()
+    {
+        var converter = new BatchConverter([s_mapping]);
+        var slice = new PartitionSlice(new TopicPartition("orders", 0), epoch: 1, expectedOffset: null);
+        ConsumedMessage[] chunk =
+        [
+            new(slice, Message("{\"id\": 1}", key: "k-1", offset: 10)),
+            new(slice, Message("not json", key: "k-2", offset: 11)),
+        ];
+
+        var converted = await converter.StartChunk(chunk, bytes: 64);
+
+        // Held until the commit, the messages would be promoted out of gen0 and copied by every collection on the way.
+        Assert.All(chunk, m => Assert.Null(m.Message));
+        var row = Assert.Single(converted.Outcomes, o => o.Row is not null).Row!.Value;
+        Assert.Equal((10L, "k-1"), (row.Source.Offset.Value, System.Text.Encoding.UTF8.GetString(row.Source.Message.Key!)));
+        var deadLetter = Assert.Single(converted.Outcomes, o => o.DeadLetter is not null).DeadLetter!;
+        Assert.Equal((11L, "not json"), (deadLetter.Offset, System.Text.Encoding.UTF8.GetString(deadLetter.Value!)));
+    }
+
+    [Fact]
     public async Task Under_on_error_fail_a_bad_message_stops_the_sink_unless_its_partition_left_the_batch()
     {
         var converter = new BatchConverter([s_mapping with { OnError = ErrorPolicy.Fail }]);
