@@ -57,24 +57,7 @@ public class PostgresArrayTypesTests(TestServices services)
         // The startup check: the table fits, the enum's labels and the per-database element OIDs are read.
         Assert.Empty(await TableInspector.CheckAsync(connection, mapping, Ct));
 
-        var converter = new MessageConverter(mapping);
-        var json = $"{{\"row_id\": 1, {string.Join(", ", s_columns.Select((c, i) => $"\"c{i}\": {c.Json}"))}}}";
-        var values = new object?[mapping.Columns.Count];
-        Assert.Null(converter.TryConvertChange(Message(json), values, out _));
-        await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, RowCopier.AllColumns(mapping), [values], Ct);
-
-        var chunk = new EncodedChunk(1, json.Length);
-        var encoded = Message(json.Replace("\"row_id\": 1", "\"row_id\": 2", StringComparison.Ordinal));
-        Assert.Null(converter.TryEncode(encoded, chunk.Tuples, [], []));
-        var row = chunk.Add(0, encoded.TopicPartition, encoded);
-        await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, [new RowChange(mapping, ChangeKind.Write, [], null) { Encoded = row }], Ct);
-
-        foreach (var rowId in new[] { 1, 2 })
-        {
-            var stored = await StoredAsync(connection, mapping, $"row_id = {rowId}");
-            var wrong = s_columns.Select((c, i) => (c.Type, c.Json, c.Stored, Actual: stored[i])).Where(c => c.Stored != c.Actual);
-            Assert.Empty(wrong.Select(c => $"row {rowId}: {c.Type} from {c.Json}: expected {c.Stored}, stored {c.Actual}"));
-        }
+        await CopyByValueAndByEncoderAsync(connection, mapping, s_columns);
 
         // citext[] keeps its element type: ANY with citext's equality (in its schema) compares without case.
         Assert.Equal(2L, await ScalarAsync(connection, "SELECT count(*) FROM public.pg_arrays WHERE 'hello'::ext.citext OPERATOR(ext.=) ANY (c2)"));

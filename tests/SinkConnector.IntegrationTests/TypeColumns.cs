@@ -2,8 +2,10 @@ using System.Text;
 using Confluent.Kafka;
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Mapping;
 using SinkConnector.PgBinary;
 using SinkConnector.Schema;
+using SinkConnector.Writing;
 
 namespace SinkConnector.IntegrationTests;
 
@@ -52,6 +54,32 @@ internal static class TypeColumns
         await using var reader = await query.ExecuteReaderAsync(Ct);
         Assert.True(await reader.ReadAsync(Ct), $"no row where {where}");
         return [.. Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null : reader.GetString(i))];
+    }
+
+    /// <summary>
+    /// Row 1 by the converted values (replays, upsert staging), row 2 by the single-pass encoder (the batch converter's
+    /// path), both by binary COPY; then each column of both rows must read as its <c>Stored</c> text.
+    /// </summary>
+    public static async Task CopyByValueAndByEncoderAsync(NpgsqlConnection connection, MappingConfig mapping, (string Type, string Json, string Stored)[] columns)
+    {
+        var converter = new MessageConverter(mapping);
+        var json = $"{{\"row_id\": 1, {string.Join(", ", columns.Select((c, i) => $"\"c{i}\": {c.Json}"))}}}";
+        var values = new object?[mapping.Columns.Count];
+        Assert.Null(converter.TryConvertChange(Message(json), values, out _));
+        await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, RowCopier.AllColumns(mapping), [values], Ct);
+
+        var chunk = new EncodedChunk(1, json.Length);
+        var encoded = Message(json.Replace("\"row_id\": 1", "\"row_id\": 2", StringComparison.Ordinal));
+        Assert.Null(converter.TryEncode(encoded, chunk.Tuples, [], []));
+        var row = chunk.Add(0, encoded.TopicPartition, encoded);
+        await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, [new RowChange(mapping, ChangeKind.Write, [], null) { Encoded = row }], Ct);
+
+        foreach (var rowId in new[] { 1, 2 })
+        {
+            var stored = await StoredAsync(connection, mapping, $"row_id = {rowId}");
+            var wrong = columns.Select((c, i) => (c.Type, c.Json, c.Stored, Actual: stored[i])).Where(c => c.Stored != c.Actual);
+            Assert.Empty(wrong.Select(c => $"row {rowId}: {c.Type} from {c.Json}: expected {c.Stored}, stored {c.Actual}"));
+        }
     }
 
     public static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
