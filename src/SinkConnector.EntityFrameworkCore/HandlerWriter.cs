@@ -36,9 +36,13 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     private static readonly TimeSpan s_idleMargin = TimeSpan.FromSeconds(30);
     private readonly DeadLetterSettings _deadLetters;
 
+    /// <summary>The <c>application_name</c> the commit-stall report (event 1033) looks for: the batch transaction takes it on.</summary>
+    private readonly string _applicationName;
+
     public HandlerWriter(IEnumerable<HandlerRegistration<TContext>> handlers, IDbContextFactory<TContext> contexts,
-        IServiceProvider services, KafkaSinkOptions options)
+        IServiceProvider services, KafkaSinkOptions options, string applicationName)
     {
+        _applicationName = applicationName;
         var scopes = services.GetRequiredService<IServiceScopeFactory>();
         _handlers = handlers.ToDictionary(h => h.Topic, StringComparer.Ordinal);
         _preloading = [.. _handlers.Values.Where(h => h.Preloads)];
@@ -116,10 +120,13 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
         // A frozen app (SIGSTOP, a VM pause) mid-batch keeps the rows its handlers changed and its offset rows locked,
         // and the next owner would wait for them until it thaws. The sink's own connections carry a server-side limit
         // (SinkDatabase); the app's connection string does not, so each batch transaction sets one for itself, longer
-        // than a handler may take (the session is idle in its transaction while handler code runs).
+        // than a handler may take (the session is idle in its transaction while handler code runs). It also carries the
+        // app's application_name (or none): named as the sink's for the transaction, a stalled batch shows in the stall
+        // report (event 1033). Both are local: the session's own values come back at commit or rollback.
         var idleLimit = (long)(_options.HandlerTimeout + s_idleMargin).TotalMilliseconds;
         await db.Database.ExecuteSqlRawAsync(
-            "SELECT set_config('idle_in_transaction_session_timeout', {0}, true)", [idleLimit.ToString(CultureInfo.InvariantCulture)], cancellationToken);
+            "SELECT set_config('idle_in_transaction_session_timeout', {0}, true), set_config('application_name', {1}, true)",
+            [idleLimit.ToString(CultureInfo.InvariantCulture), _applicationName], cancellationToken);
         // The savepoints are this writer's own (one per batch; one per message only when isolating refused changes).
         db.Database.AutoSavepointsEnabled = false;
         await using var scope = _scopes.CreateAsyncScope();

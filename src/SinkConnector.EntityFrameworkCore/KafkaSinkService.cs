@@ -54,7 +54,7 @@ internal sealed partial class KafkaSinkService<TContext>(
         await using var database = new SinkDatabase(connector.Postgres);
         await MigrateAsync(database, stoppingToken);
 
-        var writer = new HandlerWriter<TContext>(handlers, contexts, services, settings);
+        var writer = new HandlerWriter<TContext>(handlers, contexts, services, settings, database.ApplicationName);
         using var consumer = new ConsumerLoop(connector, database, writer, logger);
         // The loop blocks in librdkafka's poll: a thread of its own, not one of the pool's.
         await Task.Factory.StartNew(() => consumer.RunAsync(stoppingToken), CancellationToken.None,

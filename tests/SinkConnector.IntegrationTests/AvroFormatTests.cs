@@ -135,14 +135,10 @@ public sealed class AvroFormatTests(TestServices services, AvroRegistryFixture a
         await bed.RunToCompletionAsync(count + 3);
 
         Assert.Equal(count, await bed.RowCountAsync());
-        var letters = await bed.QueryAsync(
-            """SELECT "offset", error_kind, error_message FROM sink.dead_letters ORDER BY 1""",
-            r => (r.GetInt64(0), r.GetString(1), r.GetString(2)));
-        Assert.Equal([100L, 200L, 300L], letters.Select(l => l.Item1));
-        Assert.Equal(["UnknownSchema", "InvalidEncoding", "InvalidEncoding"], letters.Select(l => l.Item2));
-        Assert.Contains("schema id 12345 is not in the schema registry", letters[0].Item3, StringComparison.Ordinal);
-        Assert.Contains("magic byte 0", letters[1].Item3, StringComparison.Ordinal);
-        Assert.Contains("not Avro data of schema id", letters[2].Item3, StringComparison.Ordinal);
+        await bed.AssertDeadLettersAsync(
+            (100, "UnknownSchema", "schema id 12345 is not in the schema registry"),
+            (200, "InvalidEncoding", "magic byte 0"),
+            (300, "InvalidEncoding", "not Avro data of schema id"));
     }
 
     [Fact]

@@ -97,7 +97,8 @@ public class PartitionedTableTests(TestServices services)
               id:         { from: value.id, type: bigint }
               created_at: { from: value.created_at, type: timestamptz }
             """);
-        var tomorrow = PartitionWindow.Floor(DateTime.UtcNow, PartitionInterval.Day).AddDays(1);
+        var started = DateTime.UtcNow;
+        var tomorrow = PartitionWindow.Floor(started, PartitionInterval.Day).AddDays(1);
         await bed.ProduceAsync(bed.Topic, Enumerable.Range(0, messages).Select(i => (i % 2, Json($$"""{"id": {{i}}, "created_at": "{{Iso(tomorrow.AddHours(12))}}"}"""))));
 
         // Two replicas of one group: both run auto_create and the partition upkeep of their first batch at once.
@@ -121,12 +122,26 @@ public class PartitionedTableTests(TestServices services)
         static List<string> Ddl(SinkProcess sink) => [.. sink.Output.Split('\n').Select(l => l.Split("(auto_create/auto_evolve): ").ElementAtOrDefault(1)).OfType<string>()];
         Assert.NotEmpty(Ddl(first).Concat(Ddl(second)));
         Assert.Empty(Ddl(first).Intersect(Ddl(second)));
-        var today = tomorrow.AddDays(-1);
-        Assert.Equal(
-            Enumerable.Range(0, 4).Select(d => PartitionWindow.Name(new TableName("public", "readings"), today.AddDays(d), PartitionInterval.Day)).Order(StringComparer.Ordinal),
-            await bed.QueryAsync("SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.readings'::regclass ORDER BY c.relname COLLATE \"C\"", r => r.GetString(0)));
+        // The window of the day each sink looked: both saw the same day unless midnight UTC passed during the run.
+        var partitions = await bed.QueryAsync("SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'public.readings'::regclass ORDER BY c.relname COLLATE \"C\"", r => r.GetString(0));
+        Assert.Contains(string.Join(", ", partitions), PartitionWindowsSeen.Between(new TableName("public", "readings"), PartitionInterval.Day, 3, started, DateTime.UtcNow));
         Assert.Equal(messages, await bed.ScalarAsync("SELECT count(DISTINCT id) FROM public.readings"));
         Assert.Equal(0, await bed.ScalarAsync("SELECT count(*) FROM sink.dead_letters"));
+    }
+
+    [Fact]
+    public void Across_midnight_the_race_test_accepts_the_next_days_window_or_both_windows_and_nothing_else()
+    {
+        var table = new TableName("public", "readings");
+        var day = new DateTime(2026, 12, 3, 0, 0, 0, DateTimeKind.Utc);
+        string Days(params int[] offsets) => string.Join(", ", offsets.Select(d => PartitionWindow.Name(table, day.AddDays(d), PartitionInterval.Day)));
+        var beforeMidnight = day.AddHours(23).AddMinutes(59).AddSeconds(50);
+
+        Assert.Equal([Days(0, 1, 2, 3)], PartitionWindowsSeen.Between(table, PartitionInterval.Day, 3, day.AddHours(12), day.AddHours(12).AddMinutes(1)));
+        // Each sink may have looked before or after midnight: today's window, tomorrow's, or the union of both.
+        Assert.Equal(
+            [Days(0, 1, 2, 3), Days(0, 1, 2, 3, 4), Days(1, 2, 3, 4)],
+            PartitionWindowsSeen.Between(table, PartitionInterval.Day, 3, beforeMidnight, beforeMidnight.AddSeconds(20)));
     }
 
     [Fact]

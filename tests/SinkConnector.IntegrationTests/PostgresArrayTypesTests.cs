@@ -1,5 +1,3 @@
-using System.Text;
-using Confluent.Kafka;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping;
@@ -7,6 +5,7 @@ using SinkConnector.PgBinary;
 using SinkConnector.Schema;
 using SinkConnector.Testing;
 using SinkConnector.Writing;
+using static SinkConnector.IntegrationTests.TypeColumns;
 
 namespace SinkConnector.IntegrationTests;
 
@@ -52,30 +51,13 @@ public class PostgresArrayTypesTests(TestServices services)
             CREATE EXTENSION citext SCHEMA ext;
             CREATE TYPE public.order_status AS ENUM ('new', 'in progress', 'it''s "done"');
             """);
-        var mapping = Mapping("pg_arrays", s_columns.Select(c => c.Type));
+        var mapping = JsonMapping("public", "pg_arrays", s_columns.Select(c => c.Type));
         var columns = mapping.Columns.Skip(1).Select(c => $"{c.Name} {(c.Type.Scalar == ScalarType.Citext ? "ext.citext[]" : c.Type.SqlName)}");
         await ExecuteAsync(connection, $"CREATE TABLE public.pg_arrays (row_id int, {string.Join(", ", columns)})");
         // The startup check: the table fits, the enum's labels and the per-database element OIDs are read.
         Assert.Empty(await TableInspector.CheckAsync(connection, mapping, Ct));
 
-        var converter = new MessageConverter(mapping);
-        var json = $"{{\"row_id\": 1, {string.Join(", ", s_columns.Select((c, i) => $"\"c{i}\": {c.Json}"))}}}";
-        var values = new object?[mapping.Columns.Count];
-        Assert.Null(converter.TryConvertChange(Message(json), values, out _));
-        await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, RowCopier.AllColumns(mapping), [values], Ct);
-
-        var chunk = new EncodedChunk(1, json.Length);
-        var encoded = Message(json.Replace("\"row_id\": 1", "\"row_id\": 2", StringComparison.Ordinal));
-        Assert.Null(converter.TryEncode(encoded, chunk.Tuples, [], []));
-        var row = chunk.Add(0, encoded.TopicPartition, encoded);
-        await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, [new RowChange(mapping, ChangeKind.Write, [], null) { Encoded = row }], Ct);
-
-        foreach (var rowId in new[] { 1, 2 })
-        {
-            var stored = await StoredAsync(connection, mapping, $"row_id = {rowId}");
-            var wrong = s_columns.Select((c, i) => (c.Type, c.Json, c.Stored, Actual: stored[i])).Where(c => c.Stored != c.Actual);
-            Assert.Empty(wrong.Select(c => $"row {rowId}: {c.Type} from {c.Json}: expected {c.Stored}, stored {c.Actual}"));
-        }
+        await CopyByValueAndByEncoderAsync(connection, mapping, s_columns);
 
         // citext[] keeps its element type: ANY with citext's equality (in its schema) compares without case.
         Assert.Equal(2L, await ScalarAsync(connection, "SELECT count(*) FROM public.pg_arrays WHERE 'hello'::ext.citext OPERATOR(ext.=) ANY (c2)"));
@@ -96,16 +78,16 @@ public class PostgresArrayTypesTests(TestServices services)
         var expected = (uint[])(await query.ExecuteScalarAsync(Ct))!;
 
         // A table template's mapping: no table yet, so by name at startup.
-        var templated = Mapping("not_created_yet", ["enum(order_status)[]", "citext[]", "enum(order_status)"]);
+        var templated = JsonMapping("public", "not_created_yet", ["enum(order_status)[]", "citext[]", "enum(order_status)"]);
         Assert.Empty(await ElementOidResolver.ByNameAsync(connection, templated, Ct));
         Assert.Equal(expected, (uint[])[templated.Columns[1].Type.ElementOid!.Value!.Value, templated.Columns[2].Type.ElementOid!.Value!.Value]);
 
         // Replay: from the table's columns.
-        var replayed = Mapping("replayed", ["enum(order_status)[]", "citext[]"]);
+        var replayed = JsonMapping("public", "replayed", ["enum(order_status)[]", "citext[]"]);
         await ElementOidResolver.FromTableAsync(connection, replayed, Ct);
         Assert.Equal(expected, (uint[])[replayed.Columns[1].Type.ElementOid!.Value!.Value, replayed.Columns[2].Type.ElementOid!.Value!.Value]);
 
-        var missing = Assert.Single(await ElementOidResolver.ByNameAsync(connection, Mapping("t", ["enum(no_such_status)[]"]), Ct));
+        var missing = Assert.Single(await ElementOidResolver.ByNameAsync(connection, JsonMapping("public", "t", ["enum(no_such_status)[]"]), Ct));
         Assert.Equal("columns.c0.type", missing.Key);
         Assert.Contains("enum type no_such_status does not exist", missing.Reason, StringComparison.Ordinal);
     }
@@ -232,38 +214,6 @@ public class PostgresArrayTypesTests(TestServices services)
         Assert.Equal(["7|{done}|{Seven}"], await bed.QueryAsync($"SELECT format('%s|%s|%s', id, states, names) FROM {templatedTable}", r => r.GetString(0)));
     }
 
-    private static Message<byte[]?, byte[]?> Json(string json) => new() { Value = Encoding.UTF8.GetBytes(json) };
-
-    private static MappingConfig Mapping(string table, IEnumerable<string> types) => new()
-    {
-        Name = table,
-        File = $"mappings/{table}.yaml",
-        Topics = ["types"],
-        Table = new TableName("public", table),
-        Format = MessageFormat.Json,
-        Columns =
-        [
-            new ColumnMapping("row_id", SourcePath("value.row_id"), ColumnType.Parse("integer"), false, null),
-            .. types.Select((t, i) => new ColumnMapping($"c{i}", SourcePath($"value.c{i}"), ColumnType.Parse(t), Nullable: true, Default: null)),
-        ],
-    };
-
-    private static async Task<List<string?>> StoredAsync(NpgsqlConnection connection, MappingConfig mapping, string where)
-    {
-        // format() uses each type's output function, as psql shows it.
-        var select = string.Join(", ", mapping.Columns.Skip(1).Select(c => $"format('%s', {c.Name})"));
-        await using var query = new NpgsqlCommand($"SELECT {select} FROM {Sql.Quote(mapping.Table)} WHERE {where}", connection);
-        await using var reader = await query.ExecuteReaderAsync(Ct);
-        Assert.True(await reader.ReadAsync(Ct), $"no row where {where}");
-        return [.. Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null : reader.GetString(i))];
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(Ct);
-    }
-
     private static async Task<long> ScalarAsync(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);
@@ -271,15 +221,4 @@ public class PostgresArrayTypesTests(TestServices services)
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static SourcePath SourcePath(string text) =>
-        Configuration.SourcePath.TryParse(text, out var path, out var error) ? path! : throw new ArgumentException(error);
-
-    private static ConsumeResult<byte[]?, byte[]?> Message(string json) => new()
-    {
-        Topic = "types",
-        Partition = 0,
-        Offset = 1,
-        Message = new Message<byte[]?, byte[]?> { Value = Encoding.UTF8.GetBytes(json), Timestamp = new Timestamp(DateTime.UtcNow) },
-    };
 }

@@ -1,11 +1,10 @@
-using System.Text;
-using Confluent.Kafka;
 using Npgsql;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping;
 using SinkConnector.PgBinary;
 using SinkConnector.Schema;
 using SinkConnector.Writing;
+using static SinkConnector.IntegrationTests.TypeColumns;
 
 namespace SinkConnector.IntegrationTests;
 
@@ -94,29 +93,12 @@ public class PostgresTypesTests(TestServices services)
         await using var connection = new NpgsqlConnection(connectionString + ";Timezone=UTC");
         await connection.OpenAsync(Ct);
         await ExecuteAsync(connection, TypesSql);
-        var mapping = Mapping("public", "pg_types", s_columns.Select(c => c.Type));
+        var mapping = JsonMapping("public", "pg_types", s_columns.Select(c => c.Type));
         await ExecuteAsync(connection, $"CREATE TABLE public.pg_types (row_id int, {string.Join(", ", mapping.Columns.Skip(1).Select(c => $"{c.Name} {c.Type.SqlName}"))})");
         // The startup check: the table fits the mapping, and the enum's labels are read for the converter.
         Assert.Empty(await TableInspector.CheckAsync(connection, mapping, Ct));
 
-        var converter = new MessageConverter(mapping);
-        var json = $"{{\"row_id\": 1, {string.Join(", ", s_columns.Select((c, i) => $"\"c{i}\": {c.Json}"))}}}";
-        var values = new object?[mapping.Columns.Count];
-        Assert.Null(converter.TryConvertChange(Message(json), values, out _));
-        await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, RowCopier.AllColumns(mapping), [values], Ct);
-
-        var chunk = new EncodedChunk(1, json.Length);
-        var encoded = Message(json.Replace("\"row_id\": 1", "\"row_id\": 2", StringComparison.Ordinal));
-        Assert.Null(converter.TryEncode(encoded, chunk.Tuples, [], []));
-        var row = chunk.Add(0, encoded.TopicPartition, encoded);
-        await RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, [new RowChange(mapping, ChangeKind.Write, [], null) { Encoded = row }], Ct);
-
-        foreach (var rowId in new[] { 1, 2 })
-        {
-            var stored = await StoredAsync(connection, mapping, $"row_id = {rowId}");
-            var wrong = s_columns.Select((c, i) => (c.Type, c.Json, c.Stored, Actual: stored[i])).Where(c => c.Stored != c.Actual);
-            Assert.Empty(wrong.Select(c => $"row {rowId}: {c.Type} from {c.Json}: expected {c.Stored}, stored {c.Actual}"));
-        }
+        await CopyByValueAndByEncoderAsync(connection, mapping, s_columns);
     }
 
     [Fact]
@@ -215,49 +197,5 @@ public class PostgresTypesTests(TestServices services)
         Assert.Contains("'bogus' is not a label of enum order_status", upsertLetter, StringComparison.Ordinal);
     }
 
-    private static Message<byte[]?, byte[]?> Json(string json) => new() { Value = Encoding.UTF8.GetBytes(json) };
-
-    private static MappingConfig Mapping(string schema, string table, IEnumerable<string> types, WriteMode mode = WriteMode.Insert, IReadOnlyList<string>? key = null) => new()
-    {
-        Name = table,
-        File = $"mappings/{table}.yaml",
-        Topics = ["types"],
-        Table = new TableName(schema, table),
-        Format = MessageFormat.Json,
-        Mode = mode,
-        Key = key ?? [],
-        Columns =
-        [
-            new ColumnMapping("row_id", Path("value.row_id"), ColumnType.Parse("integer"), false, null),
-            .. types.Select((t, i) => new ColumnMapping($"c{i}", Path($"value.c{i}"), ColumnType.Parse(t), Nullable: true, Default: null)),
-        ],
-    };
-
-    private static async Task<List<string?>> StoredAsync(NpgsqlConnection connection, MappingConfig mapping, string where)
-    {
-        // format() uses each type's output function, as psql shows it (inet::text would add /32 to a host address).
-        var select = string.Join(", ", mapping.Columns.Skip(1).Select(c => $"format('%s', {c.Name})"));
-        await using var query = new NpgsqlCommand($"SELECT {select} FROM {Sql.Quote(mapping.Table)} WHERE {where}", connection);
-        await using var reader = await query.ExecuteReaderAsync(Ct);
-        Assert.True(await reader.ReadAsync(Ct), $"no row where {where}");
-        return [.. Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null : reader.GetString(i))];
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(Ct);
-    }
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static SourcePath Path(string text) => SourcePath.TryParse(text, out var path, out var error) ? path! : throw new ArgumentException(error);
-
-    private static ConsumeResult<byte[]?, byte[]?> Message(string json) => new()
-    {
-        Topic = "types",
-        Partition = 0,
-        Offset = 1,
-        Message = new Message<byte[]?, byte[]?> { Value = Encoding.UTF8.GetBytes(json), Timestamp = new Timestamp(DateTime.UtcNow) },
-    };
 }

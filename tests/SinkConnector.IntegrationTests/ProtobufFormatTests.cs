@@ -76,13 +76,9 @@ public sealed class ProtobufFormatTests(TestServices services) : IAsyncLifetime
         await bed.RunToCompletionAsync(count + 3);
 
         Assert.Equal(count, await bed.RowCountAsync());
-        var letters = await bed.QueryAsync(
-            """SELECT "offset", error_kind, error_message FROM sink.dead_letters ORDER BY 1""",
-            r => (r.GetInt64(0), r.GetString(1), r.GetString(2)));
-        Assert.Equal([50L, 100L, 150L], letters.Select(l => l.Item1));
-        Assert.Equal(["UnknownSchema", "InvalidEncoding", "InvalidEncoding"], letters.Select(l => l.Item2));
-        Assert.Contains("schema id 12345 is not in the schema registry", letters[0].Item3, StringComparison.Ordinal);
-        Assert.Contains("message index [9] is not in the schema", letters[1].Item3, StringComparison.Ordinal);
-        Assert.Contains("not Protobuf data of schema id", letters[2].Item3, StringComparison.Ordinal);
+        await bed.AssertDeadLettersAsync(
+            (50, "UnknownSchema", "schema id 12345 is not in the schema registry"),
+            (100, "InvalidEncoding", "message index [9] is not in the schema"),
+            (150, "InvalidEncoding", "not Protobuf data of schema id"));
     }
 }

@@ -183,6 +183,22 @@ public sealed class SinkTestBed : IAsyncDisposable
 
     public Task<List<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read) => TestSql.QueryAsync(ConnectionString, sql, read);
 
+    /// <summary>
+    /// The dead letters are exactly these, in offset order: each at its offset, of its kind, its error message
+    /// containing <c>Reason</c>.
+    /// </summary>
+    public async Task AssertDeadLettersAsync(params (long Offset, string Kind, string Reason)[] expected)
+    {
+        var letters = await QueryAsync(
+            """SELECT "offset", error_kind, error_message FROM sink.dead_letters ORDER BY 1""",
+            r => (Offset: r.GetInt64(0), Kind: r.GetString(1), Message: r.GetString(2)));
+        Assert.Equal(expected.Select(e => (e.Offset, e.Kind)), letters.Select(l => (l.Offset, l.Kind)));
+        foreach (var (letter, reason) in letters.Zip(expected.Select(e => e.Reason)))
+        {
+            Assert.Contains(reason, letter.Message, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>The stored next offset of every partition of <paramref name="topic"/> that has committed anything.</summary>
     public async Task<Dictionary<int, long>> StoredOffsetsAsync(string topic) =>
         (await QueryAsync(

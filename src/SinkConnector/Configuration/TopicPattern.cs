@@ -158,6 +158,19 @@ public sealed class TopicPattern
             return $"'{text[i..]}': write named groups as (?<name>...)";
         }
 
+        var name = rest[1..close];
+        if (name.Length > 0 && char.IsAsciiDigit(name[0]))
+        {
+            // .NET takes (?<2>...) as group number 2, shared with the unnamed groups' numbering: (?<2>a)(b) makes (b)
+            // group 1, and (?<1>a)(b) puts both into group 1.
+            return $"'{text[i..]}' numbers its group ({name}) explicitly, which collides with the numbers {{1}}, {{2}}, ... table templates give the unnamed groups; name it with a letter first, e.g. (?<part{name}>...)";
+        }
+
+        if (name.Contains('-', StringComparison.Ordinal))
+        {
+            return $"'{text[i..]}' is a balancing group (?<{name}>...), which POSIX ERE does not have; use a plain (...) group or a named one (?<name>...)";
+        }
+
         translated.Append('(');
         i += 2 + close;
         return null;

@@ -42,8 +42,11 @@ public sealed class WritePipelineTests : IDisposable
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
+            // Counted once registered: a test that sees the count and advances the clock must find the timer there.
+            // Counted before, a preempted registration came after the advance, and the timer never fired.
+            var timer = base.CreateTimer(callback, state, dueTime, period);
             Interlocked.Increment(ref _timers);
-            return base.CreateTimer(callback, state, dueTime, period);
+            return timer;
         }
     }
 

@@ -6,7 +6,6 @@ using Confluent.Kafka;
 using SinkConnector.Configuration;
 using SinkConnector.Failures;
 using SinkConnector.Mapping;
-using SinkConnector.Registry;
 using SinkConnector.Testing;
 using static SinkConnector.UnitTests.Mapping.ConverterKit;
 
@@ -16,7 +15,7 @@ namespace SinkConnector.UnitTests.Mapping;
 /// Avro values written by Confluent's AvroSerializer (registered in the registry stand-in, over HTTP) convert into
 /// column values exactly: every Avro type and logical type the sink maps, through both JSON paths of the converter.
 /// </summary>
-public sealed class AvroConversionTests : IAsyncLifetime
+public sealed class AvroConversionTests : IAsyncDisposable
 {
     private const string OrderSchema = """
         {"type": "record", "name": "Order", "namespace": "shop", "fields": [
@@ -48,25 +47,15 @@ public sealed class AvroConversionTests : IAsyncLifetime
     private static readonly string[] s_tags = ["new", "gift"];
     private static readonly Guid s_ref = Guid.Parse("5b6f2a7e-3c1d-4e8f-9a0b-1c2d3e4f5a6b");
 
-    private SchemaRegistryStandIn _registry = null!;
-    private AvroProducerSerde _producer = null!;
-    private SchemaSource _schemas = null!;
+    private readonly RegistryConversion _conversion = RegistryConversion.Start();
+    private readonly AvroProducerSerde _producer;
 
-    public ValueTask InitializeAsync()
-    {
-        _registry = SchemaRegistryStandIn.Start();
-        _producer = new AvroProducerSerde(_registry.Url);
-        _schemas = SchemaRegistryClients.Create(new SchemaRegistrySettings { Urls = [_registry.Url], RequestTimeout = TimeSpan.FromSeconds(2) });
-        return ValueTask.CompletedTask;
-    }
+    public AvroConversionTests() => _producer = new AvroProducerSerde(_conversion.Registry.Url);
 
     public async ValueTask DisposeAsync()
     {
-        // Whatever the serializers and the client called, the stand-in implements.
-        Assert.Empty(_registry.Unrouted);
-        _schemas.Dispose();
         _producer.Dispose();
-        await _registry.DisposeAsync();
+        await _conversion.DisposeAsync();
     }
 
     private static MappingConfig AvroMapping(params ColumnMapping[] columns) =>
@@ -100,25 +89,6 @@ public sealed class AvroConversionTests : IAsyncLifetime
         return record;
     }
 
-    private (object?[] Values, ConversionError? Error) Convert(MappingConfig mapping, ConsumeResult<byte[]?, byte[]?> message)
-    {
-        var results = new List<(object?[], ConversionError?)>();
-        foreach (var singlePass in new[] { true, false })
-        {
-            var converter = new MessageConverter(mapping, singlePass, _schemas);
-            var values = new object?[mapping.Columns.Count];
-            var error = converter.TryDecode(message, out var decoded) ?? converter.TryConvert(decoded, values);
-            results.Add((values, error));
-        }
-
-        Assert.Equal(results[0].Item2, results[1].Item2);
-        if (results[0].Item2 is null)
-        {
-            Assert.Equal(results[0].Item1, results[1].Item1);
-        }
-
-        return results[0];
-    }
 
     [Fact]
     public async Task Every_avro_type_and_logical_type_converts_exactly_into_its_column_type()
@@ -147,7 +117,7 @@ public sealed class AvroConversionTests : IAsyncLifetime
             Column("amount_text", "value.amount", "text"));
         var value = await _producer.ValueAsync("orders", Order(17, email: null, amount: -1234567890.05m));
 
-        var (values, error) = Convert(mapping, MessageBytes(value));
+        var (values, error) = _conversion.Convert(mapping, MessageBytes(value));
 
         Assert.Null(error);
         Assert.Equal(17L, values[0]);
@@ -181,7 +151,7 @@ public sealed class AvroConversionTests : IAsyncLifetime
             Column("payload", "value", "jsonb"));
         var value = await _producer.ValueAsync("orders", Order(18, email: "ada@example.com", amount: 0.05m));
 
-        var (values, error) = Convert(mapping, MessageBytes(value));
+        var (values, error) = _conversion.Convert(mapping, MessageBytes(value));
 
         Assert.Null(error);
         Assert.Equal("ada@example.com", values[0]);
@@ -201,8 +171,8 @@ public sealed class AvroConversionTests : IAsyncLifetime
         var stringKeyed = AvroMapping(Column("k", "key", "text")) with { Topics = ["other"] };
         var value = await _producer.ValueAsync("orders", Order(42, null, 9.99m));
 
-        var (values, error) = Convert(mapping, MessageBytes(value, await _producer.KeyAsync("orders", key)));
-        var (stringValues, stringError) = Convert(stringKeyed, MessageBytes(value, await _producer.KeyAsync("other", "order-42")));
+        var (values, error) = _conversion.Convert(mapping, MessageBytes(value, await _producer.KeyAsync("orders", key)));
+        var (stringValues, stringError) = _conversion.Convert(stringKeyed, MessageBytes(value, await _producer.KeyAsync("other", "order-42")));
 
         Assert.Null(error);
         Assert.Equal(42L, values[0]);
@@ -216,7 +186,7 @@ public sealed class AvroConversionTests : IAsyncLifetime
     {
         var mapping = AvroMapping(Column("id", "value.id", "bigint"));
 
-        var (_, error) = Convert(mapping, MessageBytes([0, 0, 0, 0x30, 0x39, 2]));
+        var (_, error) = _conversion.Convert(mapping, MessageBytes([0, 0, 0, 0x30, 0x39, 2]));
 
         Assert.Equal(ConversionErrorKind.UnknownSchema, error?.Kind);
         Assert.Contains("schema id 12345 is not in the schema registry", error!.Message, StringComparison.Ordinal);
@@ -225,14 +195,14 @@ public sealed class AvroConversionTests : IAsyncLifetime
     [Fact]
     public void A_stream_of_messages_with_an_unknown_schema_id_asks_the_registry_once_per_retention_period()
     {
-        var converter = new MessageConverter(AvroMapping(Column("id", "value.id", "bigint")), _schemas);
+        var converter = new MessageConverter(AvroMapping(Column("id", "value.id", "bigint")), _conversion.Schemas);
 
         for (var i = 0; i < 20; i++)
         {
             Assert.Equal(ConversionErrorKind.UnknownSchema, converter.TryDecode(MessageBytes([0, 0, 0, 0, 77, 2]), out _)?.Kind);
         }
 
-        Assert.Single(_registry.Requests, r => r.StartsWith("GET /schemas/ids/77", StringComparison.Ordinal));
+        Assert.Single(_conversion.Registry.Requests, r => r.StartsWith("GET /schemas/ids/77", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -240,7 +210,7 @@ public sealed class AvroConversionTests : IAsyncLifetime
     [InlineData(new byte[] { 0, 0, 0 }, "too short for the schema registry wire format")]
     public void Bytes_not_in_the_wire_format_are_the_message_s_error(byte[] value, string reason)
     {
-        var (_, error) = Convert(AvroMapping(Column("id", "value.id", "bigint")), MessageBytes(value));
+        var (_, error) = _conversion.Convert(AvroMapping(Column("id", "value.id", "bigint")), MessageBytes(value));
 
         Assert.Equal(ConversionErrorKind.InvalidEncoding, error?.Kind);
         Assert.Contains(reason, error!.Message, StringComparison.Ordinal);
@@ -254,8 +224,8 @@ public sealed class AvroConversionTests : IAsyncLifetime
         var padded = value.Concat(new byte[] { 2, 2 }).ToArray();
         var mapping = AvroMapping(Column("id", "value.id", "bigint"));
 
-        var (_, shortError) = Convert(mapping, MessageBytes(truncated));
-        var (_, longError) = Convert(mapping, MessageBytes(padded));
+        var (_, shortError) = _conversion.Convert(mapping, MessageBytes(truncated));
+        var (_, longError) = _conversion.Convert(mapping, MessageBytes(padded));
 
         Assert.Equal(ConversionErrorKind.InvalidEncoding, shortError?.Kind);
         Assert.Contains("not Avro data of schema id", shortError!.Message, StringComparison.Ordinal);
@@ -267,7 +237,7 @@ public sealed class AvroConversionTests : IAsyncLifetime
     public async Task Each_schema_id_is_fetched_from_the_registry_once()
     {
         var mapping = AvroMapping(Column("id", "value.id", "bigint"));
-        var converter = new MessageConverter(mapping, _schemas);
+        var converter = new MessageConverter(mapping, _conversion.Schemas);
         var values = new object?[1];
         for (var i = 0; i < 50; i++)
         {
@@ -276,20 +246,20 @@ public sealed class AvroConversionTests : IAsyncLifetime
             Assert.Equal((long)i, values[0]);
         }
 
-        Assert.Single(_registry.Requests, r => r.StartsWith("GET /schemas/ids/", StringComparison.Ordinal));
+        Assert.Single(_conversion.Registry.Requests, r => r.StartsWith("GET /schemas/ids/", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task An_unreachable_registry_throws_the_transient_failure_instead_of_failing_the_message()
     {
         var value = await _producer.ValueAsync("orders", Order(1, null, 1m));
-        _registry.Reachable = false;
-        var converter = new MessageConverter(AvroMapping(Column("id", "value.id", "bigint")), _schemas);
+        _conversion.Registry.Reachable = false;
+        var converter = new MessageConverter(AvroMapping(Column("id", "value.id", "bigint")), _conversion.Schemas);
 
         var e = Assert.Throws<SchemaRegistryUnavailableException>(() => converter.TryDecode(MessageBytes(value), out _));
 
         Assert.Contains("did not answer for schema id 1", e.Message, StringComparison.Ordinal);
-        _registry.Reachable = true;
+        _conversion.Registry.Reachable = true;
         Assert.Null(converter.TryDecode(MessageBytes(value), out _));
     }
 
@@ -297,13 +267,13 @@ public sealed class AvroConversionTests : IAsyncLifetime
     public async Task A_registry_that_refuses_the_request_throws_the_transient_failure_naming_the_status_instead_of_failing_every_message()
     {
         var value = await _producer.ValueAsync("orders", Order(1, null, 1m));
-        _registry.RefuseWith = System.Net.HttpStatusCode.Unauthorized;
-        var converter = new MessageConverter(AvroMapping(Column("id", "value.id", "bigint")), _schemas);
+        _conversion.Registry.RefuseWith = System.Net.HttpStatusCode.Unauthorized;
+        var converter = new MessageConverter(AvroMapping(Column("id", "value.id", "bigint")), _conversion.Schemas);
 
         var e = Assert.Throws<SchemaRegistryUnavailableException>(() => converter.TryDecode(MessageBytes(value), out _));
 
         Assert.Contains("refused the request for schema id 1 (HTTP 401", e.Message, StringComparison.Ordinal);
-        _registry.RefuseWith = null;
+        _conversion.Registry.RefuseWith = null;
         Assert.Null(converter.TryDecode(MessageBytes(value), out _));
     }
 }

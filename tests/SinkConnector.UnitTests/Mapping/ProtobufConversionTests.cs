@@ -4,7 +4,6 @@ using NpgsqlTypes;
 using SinkConnector.Configuration;
 using SinkConnector.Failures;
 using SinkConnector.Mapping;
-using SinkConnector.Registry;
 using SinkConnector.Testing;
 using SinkConnector.Testing.Protos;
 using SinkConnector.Testing.Protos.GoogleType;
@@ -19,52 +18,21 @@ namespace SinkConnector.UnitTests.Mapping;
 /// <c>format=serialized</c>, convert into column values exactly; bad data is the message's error, an unreachable
 /// registry is not.
 /// </summary>
-public sealed class ProtobufConversionTests : IAsyncLifetime
+public sealed class ProtobufConversionTests : IAsyncDisposable
 {
     private static readonly string[] s_tags = ["new", "gift"];
     private static readonly long[] s_counts = [3, -4];
 
-    private SchemaRegistryStandIn _registry = null!;
-    private ProtobufProducerSerde _producer = null!;
-    private SchemaSource _schemas = null!;
+    private readonly RegistryConversion _conversion = RegistryConversion.Start();
+    private readonly ProtobufProducerSerde _producer;
 
-    public ValueTask InitializeAsync()
-    {
-        _registry = SchemaRegistryStandIn.Start();
-        _producer = new ProtobufProducerSerde(_registry);
-        _schemas = SchemaRegistryClients.Create(new SchemaRegistrySettings { Urls = [_registry.Url], RequestTimeout = TimeSpan.FromSeconds(2) });
-        return ValueTask.CompletedTask;
-    }
+    public ProtobufConversionTests() => _producer = new ProtobufProducerSerde(_conversion.Registry);
 
-    public async ValueTask DisposeAsync()
-    {
-        Assert.Empty(_registry.Unrouted);
-        _schemas.Dispose();
-        await _registry.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _conversion.DisposeAsync();
 
     private static MappingConfig ProtobufMapping(params ColumnMapping[] columns) =>
         MappingOf(columns) with { ValueEncoding = PayloadEncoding.Protobuf, KeyEncoding = PayloadEncoding.Protobuf };
 
-    private (object?[] Values, ConversionError? Error) Convert(MappingConfig mapping, Confluent.Kafka.ConsumeResult<byte[]?, byte[]?> message)
-    {
-        var results = new List<(object?[], ConversionError?)>();
-        foreach (var singlePass in new[] { true, false })
-        {
-            var converter = new MessageConverter(mapping, singlePass, _schemas);
-            var values = new object?[mapping.Columns.Count];
-            var error = converter.TryDecode(message, out var decoded) ?? converter.TryConvert(decoded, values);
-            results.Add((values, error));
-        }
-
-        Assert.Equal(results[0].Item2, results[1].Item2);
-        if (results[0].Item2 is null)
-        {
-            Assert.Equal(results[0].Item1, results[1].Item1);
-        }
-
-        return results[0];
-    }
 
     private static Order FullOrder() => new()
     {
@@ -117,7 +85,7 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
             Column("priority", "value.priority", "integer", nullable: true),
             Column("weight", "value.attrs.weight", "bigint"));
 
-        var (values, error) = Convert(mapping, MessageBytes(_producer.Value("orders", FullOrder())));
+        var (values, error) = _conversion.Convert(mapping, MessageBytes(_producer.Value("orders", FullOrder())));
 
         Assert.Null(error);
         Assert.Equal(17L, values[0]);
@@ -143,8 +111,8 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
         Assert.Equal(new DateOnly(2024, 2, 29), values[20]);
         Assert.Null(values[21]);
         Assert.Equal(1200L, values[22]);
-        Assert.Contains(_registry.Requests, r => r.StartsWith("GET /schemas/ids/", StringComparison.Ordinal) && r.EndsWith("?format=serialized", StringComparison.Ordinal));
-        Assert.Contains(_registry.Requests, r => r.StartsWith("GET /subjects/shop%2Fv1%2Faddress.proto/versions/1", StringComparison.Ordinal)
+        Assert.Contains(_conversion.Registry.Requests, r => r.StartsWith("GET /schemas/ids/", StringComparison.Ordinal) && r.EndsWith("?format=serialized", StringComparison.Ordinal));
+        Assert.Contains(_conversion.Registry.Requests, r => r.StartsWith("GET /subjects/shop%2Fv1%2Faddress.proto/versions/1", StringComparison.Ordinal)
             || r.StartsWith("GET /subjects/shop/v1/address.proto/versions/1", StringComparison.Ordinal));
     }
 
@@ -154,7 +122,7 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
         var mapping = ProtobufMapping(Column("id", "key.id", "bigint"), Column("payload", "value", "jsonb"));
         var message = MessageBytes(_producer.Value("orders", new Order { Id = 5, Priority = 0 }), _producer.Key("orders", new OrderKey { Id = 42 }));
 
-        var (values, error) = Convert(mapping, message);
+        var (values, error) = _conversion.Convert(mapping, message);
 
         Assert.Null(error);
         Assert.Equal(42L, values[0]);
@@ -166,7 +134,7 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
     [Fact]
     public void A_value_too_big_for_its_column_is_the_message_s_error_not_a_wrapped_number()
     {
-        var (_, error) = Convert(ProtobufMapping(Column("u64", "value.u64", "bigint")), MessageBytes(_producer.Value("orders", new Order { U64 = ulong.MaxValue })));
+        var (_, error) = _conversion.Convert(ProtobufMapping(Column("u64", "value.u64", "bigint")), MessageBytes(_producer.Value("orders", new Order { U64 = ulong.MaxValue })));
 
         Assert.NotNull(error);
     }
@@ -179,9 +147,9 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
         byte[] unknownId = [0, 0, 0, 0x30, 0x39, .. valid[5..]];
         byte[] badIndex = [.. valid[..5], .. ProtobufProducerSerde.Header(0, [7])[5..], .. valid[6..]];
 
-        var (_, unknown) = Convert(mapping, MessageBytes(unknownId));
-        var (_, index) = Convert(mapping, MessageBytes(badIndex));
-        var (_, truncated) = Convert(mapping, MessageBytes(valid[..^3]));
+        var (_, unknown) = _conversion.Convert(mapping, MessageBytes(unknownId));
+        var (_, index) = _conversion.Convert(mapping, MessageBytes(badIndex));
+        var (_, truncated) = _conversion.Convert(mapping, MessageBytes(valid[..^3]));
 
         Assert.Equal(ConversionErrorKind.UnknownSchema, unknown?.Kind);
         Assert.Contains("schema id 12345 is not in the schema registry", unknown!.Message, StringComparison.Ordinal);
@@ -194,9 +162,9 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
     [Fact]
     public void An_avro_schema_id_in_a_protobuf_mapping_is_the_message_s_error()
     {
-        var avroId = _registry.Register("other-value", """{"type": "record", "name": "R", "fields": [{"name": "id", "type": "long"}]}""");
+        var avroId = _conversion.Registry.Register("other-value", """{"type": "record", "name": "R", "fields": [{"name": "id", "type": "long"}]}""");
 
-        var (_, error) = Convert(ProtobufMapping(Column("id", "value.id", "bigint")), MessageBytes([0, 0, 0, 0, (byte)avroId, 0, 2]));
+        var (_, error) = _conversion.Convert(ProtobufMapping(Column("id", "value.id", "bigint")), MessageBytes([0, 0, 0, 0, (byte)avroId, 0, 2]));
 
         Assert.Equal(ConversionErrorKind.UnknownSchema, error?.Kind);
         Assert.Contains("is not a Protobuf schema the sink can read: it is a AVRO schema", error!.Message, StringComparison.Ordinal);
@@ -214,7 +182,7 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
         {
             ValueEncoding = PayloadEncoding.Protobuf, KeyEncoding = PayloadEncoding.Protobuf, Mode = WriteMode.Upsert, Key = ["id"],
         };
-        var converter = new MessageConverter(mapping, _schemas);
+        var converter = new MessageConverter(mapping, _conversion.Schemas);
         var key = _producer.Key("customers", new Debezium.Key { Id = 1 });
         var row = new Debezium.Value { Id = 1, Name = "Ada" };
         var create = _producer.Value("customers", new Debezium.Envelope { After = row, Source = new Debezium.Source { Lsn = 10 }, Op = "c" });
@@ -232,7 +200,7 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
     public void A_protobuf_value_s_schema_name_is_its_message_type_s_full_name()
     {
         var mapping = ProtobufMapping(Column("id", "value.id", "bigint"));
-        var decoder = SinkConnector.Mapping.Encodings.PayloadDecoder.For(mapping, _schemas)!;
+        var decoder = SinkConnector.Mapping.Encodings.PayloadDecoder.For(mapping, _conversion.Schemas)!;
 
         Assert.Equal("shop.v1.Order", decoder.ValueSchemaName(_producer.Value("orders", new Order())));
         Assert.Equal("shop.v1.Order.Line", decoder.ValueSchemaName(_producer.Value("orders", new Order.Types.Line())));
@@ -243,12 +211,12 @@ public sealed class ProtobufConversionTests : IAsyncLifetime
     public void An_unreachable_registry_is_transient_not_the_message_s_error()
     {
         var value = _producer.Value("orders", new Order { Id = 1 });
-        var converter = new MessageConverter(ProtobufMapping(Column("id", "value.id", "bigint")), _schemas);
-        _registry.Reachable = false;
+        var converter = new MessageConverter(ProtobufMapping(Column("id", "value.id", "bigint")), _conversion.Schemas);
+        _conversion.Registry.Reachable = false;
 
         Assert.Throws<SchemaRegistryUnavailableException>(() => converter.TryDecode(MessageBytes(value), out _));
 
-        _registry.Reachable = true;
+        _conversion.Registry.Reachable = true;
         Assert.Null(converter.TryDecode(MessageBytes(value), out _));
     }
 }

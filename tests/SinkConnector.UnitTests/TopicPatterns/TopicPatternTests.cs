@@ -43,6 +43,10 @@ public sealed class TopicPatternTests
     [InlineData("ab\\", "ends with a lone backslash")]
     [InlineData("(ab", "is not a regular expression")]
     [InlineData("", "is empty")]
+    [InlineData("(?<2>[a-z]+)\\.([a-z]+)", "'(?<2>[a-z]+)\\.([a-z]+)' numbers its group (2) explicitly, which collides with the numbers {1}, {2}, ... table templates give the unnamed groups")]
+    [InlineData("([a-z]+)\\.(?<1>[a-z]+)", "numbers its group (1) explicitly")]
+    [InlineData("(?<a>x)(?<b-a>y)", "'(?<b-a>y)' is a balancing group (?<b-a>...), which POSIX ERE does not have")]
+    [InlineData("(?<a>x)(?<-a>y)", "is a balancing group (?<-a>...)")]
     public void Constructs_librdkafka_cannot_take_are_refused_with_the_reason(string text, string reason)
     {
         Assert.False(TopicPattern.TryParse(text, out _, out var error));

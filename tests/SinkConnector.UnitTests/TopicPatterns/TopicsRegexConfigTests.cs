@@ -60,6 +60,15 @@ public sealed class TopicsRegexConfigTests : IDisposable
     }
 
     [Fact]
+    public void A_group_named_by_a_number_is_refused_naming_file_key_and_the_collision_with_template_group_numbers()
+    {
+        var file = _dir.Write("mappings/orders.yaml", "topics_regex: '(?<2>[a-z]+)\\.([a-z]+)'\ntable: public.t_{1}\n" + Columns);
+
+        ConfigAssert.HasOnlyError(_dir.LoadFails(), file, "topics_regex",
+            "'(?<2>[a-z]+)\\.([a-z]+)' numbers its group (2) explicitly, which collides with the numbers {1}, {2}, ... table templates give the unnamed groups; name it with a letter first, e.g. (?<part2>...)");
+    }
+
+    [Fact]
     public void A_template_without_topics_regex_or_with_an_unknown_group_is_refused()
     {
         var file = _dir.Write("mappings/orders.yaml", "topic: a\ntable: public.t_{topic}\n" + Columns);
