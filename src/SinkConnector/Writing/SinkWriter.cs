@@ -55,7 +55,9 @@ public sealed class SinkWriter : IBatchWriter
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(batch);
+        var progress = batch.Progress;
         // Before the batch's rows and in a transaction of its own: creating a partition locks its parent table.
+        progress.Set("writing rows: making sure of the table partitions ahead");
         await _partitions.EnsureAsync(_database.DataSource, cancellationToken);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         var content = (ConvertedBatch)batch.Content;
@@ -64,6 +66,7 @@ public sealed class SinkWriter : IBatchWriter
         foreach (var evolution in _converter.Evolutions)
         {
             // Columns a newer schema added (auto_evolve), committed on their own before rows that fill them.
+            progress.Set("writing rows: adding columns newer schemas brought");
             await evolution.AddPendingColumnsAsync(_database.DataSource, cancellationToken);
         }
 
@@ -73,11 +76,13 @@ public sealed class SinkWriter : IBatchWriter
         foreach (var mapping in runs.Select(r => r.Mapping).Where(m => m.TableFromTemplate))
         {
             // A topic's first rows into its templated table: created or checked before this batch writes it.
+            progress.Set($"writing rows: creating or checking table {mapping.Table} of mapping '{mapping.Name}'");
             await _topicTables.EnsureAsync(mapping, cancellationToken);
         }
 
         foreach (var (mapping, changes) in runs)
         {
+            progress.Set($"writing rows: {(mapping.Mode == WriteMode.Upsert ? "upserting" : "copying")} the rows of mapping '{mapping.Name}' into {mapping.Table}");
             var written = await ChangeWriter.WriteAsync(connection, mapping, changes, isolateBadRows, cancellationToken);
             rows += written.Rows;
             rejected.AddRange(written.Rejected.Select(r => r.ToDeadLetter()));
