@@ -30,6 +30,8 @@ internal sealed class HangingWriter(IBatchWriter inner, int hangAtCall) : IBatch
 
     public bool WritesExclusively(string topic) => inner.WritesExclusively(topic);
 
+    public bool ReportsProgress => inner.ReportsProgress;
+
     public Task PrepareAsync(WriteBatch batch, CancellationToken cancellationToken) => inner.PrepareAsync(batch, cancellationToken);
 
     public DbContext CreateContext() => inner.CreateContext();

@@ -50,7 +50,8 @@ public sealed class BatchTransaction(SinkDatabase database, OffsetStore offsets,
             WrittenRows written;
             try
             {
-                progress.Set(isolateBadRows ? $"transaction {pass}: data error before, writing rows isolating the bad ones" : $"transaction {pass}: writing rows");
+                progress.Set(isolateBadRows ? $"transaction {pass}: data error before, writing rows isolating the bad ones" : $"transaction {pass}: writing rows",
+                    bounded: writer.ReportsProgress);
                 written = await writer.WriteAsync(db, batch, isolateBadRows, cancellationToken);
             }
             catch (Exception e) when (!isolateBadRows && PostgresErrors.IsDataError(e))

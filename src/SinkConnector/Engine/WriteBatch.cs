@@ -17,7 +17,7 @@ public sealed class WriteBatch(IBatchContent content, TimeProvider? time = null)
     public IBatchContent Content { get; } = content;
 
     /// <summary>Where this batch's write is (<see cref="BatchTransaction"/> and the writer set it at every step).</summary>
-    public WriteProgress Progress { get; } = new(time ?? TimeProvider.System);
+    public WriteProgress Progress { get; } = new();
 
     public int Messages { get; private set; }
 

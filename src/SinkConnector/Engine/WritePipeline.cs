@@ -31,6 +31,9 @@ internal sealed class WritePipeline(
     private Write? _next;
     private long _started;
 
+    // When the oldest became the oldest: until then it may wait for the write before it as long as that one runs.
+    private long _oldestSince;
+
     /// <summary>
     /// A batch being written: <see cref="Batch"/> belongs to the write task until it is done (it drops fenced
     /// partitions), so the loop asks <see cref="Partitions"/> and <see cref="Claims"/>, taken when the write started.
@@ -50,11 +53,16 @@ internal sealed class WritePipeline(
             : null;
 
     /// <summary>
-    /// The oldest write when it is still running and its stage has not changed for longer than <paramref name="limit"/>:
-    /// where it is; null otherwise. Only the oldest: the one after it may wait for it as long as it runs.
+    /// The oldest write when it is still running and its stage, one that cannot last that long unless stuck
+    /// (<see cref="WriteProgress.Bounded"/>), has not changed for longer than <paramref name="limit"/>:
+    /// where it is; null otherwise. Only the oldest, and only counting from when it became the oldest: the one after it
+    /// may wait for it as long as it runs (retrying through a Postgres outage, say).
     /// </summary>
     public string? Hung(TimeSpan limit) =>
-        _oldest is { } oldest && !oldest.Task.IsCompleted && oldest.Batch.Progress.Unchanged > limit ? oldest.Batch.Progress.Describe() : null;
+        _oldest is { } oldest && !oldest.Task.IsCompleted && oldest.Batch.Progress is { Bounded: true } progress && progress.Unchanged > limit
+        && time.GetElapsedTime(_oldestSince) > limit
+            ? oldest.Batch.Progress.Describe()
+            : null;
 
     /// <summary>
     /// Gives up on every write in flight (a hung one and the one after it, which can never commit correctly without
@@ -119,7 +127,7 @@ internal sealed class WritePipeline(
         Task? predecessor = _oldest?.Task;
         var abandon = CancellationTokenSource.CreateLinkedTokenSource(_abandon.Token);
         var progress = batch.Progress;
-        progress.Started(sequence, predecessor);
+        progress.Started(sequence, predecessor, time);
         // Read before the task starts: from then on the batch is the task's.
         var exclusive = writesExclusively(batch);
         var partitions = batch.Partitions.Keys.ToHashSet();
@@ -132,6 +140,7 @@ internal sealed class WritePipeline(
         if (_oldest is null)
         {
             _oldest = write;
+            _oldestSince = write.StartedAt;
         }
         else
         {
@@ -146,6 +155,7 @@ internal sealed class WritePipeline(
         var result = await oldest.Task;
         oldest.Abandon.Dispose();
         _oldest = _next;
+        _oldestSince = time.GetTimestamp();
         _next = null;
         return new Finished(result, oldest.Batch, time.GetElapsedTime(oldest.StartedAt));
     }

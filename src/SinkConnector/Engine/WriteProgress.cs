@@ -9,17 +9,20 @@ namespace SinkConnector.Engine;
 /// before it ran would otherwise keep saying so after it ended (the stall of a Protobuf kill test reported "the write
 /// before it still running" for 151 s about a predecessor that had committed at once).
 /// </remarks>
-public sealed class WriteProgress(TimeProvider time)
+public sealed class WriteProgress
 {
-    private volatile string _stage = "converting";
-    private long _changedAt = time.GetTimestamp();
+    private TimeProvider _time = TimeProvider.System;
+    private volatile string _stage = "not started";
+    private long _changedAt = TimeProvider.System.GetTimestamp();
     private long _sequence = -1;
     private Task? _predecessor;
     private volatile int _attempt;
+    private volatile bool _bounded = true;
 
-    /// <summary>The pipeline numbered this write and gave it the task of the write before it (null: none in flight).</summary>
-    public void Started(long sequence, Task? predecessor)
+    /// <summary>The pipeline numbered this write and gave it the task of the write before it (null: none in flight) and its clock.</summary>
+    public void Started(long sequence, Task? predecessor, TimeProvider time)
     {
+        _time = time;
         _sequence = sequence;
         _predecessor = predecessor;
         Set("converting");
@@ -32,14 +35,19 @@ public sealed class WriteProgress(TimeProvider time)
         Set("starting");
     }
 
-    public void Set(string stage)
+    /// <param name="bounded">False for a stage that may last without a change for as long as it takes (a writer's code that reports nothing).</param>
+    public void Set(string stage, bool bounded = true)
     {
+        _bounded = bounded;
         _stage = stage;
-        Volatile.Write(ref _changedAt, time.GetTimestamp());
+        Volatile.Write(ref _changedAt, _time.GetTimestamp());
     }
 
+    /// <summary>Whether the current stage ends or changes within a statement's timeout when nothing is stuck.</summary>
+    public bool Bounded => _bounded;
+
     /// <summary>How long the stage has not changed.</summary>
-    public TimeSpan Unchanged => time.GetElapsedTime(Volatile.Read(ref _changedAt));
+    public TimeSpan Unchanged => _time.GetElapsedTime(Volatile.Read(ref _changedAt));
 
     /// <summary>The stage with the write's number and the state of the write before it.</summary>
     public string Describe()

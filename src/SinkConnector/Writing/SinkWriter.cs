@@ -44,6 +44,9 @@ public sealed class SinkWriter : IBatchWriter
 
     public IBatchContent NewContent() => _converter.NewBatch();
 
+    /// <summary>Every statement sets the batch's progress (<see cref="ChangeWriter"/>, <see cref="UpsertWriter"/>).</summary>
+    public bool ReportsProgress => true;
+
     public bool WritesExclusively(string topic) =>
         _upsertTopics.Contains(topic) || (_upsertPatterns.Length > 0 && _matchedUpsertTopics.GetOrAdd(topic, t => _upsertPatterns.Any(p => p.Match(t) is not null)));
 
@@ -83,7 +86,7 @@ public sealed class SinkWriter : IBatchWriter
         foreach (var (mapping, changes) in runs)
         {
             progress.Set($"writing rows: {(mapping.Mode == WriteMode.Upsert ? "upserting" : "copying")} the rows of mapping '{mapping.Name}' into {mapping.Table}");
-            var written = await ChangeWriter.WriteAsync(connection, mapping, changes, isolateBadRows, cancellationToken);
+            var written = await ChangeWriter.WriteAsync(connection, mapping, changes, isolateBadRows, cancellationToken, progress);
             rows += written.Rows;
             rejected.AddRange(written.Rejected.Select(r => r.ToDeadLetter()));
         }
