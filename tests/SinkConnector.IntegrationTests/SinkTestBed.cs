@@ -114,12 +114,14 @@ public sealed class SinkTestBed : IAsyncDisposable
     /// <summary>Runs the sink in this process (for tests that do not kill it); returns its log.</summary>
     /// <param name="writer">Wraps the sink's writer (a test's faults around the real one).</param>
     /// <param name="hungWriteTimeout">The loop's <see cref="ConsumerLoop.HungWriteTimeout"/> instead of twice statement_timeout.</param>
-    public async Task<string> RunInProcessAsync(Func<Task> until, TimeSpan timeout, Func<IBatchWriter, IBatchWriter>? writer = null, TimeSpan? hungWriteTimeout = null)
+    /// <param name="log">Where the loop logs (for <paramref name="until"/> to watch); a new one by default.</param>
+    public async Task<string> RunInProcessAsync(
+        Func<Task> until, TimeSpan timeout, Func<IBatchWriter, IBatchWriter>? writer = null, TimeSpan? hungWriteTimeout = null, CollectingLogger? log = null)
     {
         await using var database = new SinkDatabase(Config().Connector.Postgres);
         var config = Config();
         using var schemas = config.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
-        var log = new CollectingLogger();
+        log ??= new CollectingLogger();
         IBatchWriter sinkWriter = new SinkWriter(config.Mappings, database, schemas);
         using var consumer = new ConsumerLoop(config.Connector, database, writer?.Invoke(sinkWriter) ?? sinkWriter, log);
         consumer.HungWriteTimeout = hungWriteTimeout ?? consumer.HungWriteTimeout;
