@@ -42,7 +42,7 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
             await bed.ProduceAsync(chunk, partitions, firstId: produced);
             produced += chunk;
             // Mid-stream: part of this chunk is committed, the rest is being consumed and written.
-            await bed.WaitForRowsAsync(produced - chunk / 2, s_catchUp, () => sink.Output);
+            await bed.WaitForRowsAsync(produced - chunk / 2, s_catchUp, sink.OutputAfterDump);
             if (i is 1 or 3)
             {
                 await _postgres.RestartAsync(TestContext.Current.CancellationToken);
@@ -59,7 +59,7 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
             Assert.False(sink.HasExited, sink.Output);
         }
 
-        await bed.WaitForRowsAsync(produced, s_catchUp, () => sink.Output);
+        await bed.WaitForRowsAsync(produced, s_catchUp, sink.OutputAfterDump);
         Assert.False(sink.HasExited, sink.Output);
         sink.Signal(SinkProcess.SIGTERM);
         await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
@@ -79,7 +79,7 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
             kafkaProperties: new Dictionary<string, string> { ["max.poll.interval.ms"] = "10000" });
         using var sink = bed.StartSink();
         await bed.ProduceAsync(before, partitions);
-        await bed.WaitForRowsAsync(before, s_catchUp, () => sink.Output);
+        await bed.WaitForRowsAsync(before, s_catchUp, sink.OutputAfterDump);
         var outputBefore = sink.Output.Length;
 
         await _postgres.StopAsync(TestContext.Current.CancellationToken);
@@ -88,7 +88,7 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
         Assert.False(sink.HasExited, sink.Output);
         await _postgres.StartAgainAsync(TestContext.Current.CancellationToken);
 
-        await bed.WaitForRowsAsync(before + during, s_catchUp, () => sink.Output);
+        await bed.WaitForRowsAsync(before + during, s_catchUp, sink.OutputAfterDump);
         sink.Signal(SinkProcess.SIGTERM);
         await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
         Assert.True(sink.ExitCode == 0, sink.Output);
@@ -111,7 +111,7 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
         var http = await bed.EnableHttpAsync();
         using var sink = bed.StartSink();
         await bed.ProduceAsync(500, partitions: 2);
-        await bed.WaitForRowsAsync(500, s_catchUp, () => sink.Output);
+        await bed.WaitForRowsAsync(500, s_catchUp, sink.OutputAfterDump);
         await WaitForStatusAsync(http, "readyz", System.Net.HttpStatusCode.OK, sink);
 
         await _postgres.StopAsync(TestContext.Current.CancellationToken);
@@ -121,7 +121,7 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
 
         await _postgres.StartAgainAsync(TestContext.Current.CancellationToken);
         await WaitForStatusAsync(http, "readyz", System.Net.HttpStatusCode.OK, sink);
-        await bed.WaitForRowsAsync(1_000, s_catchUp, () => sink.Output);
+        await bed.WaitForRowsAsync(1_000, s_catchUp, sink.OutputAfterDump);
         sink.Signal(SinkProcess.SIGTERM);
         await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));
         Assert.True(sink.ExitCode == 0, sink.Output);
@@ -135,7 +135,7 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
         var http = await bed.EnableHttpAsync();
         using var sink = bed.StartSink();
         await bed.ProduceAsync(100, partitions: 2);
-        await bed.WaitForRowsAsync(100, s_catchUp, () => sink.Output);
+        await bed.WaitForRowsAsync(100, s_catchUp, sink.OutputAfterDump);
         await WaitForStatusAsync(http, "readyz", System.Net.HttpStatusCode.OK, sink);
 
         // Drained: from here on no message arrives, so no write tells the sink how Postgres is doing.
@@ -163,7 +163,7 @@ public sealed class PostgresOutageTests(TestServices services) : IAsyncLifetime
 
         await _postgres.StartAgainAsync(TestContext.Current.CancellationToken);
         await bed.ProduceAsync(400, partitions: 2);
-        await bed.WaitForRowsAsync(400, s_catchUp, () => sink.Output);
+        await bed.WaitForRowsAsync(400, s_catchUp, sink.OutputAfterDump);
         await WaitForStatusAsync(http, "readyz", System.Net.HttpStatusCode.OK, sink);
         sink.Signal(SinkProcess.SIGTERM);
         await sink.WaitForExitAsync(TimeSpan.FromSeconds(30));

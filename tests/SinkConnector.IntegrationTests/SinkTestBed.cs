@@ -111,14 +111,20 @@ public sealed class SinkTestBed : IAsyncDisposable
 
     public SinkProcess StartSink() => SinkProcess.Start(["run", "--config", ConfigDirectory], Environment);
 
-    /// <summary>Runs the sink in this process (for tests that do not kill it).</summary>
-    public async Task RunInProcessAsync(Func<Task> until, TimeSpan timeout)
+    /// <summary>Runs the sink in this process (for tests that do not kill it); returns its log.</summary>
+    /// <param name="writer">Wraps the sink's writer (a test's faults around the real one).</param>
+    /// <param name="hungWriteTimeout">The loop's <see cref="ConsumerLoop.HungWriteTimeout"/> instead of twice statement_timeout.</param>
+    /// <param name="log">Where the loop logs (for <paramref name="until"/> to watch); a new one by default.</param>
+    public async Task<string> RunInProcessAsync(
+        Func<Task> until, TimeSpan timeout, Func<IBatchWriter, IBatchWriter>? writer = null, TimeSpan? hungWriteTimeout = null, CollectingLogger? log = null)
     {
         await using var database = new SinkDatabase(Config().Connector.Postgres);
         var config = Config();
         using var schemas = config.Connector.SchemaRegistry is { } registry ? SchemaRegistryClients.Create(registry) : null;
-        var log = new CollectingLogger();
-        using var consumer = new ConsumerLoop(config.Connector, database, new SinkWriter(config.Mappings, database, schemas), log);
+        log ??= new CollectingLogger();
+        IBatchWriter sinkWriter = new SinkWriter(config.Mappings, database, schemas);
+        using var consumer = new ConsumerLoop(config.Connector, database, writer?.Invoke(sinkWriter) ?? sinkWriter, log);
+        consumer.HungWriteTimeout = hungWriteTimeout ?? consumer.HungWriteTimeout;
         using var stop = new CancellationTokenSource();
         var run = Task.Factory.StartNew(() => consumer.RunAsync(stop.Token), TaskCreationOptions.LongRunning).Unwrap();
         try
@@ -128,13 +134,16 @@ public sealed class SinkTestBed : IAsyncDisposable
         catch (TimeoutException e)
         {
             // The engine's own account of what it did (claims, commits, stalls), as a sink process would have logged it.
-            throw new TimeoutException($"{e.Message} (rows: {await RowCountAsync()})\nthe in-process sink's log:\n{log.Text}", e);
+            var dump = StallDump.Collect(System.Environment.ProcessId);
+            throw new TimeoutException($"{e.Message} (rows: {await RowCountAsync()})\n{dump}the in-process sink's log:\n{log.Text}", e);
         }
         finally
         {
             await stop.CancelAsync();
             await run;
         }
+
+        return log.Text;
     }
 
     /// <summary>Turns on the HTTP endpoints (<c>http.listen</c>) on a free loopback port; returns their base address.</summary>
@@ -221,7 +230,7 @@ public sealed class SinkTestBed : IAsyncDisposable
     {
         var before = await CommittedAsync();
         using var sink = StartSink();
-        await WaitForCommittedAsync(before + 1, s_catchUp, () => sink.Output);
+        await WaitForCommittedAsync(before + 1, s_catchUp, sink.OutputAfterDump);
         await Task.Delay(random.Next(0, 400));
         sink.Signal(SinkProcess.SIGKILL);
         await sink.WaitForExitAsync(TimeSpan.FromSeconds(10));
@@ -231,7 +240,7 @@ public sealed class SinkTestBed : IAsyncDisposable
     public async Task RunToCompletionAsync(long total)
     {
         using var last = StartSink();
-        await WaitForCommittedAsync(total, s_catchUp, () => last.Output);
+        await WaitForCommittedAsync(total, s_catchUp, last.OutputAfterDump);
         // Everything may have been committed before this process even started: stop it only once it runs.
         await last.WaitForOutputAsync("Claimed", s_catchUp);
         last.Signal(SinkProcess.SIGTERM);

@@ -28,6 +28,9 @@ public sealed class SinkProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>The output, after a dump of the process when <c>SINK_TEST_DUMP_DIR</c> asks for one (<see cref="StallDump"/>): for waits that time out.</summary>
+    public string OutputAfterDump() => (HasExited ? "" : StallDump.Collect(Id)) + Output;
+
     public string Output
     {
         get

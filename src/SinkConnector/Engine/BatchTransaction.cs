@@ -29,34 +29,41 @@ public sealed class BatchTransaction(SinkDatabase database, OffsetStore offsets,
     /// <param name="predecessor">Write <paramref name="sequence"/> - 1 if it may still be running: its next offsets are what this batch expects.</param>
     public async Task<WriteResult> WriteAsync(WriteBatch batch, long sequence, Task? predecessor, CancellationToken cancellationToken)
     {
+        var progress = batch.Progress;
         var fenced = new List<PartitionSlice>();
         var isolateBadRows = false;
-        while (!batch.IsEmpty)
+        for (var pass = 1; !batch.IsEmpty; pass++)
         {
             if (predecessor?.IsCompleted == true)
             {
                 predecessor = null;
             }
 
+            progress.Set($"transaction {pass}: opening");
             await using var db = writer.CreateContext();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var connection = (NpgsqlConnection)db.Database.GetDbConnection();
             var slices = batch.Partitions.Values.ToList();
+            progress.Set($"transaction {pass}: taking turn {sequence % 3}");
             await offsets.HoldTurnAsync(connection, sequence, cancellationToken);
 
             WrittenRows written;
             try
             {
+                progress.Set(isolateBadRows ? $"transaction {pass}: data error before, writing rows isolating the bad ones" : $"transaction {pass}: writing rows",
+                    bounded: writer.ReportsProgress);
                 written = await writer.WriteAsync(db, batch, isolateBadRows, cancellationToken);
             }
             catch (Exception e) when (!isolateBadRows && PostgresErrors.IsDataError(e))
             {
+                progress.Set($"transaction {pass}: rolling back after a data error ({((PostgresException)e).SqlState})");
                 await transaction.RollbackAsync(cancellationToken);
                 if (predecessor is { IsCompleted: false })
                 {
                     // A foreign key into a row the predecessor wrote but has not committed fails at once (Postgres
                     // does not wait for it): parents and children of one topic often land in consecutive batches.
                     // Not a bad row before the predecessor has ended; WhenAny: its failure is the loop's to handle.
+                    progress.Set($"transaction {pass}: rolled back after a data error, waiting for write {sequence - 1} to end");
                     await Task.WhenAny(predecessor);
                     predecessor = null;
                     continue;
@@ -69,20 +76,24 @@ public sealed class BatchTransaction(SinkDatabase database, OffsetStore offsets,
 
             if (predecessor is not null)
             {
+                progress.Set($"transaction {pass}: waiting in Postgres for write {sequence - 1}'s transaction to end");
                 await offsets.AwaitTurnAsync(connection, sequence - 1, cancellationToken);
             }
 
             // The offset rows stay locked until commit, so a concurrent claim waits for this transaction and then
             // sees its result; a claim that came first has moved the epoch, and the check fails (the rows copied
             // for nothing are the price of a rebalance, against a second batch's COPY overlapping the first's commit).
+            progress.Set($"transaction {pass}: checking offsets of {slices.Count} partition(s)");
             var stale = await offsets.AdvanceAsync(connection, [.. slices.Select(s => s.Advance)], cancellationToken);
             if (stale.Count > 0)
             {
+                progress.Set($"transaction {pass}: rolling back, offsets of {stale.Count} partition(s) not as expected");
                 await transaction.RollbackAsync(cancellationToken);
                 if (predecessor is not null)
                 {
                     // The predecessor had not committed (it failed and retries, or had not yet taken its turn): not a
                     // fence. WhenAny: only its end matters here; its failure is the loop's to handle.
+                    progress.Set($"transaction {pass}: rolled back, offsets not as expected while write {sequence - 1} ran: waiting for it to end");
                     await Task.WhenAny(predecessor);
                     predecessor = null;
                     continue;
@@ -101,13 +112,17 @@ public sealed class BatchTransaction(SinkDatabase database, OffsetStore offsets,
             var deadLetters = slices.SelectMany(s => s.DeadLetters).Concat(written.Rejected).ToList();
             if (deadLetters.Count > 0)
             {
+                progress.Set($"transaction {pass}: adding {deadLetters.Count} dead letter(s)");
                 await _deadLetters.AddAsync(connection, deadLetters, cancellationToken);
             }
 
+            progress.Set($"transaction {pass}: committing");
             await transaction.CommitAsync(cancellationToken);
+            progress.Set($"transaction {pass}: committed");
             return new WriteResult(slices, fenced, written.Rows, deadLetters);
         }
 
+        progress.Set("every partition fenced: nothing to commit");
         return new WriteResult([], fenced, 0, []);
     }
 }

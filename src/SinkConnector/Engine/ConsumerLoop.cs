@@ -74,6 +74,7 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
         _kafkaCommits = new KafkaCommitter(_kafka.Commit, logger);
         _report = new LoopReport(connector.Kafka.GroupId, _metrics, logger);
         _backends = new BackendsReport(database, logger);
+        HungWriteTimeout = HungWriteTimeoutFor(database.StatementTimeout);
         _batch = NewBatch();
     }
 
@@ -127,6 +128,8 @@ public sealed partial class ConsumerLoop : IRebalanceListener, IDisposable
             {
                 await FinishOldestWriteAsync(stopping);
             }
+
+            await RecoverHungWritesAsync(stopping);
 
             if (_backpressure && _writes.IsEmpty)
             {

@@ -27,6 +27,13 @@ public interface IBatchWriter
     /// </summary>
     Task PrepareAsync(WriteBatch batch, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Whether <see cref="WriteAsync"/> sets <see cref="WriteBatch.Progress"/> before every statement, so that its stage
+    /// unchanged for longer than any statement may take means it is stuck and the loop may give up on the write. A writer
+    /// that runs code of unbounded duration between statements (library mode's handlers) leaves it false.
+    /// </summary>
+    bool ReportsProgress => false;
+
     /// <summary>The context whose connection runs the batch's transaction: rows, dead letters and offsets.</summary>
     DbContext CreateContext();
 

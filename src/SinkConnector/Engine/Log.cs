@@ -122,6 +122,9 @@ internal static partial class Log
     public static partial void CommitStalled(ILogger logger, TopicPartition partition, long seconds, long committed, long next, long high,
         int batchShare, int batchMessages, int writes, bool backpressure, int owned, int pending, string action);
 
+    [LoggerMessage(1036, LogLevel.Error, "A batch write has made no progress for {Seconds} s (twice statement_timeout: no statement waits that long in Postgres, so it is stuck in this process): {Stage}. Giving up on the {Writes} write(s) in flight and consuming {Partitions} again from the committed offsets under a new claim")]
+    public static partial void WriteHung(ILogger logger, long seconds, string stage, int writes, string partitions);
+
     [LoggerMessage(1033, LogLevel.Warning, "Postgres backend of {ApplicationName}: pid {Pid}, state {State}, waiting for {WaitEventType}/{WaitEvent}, query started {QueryStart:O}, transaction started {TransactionStart:O}, blocked by pid(s) {BlockedBy}; query: {Query}")]
     public static partial void Backend(ILogger logger, string applicationName, int pid, string state, string waitEventType, string waitEvent,
         DateTime? queryStart, DateTime? transactionStart, string blockedBy, string query);

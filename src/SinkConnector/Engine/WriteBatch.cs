@@ -16,6 +16,9 @@ public sealed class WriteBatch(IBatchContent content, TimeProvider? time = null)
     /// <summary>What the writer made of the accepted messages so far (<see cref="IBatchWriter.NewContent"/>).</summary>
     public IBatchContent Content { get; } = content;
 
+    /// <summary>Where this batch's write is (<see cref="BatchTransaction"/> and the writer set it at every step).</summary>
+    public WriteProgress Progress { get; } = new();
+
     public int Messages { get; private set; }
 
     public long Bytes { get; private set; }

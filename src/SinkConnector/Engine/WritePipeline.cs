@@ -31,31 +31,60 @@ internal sealed class WritePipeline(
     private Write? _next;
     private long _started;
 
+    // When the oldest became the oldest: until then it may wait for the write before it as long as that one runs.
+    private long _oldestSince;
+
     /// <summary>
     /// A batch being written: <see cref="Batch"/> belongs to the write task until it is done (it drops fenced
-    /// partitions), so the loop asks <see cref="Partitions"/>, taken when the write started.
+    /// partitions), so the loop asks <see cref="Partitions"/> and <see cref="Claims"/>, taken when the write started.
     /// </summary>
-    private sealed record Write(Task<WriteResult> Task, WriteBatch Batch, bool Exclusive, long StartedAt, WriteProgress Progress, IReadOnlySet<TopicPartition> Partitions);
-
-    /// <summary>Where a write task is, for the loop's slow-write warning (written by the task, read by the loop).</summary>
-    private sealed class WriteProgress
-    {
-        private volatile string _stage = "converting";
-
-        public string Stage => _stage;
-
-        public void Set(string stage) => _stage = stage;
-    }
+    private sealed record Write(
+        Task<WriteResult> Task, WriteBatch Batch, bool Exclusive, long StartedAt, IReadOnlySet<TopicPartition> Partitions,
+        IReadOnlyList<(TopicPartition Partition, long Epoch)> Claims, CancellationTokenSource Abandon);
 
     /// <summary>The oldest write still running: how long it has run, its batch and where it is; null when none is.</summary>
     public (TimeSpan Elapsed, WriteBatch Batch, string Stage)? OldestRunning =>
-        _oldest is { } oldest && !oldest.Task.IsCompleted ? (time.GetElapsedTime(oldest.StartedAt), oldest.Batch, oldest.Progress.Stage) : null;
+        _oldest is { } oldest && !oldest.Task.IsCompleted ? (time.GetElapsedTime(oldest.StartedAt), oldest.Batch, oldest.Batch.Progress.Describe()) : null;
 
     /// <summary>The write in flight that holds messages of <paramref name="partition"/> (the oldest such): how long it has run and where it is; null when none does.</summary>
     public (TimeSpan Elapsed, string Stage)? Holding(TopicPartition partition) =>
         new[] { _oldest, _next }.FirstOrDefault(w => w is not null && w.Partitions.Contains(partition)) is { } write
-            ? (time.GetElapsedTime(write.StartedAt), write.Task.IsCompleted ? "done, its result not taken yet" : write.Progress.Stage)
+            ? (time.GetElapsedTime(write.StartedAt), write.Task.IsCompleted ? "done, its result not taken yet" : write.Batch.Progress.Describe())
             : null;
+
+    /// <summary>
+    /// The oldest write when it is still running and its stage, one that cannot last that long unless stuck
+    /// (<see cref="WriteProgress.Bounded"/>), has not changed for longer than <paramref name="limit"/>:
+    /// where it is; null otherwise. Only the oldest, and only counting from when it became the oldest: the one after it
+    /// may wait for it as long as it runs (retrying through a Postgres outage, say).
+    /// </summary>
+    public string? Hung(TimeSpan limit) =>
+        _oldest is { } oldest && !oldest.Task.IsCompleted && oldest.Batch.Progress is { Bounded: true } progress && progress.Unchanged > limit
+        && time.GetElapsedTime(_oldestSince) > limit
+            ? oldest.Batch.Progress.Describe()
+            : null;
+
+    /// <summary>
+    /// Gives up on every write in flight (a hung one and the one after it, which can never commit correctly without
+    /// it): their retries stop, their results are never taken, and the next write starts a fresh sequence with no
+    /// predecessor. Returns the claims they were written under, for the loop to claim again: a dropped write that
+    /// wakes up later is fenced by the new epoch. Their contents are not released: a task that wakes up may still
+    /// read them.
+    /// </summary>
+    public IReadOnlyList<(TopicPartition Partition, long Epoch)> DropAll()
+    {
+        var dropped = new[] { _oldest, _next }.OfType<Write>().ToList();
+        _oldest = null;
+        _next = null;
+        foreach (var write in dropped)
+        {
+            write.Abandon.Cancel();
+            // Observed, so a dropped write that fails later is no unobserved task exception.
+            _ = write.Task.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+
+        return [.. dropped.SelectMany(w => w.Claims)];
+    }
 
     /// <summary>How many writes are in flight (0 to 2).</summary>
     public int Count => (_oldest is null ? 0 : 1) + (_next is null ? 0 : 1);
@@ -96,19 +125,22 @@ internal sealed class WritePipeline(
 
         var sequence = _started++;
         Task? predecessor = _oldest?.Task;
-        var abandon = _abandon.Token;
-        var progress = new WriteProgress();
+        var abandon = CancellationTokenSource.CreateLinkedTokenSource(_abandon.Token);
+        var progress = batch.Progress;
+        progress.Started(sequence, predecessor, time);
         // Read before the task starts: from then on the batch is the task's.
         var exclusive = writesExclusively(batch);
         var partitions = batch.Partitions.Keys.ToHashSet();
+        var claims = batch.Partitions.Values.Select(s => (s.Partition, s.Epoch)).ToList();
         var write = new Write(Task.Run(async () =>
         {
-            await PrepareWithRetriesAsync(batch, progress, abandon);
-            return await WriteWithRetriesAsync(batch, sequence, predecessor, progress, abandon);
-        }), batch, exclusive, time.GetTimestamp(), progress, partitions);
+            await PrepareWithRetriesAsync(batch, progress, abandon.Token);
+            return await WriteWithRetriesAsync(batch, sequence, predecessor, progress, abandon.Token);
+        }), batch, exclusive, time.GetTimestamp(), partitions, claims, abandon);
         if (_oldest is null)
         {
             _oldest = write;
+            _oldestSince = write.StartedAt;
         }
         else
         {
@@ -121,7 +153,9 @@ internal sealed class WritePipeline(
     {
         var oldest = _oldest ?? throw new InvalidOperationException("no write in flight");
         var result = await oldest.Task;
+        oldest.Abandon.Dispose();
         _oldest = _next;
+        _oldestSince = time.GetTimestamp();
         _next = null;
         return new Finished(result, oldest.Batch, time.GetElapsedTime(oldest.StartedAt));
     }
@@ -168,9 +202,7 @@ internal sealed class WritePipeline(
     {
         for (var attempt = 1; ; attempt++)
         {
-            progress.Set(predecessor is { IsCompleted: false }
-                ? $"writing, attempt {attempt}, the write before it still running"
-                : $"writing, attempt {attempt}");
+            progress.Attempt(attempt);
             try
             {
                 var result = await write(batch, sequence, predecessor, CancellationToken.None);

@@ -21,7 +21,7 @@ public sealed class OffsetStore(SinkDatabase database, string groupId, string ow
     private readonly string _table = Sql.Table(database.Schema, "offsets");
 
     // This process's key for the advisory locks that order its own writes (two-int keys: their own key space).
-    private readonly int _turnKey = Random.Shared.Next();
+    private int _turnKey = Random.Shared.Next();
 
     public string Owner { get; } = owner;
 
@@ -135,10 +135,16 @@ public sealed class OffsetStore(SinkDatabase database, string groupId, string ow
     public Task AwaitTurnAsync(NpgsqlConnection connection, long sequence, CancellationToken cancellationToken) =>
         TurnLockAsync(connection, "pg_advisory_xact_lock_shared", sequence, cancellationToken);
 
+    /// <summary>
+    /// Writes given up on (hung in this process) may still hold their turns until Postgres ends their sessions: the
+    /// writes started after them take turns under a new key, so they never wait for those.
+    /// </summary>
+    public void NewTurns() => Volatile.Write(ref _turnKey, Random.Shared.Next());
+
     private async Task TurnLockAsync(NpgsqlConnection connection, string function, long sequence, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand($"SELECT {function}(@key, @turn)", connection);
-        command.Parameters.AddWithValue("key", _turnKey);
+        command.Parameters.AddWithValue("key", Volatile.Read(ref _turnKey));
         command.Parameters.AddWithValue("turn", (int)(sequence % 3));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -18,7 +18,9 @@ public sealed class SinkDatabase : IAsyncDisposable
     {
         Schema = settings.Schema;
         ConnectionString = WithSessionLimits(settings.ConnectionString);
-        ApplicationName = new NpgsqlConnectionStringBuilder(ConnectionString).ApplicationName!;
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+        ApplicationName = builder.ApplicationName!;
+        StatementTimeout = SessionLimits.StatementTimeout(builder.Options);
         DataSource = new NpgsqlDataSourceBuilder(ConnectionString).Build();
         _options = new DbContextOptionsBuilder<SinkDbContext>()
             .UseNpgsql(DataSource, npgsql => npgsql
@@ -43,6 +45,12 @@ public sealed class SinkDatabase : IAsyncDisposable
     /// <summary>Names the backends in <c>pg_stat_activity</c> when the connection string does not (Npgsql would leave it empty).</summary>
     public const string DefaultApplicationName = "sink";
 
+    /// <summary>
+    /// The sessions' <c>statement_timeout</c> (<see cref="SessionLimits.DefaultStatementTimeout"/> unless the
+    /// connection string's options set another; zero: none): no statement of the sink waits longer in Postgres.
+    /// </summary>
+    public TimeSpan StatementTimeout { get; }
+
     public SinkDbContext CreateContext() => new(_options, Schema);
 
     /// <summary>
@@ -53,7 +61,7 @@ public sealed class SinkDatabase : IAsyncDisposable
     private static string WithSessionLimits(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        builder.Options = $"-c idle_in_transaction_session_timeout=30s -c statement_timeout=60s {builder.Options}".TrimEnd();
+        builder.Options = $"{SessionLimits.Options} {builder.Options}".TrimEnd();
         if (string.IsNullOrEmpty(builder.ApplicationName))
         {
             builder.ApplicationName = DefaultApplicationName;

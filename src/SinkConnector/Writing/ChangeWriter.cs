@@ -1,5 +1,6 @@
 using Npgsql;
 using SinkConnector.Configuration;
+using SinkConnector.Engine;
 using SinkConnector.Failures;
 using SinkConnector.Schema;
 
@@ -17,13 +18,15 @@ public static class ChangeWriter
     /// and a rejected set is split in halves until the bad changes stand alone: those are returned (to be dead-
     /// lettered), everything else is written. One bad change costs about 2·log2(n) extra statements.
     /// </summary>
+    /// <param name="progress">Told of every statement: isolating bad rows takes many, each with its own timeout.</param>
     public static async Task<ChangeWriteResult> WriteAsync(
-        NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, bool isolateBadRows, CancellationToken cancellationToken)
+        NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, bool isolateBadRows, CancellationToken cancellationToken,
+        WriteProgress? progress = null)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         if (!isolateBadRows)
         {
-            return new ChangeWriteResult(await WriteAllAsync(connection, mapping, changes, cancellationToken), []);
+            return new ChangeWriteResult(await WriteAllAsync(connection, mapping, changes, progress, cancellationToken), []);
         }
 
         // Upserts go in layers (every key's first change, then every key's second, ...) so that each change is
@@ -34,29 +37,32 @@ public static class ChangeWriter
         var rows = 0;
         foreach (var layer in layers)
         {
-            rows += await IsolateAsync(connection, mapping, layer, rejected, cancellationToken);
+            rows += await IsolateAsync(connection, mapping, layer, rejected, progress, cancellationToken);
         }
 
         return new ChangeWriteResult(rows, rejected);
     }
 
-    private static Task<int> WriteAllAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, CancellationToken cancellationToken) =>
+    private static Task<int> WriteAllAsync(
+        NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, WriteProgress? progress, CancellationToken cancellationToken) =>
         mapping.Mode == WriteMode.Upsert
-            ? UpsertWriter.WriteAsync(connection, mapping, changes, cancellationToken)
+            ? UpsertWriter.WriteAsync(connection, mapping, changes, cancellationToken, progress)
             : RowCopier.CopyAsync(connection, Sql.Quote(mapping.Table), mapping, changes, cancellationToken);
 
     private static async Task<int> IsolateAsync(
-        NpgsqlConnection connection, MappingConfig mapping, IReadOnlyList<RowChange> changes, List<RejectedChange> rejected, CancellationToken cancellationToken)
+        NpgsqlConnection connection, MappingConfig mapping, IReadOnlyList<RowChange> changes, List<RejectedChange> rejected, WriteProgress? progress,
+        CancellationToken cancellationToken)
     {
         if (changes.Count == 0)
         {
             return 0;
         }
 
+        progress?.Set($"isolating bad rows of mapping '{mapping.Name}': {changes.Count} row(s) under a savepoint, {rejected.Count} rejected so far");
         await Sql.ExecuteAsync(connection, "SAVEPOINT sink_isolate", cancellationToken);
         try
         {
-            var rows = await WriteAllAsync(connection, mapping, changes, cancellationToken);
+            var rows = await WriteAllAsync(connection, mapping, changes, progress, cancellationToken);
             await Sql.ExecuteAsync(connection, "RELEASE SAVEPOINT sink_isolate", cancellationToken);
             return rows;
         }
@@ -71,7 +77,7 @@ public static class ChangeWriter
         }
 
         var half = changes.Count / 2;
-        return await IsolateAsync(connection, mapping, changes.Take(half).ToList(), rejected, cancellationToken)
-            + await IsolateAsync(connection, mapping, changes.Skip(half).ToList(), rejected, cancellationToken);
+        return await IsolateAsync(connection, mapping, changes.Take(half).ToList(), rejected, progress, cancellationToken)
+            + await IsolateAsync(connection, mapping, changes.Skip(half).ToList(), rejected, progress, cancellationToken);
     }
 }

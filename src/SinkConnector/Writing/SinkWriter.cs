@@ -44,6 +44,9 @@ public sealed class SinkWriter : IBatchWriter
 
     public IBatchContent NewContent() => _converter.NewBatch();
 
+    /// <summary>Every statement sets the batch's progress (<see cref="ChangeWriter"/>, <see cref="UpsertWriter"/>).</summary>
+    public bool ReportsProgress => true;
+
     public bool WritesExclusively(string topic) =>
         _upsertTopics.Contains(topic) || (_upsertPatterns.Length > 0 && _matchedUpsertTopics.GetOrAdd(topic, t => _upsertPatterns.Any(p => p.Match(t) is not null)));
 
@@ -55,7 +58,9 @@ public sealed class SinkWriter : IBatchWriter
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(batch);
+        var progress = batch.Progress;
         // Before the batch's rows and in a transaction of its own: creating a partition locks its parent table.
+        progress.Set("writing rows: making sure of the table partitions ahead");
         await _partitions.EnsureAsync(_database.DataSource, cancellationToken);
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         var content = (ConvertedBatch)batch.Content;
@@ -64,6 +69,7 @@ public sealed class SinkWriter : IBatchWriter
         foreach (var evolution in _converter.Evolutions)
         {
             // Columns a newer schema added (auto_evolve), committed on their own before rows that fill them.
+            progress.Set("writing rows: adding columns newer schemas brought");
             await evolution.AddPendingColumnsAsync(_database.DataSource, cancellationToken);
         }
 
@@ -73,12 +79,14 @@ public sealed class SinkWriter : IBatchWriter
         foreach (var mapping in runs.Select(r => r.Mapping).Where(m => m.TableFromTemplate))
         {
             // A topic's first rows into its templated table: created or checked before this batch writes it.
+            progress.Set($"writing rows: creating or checking table {mapping.Table} of mapping '{mapping.Name}'");
             await _topicTables.EnsureAsync(mapping, cancellationToken);
         }
 
         foreach (var (mapping, changes) in runs)
         {
-            var written = await ChangeWriter.WriteAsync(connection, mapping, changes, isolateBadRows, cancellationToken);
+            progress.Set($"writing rows: {(mapping.Mode == WriteMode.Upsert ? "upserting" : "copying")} the rows of mapping '{mapping.Name}' into {mapping.Table}");
+            var written = await ChangeWriter.WriteAsync(connection, mapping, changes, isolateBadRows, cancellationToken, progress);
             rows += written.Rows;
             rejected.AddRange(written.Rejected.Select(r => r.ToDeadLetter()));
         }

@@ -1,5 +1,6 @@
 using System.Collections;
 using Npgsql;
+using SinkConnector.Engine;
 using SinkConnector.Configuration;
 using SinkConnector.Mapping;
 using SinkConnector.Schema;
@@ -17,7 +18,9 @@ public static class UpsertWriter
     private static long s_stage;
 
     /// <returns>How many rows were written or deleted after de-duplication.</returns>
-    public static async Task<int> WriteAsync(NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, CancellationToken cancellationToken)
+    /// <param name="progress">Told of every statement: a merge of several statements may take longer than any one of them.</param>
+    public static async Task<int> WriteAsync(
+        NpgsqlConnection connection, MappingConfig mapping, IEnumerable<RowChange> changes, CancellationToken cancellationToken, WriteProgress? progress = null)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         var rules = UpsertRules.Of(mapping);
@@ -25,7 +28,7 @@ public static class UpsertWriter
         // A Debezium mapping takes the plain path too as long as no change of the batch carries a placeholder.
         if (!rules.None || (mapping.KeepUnavailableValues && all.Any(c => c.Kept is not null)))
         {
-            return await WriteWithRulesAsync(connection, mapping, rules, all, cancellationToken);
+            return await WriteWithRulesAsync(connection, mapping, rules, all, progress, cancellationToken);
         }
 
         changes = all;
@@ -38,16 +41,20 @@ public static class UpsertWriter
         if (deletes.Count > 0)
         {
             var staging = Sql.Quote($"sink_delete_{stage}");
+            progress?.Set($"upserting into {mapping.Table}: staging {deletes.Count} delete(s)");
             await Sql.ExecuteAsync(connection, CreateStagingSql(mapping, keys, staging), cancellationToken);
             await RowCopier.CopyAsync(connection, staging, mapping, keys, deletes, cancellationToken);
+            progress?.Set($"upserting into {mapping.Table}: deleting {deletes.Count} key(s)");
             await Sql.ExecuteAsync(connection, DeleteSql(mapping, keys, staging), cancellationToken);
         }
 
         if (writes.Count > 0)
         {
             var staging = Sql.Quote($"sink_upsert_{stage}");
+            progress?.Set($"upserting into {mapping.Table}: staging {writes.Count} write(s)");
             await Sql.ExecuteAsync(connection, CreateStagingSql(mapping, RowCopier.AllColumns(mapping), staging), cancellationToken);
             await RowCopier.CopyAsync(connection, staging, mapping, writes, cancellationToken);
+            progress?.Set($"upserting into {mapping.Table}: merging {writes.Count} write(s)");
             await Sql.ExecuteAsync(connection, MergeSql(mapping, staging), cancellationToken);
         }
 
@@ -59,7 +66,7 @@ public static class UpsertWriter
     /// <see cref="UpsertFold"/>, each layer a delete statement and one merge per set of kept columns (almost always one).
     /// </summary>
     private static async Task<int> WriteWithRulesAsync(
-        NpgsqlConnection connection, MappingConfig mapping, UpsertRules rules, IEnumerable<RowChange> changes, CancellationToken cancellationToken)
+        NpgsqlConnection connection, MappingConfig mapping, UpsertRules rules, IEnumerable<RowChange> changes, WriteProgress? progress, CancellationToken cancellationToken)
     {
         var keys = mapping.KeyIndexes();
         var deleteColumns = rules.NewerBy < 0 ? keys : [.. keys, rules.NewerBy];
@@ -71,8 +78,10 @@ public static class UpsertWriter
             if (deletes.Count > 0)
             {
                 var staging = Sql.Quote($"sink_delete_{stage}");
+                progress?.Set($"upserting into {mapping.Table}: staging {deletes.Count} delete(s)");
                 await Sql.ExecuteAsync(connection, CreateStagingSql(mapping, deleteColumns, staging), cancellationToken);
                 await RowCopier.CopyAsync(connection, staging, mapping, deleteColumns, deletes.Select(d => d.Values), cancellationToken);
+                progress?.Set($"upserting into {mapping.Table}: deleting {deletes.Count} key(s)");
                 await Sql.ExecuteAsync(connection, DeleteSql(mapping, keys, staging, rules), cancellationToken);
             }
 
@@ -81,8 +90,10 @@ public static class UpsertWriter
             foreach (var sameKept in writes.GroupBy(w => KeptUpdates(w, rules)))
             {
                 var staging = Sql.Quote($"sink_upsert_{stage}_{group++}");
+                progress?.Set($"upserting into {mapping.Table}: staging writes");
                 await Sql.ExecuteAsync(connection, CreateStagingSql(mapping, RowCopier.AllColumns(mapping), staging), cancellationToken);
                 await RowCopier.CopyAsync(connection, staging, mapping, sameKept, cancellationToken);
+                progress?.Set($"upserting into {mapping.Table}: merging writes");
                 await Sql.ExecuteAsync(connection, MergeSql(mapping, staging, rules, sameKept.Key), cancellationToken);
             }
 

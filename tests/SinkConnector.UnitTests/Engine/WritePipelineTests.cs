@@ -214,7 +214,7 @@ public sealed class WritePipelineTests : IDisposable
         var running = Assert.NotNull(_pipeline.OldestRunning);
         Assert.Equal(TimeSpan.FromSeconds(40), running.Elapsed);
         Assert.Same(a, running.Batch);
-        Assert.Equal("writing, attempt 1", running.Stage);
+        Assert.Equal("write 0, attempt 1: starting (none before it in flight; stage unchanged for 40 s)", running.Stage);
         Assert.Equal(2, _pipeline.Count);
 
         first.Outcome.SetResult(Result(1));
@@ -238,7 +238,9 @@ public sealed class WritePipelineTests : IDisposable
         var second = await AttemptAsync(1);
         _time.Advance(TimeSpan.FromSeconds(40));
 
-        Assert.Equal((TimeSpan.FromSeconds(45), "writing, attempt 1"), _pipeline.Holding(p0));
+        var holding = Assert.NotNull(_pipeline.Holding(p0));
+        Assert.Equal(TimeSpan.FromSeconds(45), holding.Elapsed);
+        Assert.StartsWith("write 0, attempt 1: starting (none before it in flight; stage unchanged for ", holding.Stage, StringComparison.Ordinal);
         // A fenced partition leaves the running write's batch; the loop still learns the write started with it.
         a.Remove(p0);
         Assert.NotNull(_pipeline.Holding(p0));
@@ -252,6 +254,89 @@ public sealed class WritePipelineTests : IDisposable
         await _pipeline.TakeOldestAsync();
         Assert.Null(_pipeline.Holding(p0));
         Assert.Null(_pipeline.Holding(p1));
+    }
+
+    [Fact(Timeout = Eventually.TestTimeoutMs)]
+    public async Task A_stage_names_the_write_its_attempt_and_whether_the_write_before_it_has_ended_as_it_is_when_read()
+    {
+        var a = Plain();
+        var b = Plain();
+        _pipeline.Start(a);
+        _pipeline.Start(b);
+        var first = await AttemptAsync(0);
+        await AttemptAsync(1);
+        b.Progress.Set("transaction 1: waiting in Postgres for write 0's transaction to end");
+        _time.Advance(TimeSpan.FromSeconds(7));
+
+        Assert.Equal("write 1, attempt 1: transaction 1: waiting in Postgres for write 0's transaction to end (write 0 before it still running; stage unchanged for 7 s)",
+            b.Progress.Describe());
+        first.Outcome.SetResult(Result(1));
+        await _pipeline.TakeOldestAsync();
+        Assert.StartsWith("write 1, attempt 1: transaction 1: waiting in Postgres for write 0's transaction to end (write 0 before it ended;", b.Progress.Describe(), StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = Eventually.TestTimeoutMs)]
+    public async Task Only_the_oldest_write_whose_stage_stays_unchanged_longer_than_the_limit_since_it_became_the_oldest_is_hung()
+    {
+        var limit = TimeSpan.FromSeconds(120);
+        var a = Plain();
+        var b = Plain();
+        _pipeline.Start(a);
+        _pipeline.Start(b);
+        var first = await AttemptAsync(0);
+        await AttemptAsync(1);
+
+        _time.Advance(TimeSpan.FromSeconds(100));
+        a.Progress.Set("transaction 2: committing");
+        Assert.Null(_pipeline.Hung(limit));
+        _time.Advance(TimeSpan.FromSeconds(100));
+        Assert.Null(_pipeline.Hung(limit));
+        _time.Advance(TimeSpan.FromSeconds(21));
+        Assert.StartsWith("write 0, attempt 1: transaction 2: committing", _pipeline.Hung(limit), StringComparison.Ordinal);
+
+        // The second write waited 221 s for the first without a stage change: not hung before it has been the oldest that long.
+        first.Outcome.SetResult(Result(1));
+        await _pipeline.TakeOldestAsync();
+        Assert.Null(_pipeline.Hung(limit));
+        _time.Advance(TimeSpan.FromSeconds(121));
+        Assert.StartsWith("write 1, attempt 1: starting", _pipeline.Hung(limit), StringComparison.Ordinal);
+
+        // A writer's own code that reports nothing (library mode's handlers) may take as long as it takes.
+        b.Progress.Set("transaction 1: writing rows", bounded: false);
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Assert.Null(_pipeline.Hung(limit));
+    }
+
+    [Fact(Timeout = Eventually.TestTimeoutMs)]
+    public async Task Dropped_writes_give_their_claims_stop_retrying_and_the_next_write_has_no_predecessor()
+    {
+        var a = new WriteBatch(new RecordingContent());
+        a.Slice(new TopicPartition("inserts", 0), epoch: 3, expectedOffset: 10);
+        var b = new WriteBatch(new RecordingContent());
+        b.Slice(new TopicPartition("inserts", 1), epoch: 4, expectedOffset: null);
+        _pipeline.Start(a);
+        _pipeline.Start(b);
+        var dropped = _pipeline.Running.First();
+        var first = await AttemptAsync(0);
+        await AttemptAsync(1);
+
+        var claims = _pipeline.DropAll();
+
+        Assert.Equal([(new TopicPartition("inserts", 0), 3L), (new TopicPartition("inserts", 1), 4L)], claims);
+        Assert.True(_pipeline.IsEmpty);
+        Assert.Equal(0, _pipeline.Count);
+        Assert.Null(_pipeline.OldestRunning);
+        // A dropped write that wakes up with a transient failure is not retried: its failure ends it.
+        first.Outcome.SetException(new TimeoutException("woke up"));
+        await Assert.ThrowsAsync<TimeoutException>(() => dropped);
+        lock (_attempts)
+        {
+            Assert.Single(_attempts, x => x.Sequence == 0);
+        }
+
+        _pipeline.Start(Plain());
+        var next = await AttemptAsync(2);
+        Assert.Null(next.Predecessor);
     }
 
     [Fact]
