@@ -128,7 +128,7 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
             }
         }
 
-        await SaveChangesAsync(context, cancellationToken);
+        await SaveChangesAsync(context, acceptAllChanges: false, cancellationToken);
         return new WrittenRows(left.Count, rejected);
     }
 
@@ -290,7 +290,7 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     {
         try
         {
-            await SaveChangesAsync(db, cancellationToken);
+            await SaveChangesAsync(db, acceptAllChanges: true, cancellationToken);
             return null;
         }
         catch (Exception e) when (PostgresErrors.IsDataError(e))
@@ -305,11 +305,11 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     }
 
     /// <summary>SaveChanges, with a refused change thrown as the <see cref="Npgsql.PostgresException"/> EF wraps, as the engine expects.</summary>
-    private static async Task SaveChangesAsync(TContext db, CancellationToken cancellationToken)
+    private static async Task SaveChangesAsync(TContext db, bool acceptAllChanges, CancellationToken cancellationToken)
     {
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await BatchSave<TContext>.SaveAsync(db, acceptAllChanges, cancellationToken);
         }
         catch (DbUpdateException e) when (e.InnerException is { } inner && PostgresErrors.IsDataError(inner))
         {
