@@ -23,15 +23,15 @@ public class HandlerBatchTests
         var values = new CountingDeserializer();
         var (batch, content) = NewBatch(values);
         var slice = batch.Slice(s_p0, epoch: 1, expectedOffset: null);
-        Add(batch, content, slice, 0, 1100);
+        Add(batch, content, slice, 0, 2100);
 
-        // Two chunks of 512 are full: their values deserialize without PrepareAsync (CompleteAsync) being called.
-        await Eventually.TrueAsync(() => values.Calls >= 1024, "the two full chunks deserialized");
+        // Two chunks of 1024 are full: their values deserialize without PrepareAsync (CompleteAsync) being called.
+        await Eventually.TrueAsync(() => values.Calls >= 2048, "the two full chunks deserialized");
         Assert.Empty(content.Messages);
 
         await content.CompleteAsync();
-        Assert.Equal(1100, values.Calls);
-        Assert.Equal(Enumerable.Range(0, 1100).Select(o => (long)o), content.Messages.Select(m => m.Result.Offset.Value));
+        Assert.Equal(2100, values.Calls);
+        Assert.Equal(Enumerable.Range(0, 2100).Select(o => (long)o), content.Messages.Select(m => m.Result.Offset.Value));
         Assert.All(content.Messages, m => Assert.Equal(m.Result.Offset.Value, ((Note)m.Value!).Id));
     }
 
@@ -57,21 +57,21 @@ public class HandlerBatchTests
     [Fact]
     public async Task A_registry_outage_fails_the_preparation_and_the_next_one_deserializes_only_the_chunks_that_failed()
     {
-        var values = new CountingDeserializer { FailOnceAt = 700 };
+        var values = new CountingDeserializer { FailOnceAt = 1400 };
         var (batch, content) = NewBatch(values);
         var slice = batch.Slice(s_p0, 1, null);
-        Add(batch, content, slice, 0, 1100);
+        Add(batch, content, slice, 0, 2100);
 
         await Assert.ThrowsAsync<SchemaRegistryUnavailableException>(content.CompleteAsync);
         await content.CompleteAsync();
 
-        Assert.Equal(Enumerable.Range(0, 1100).Select(o => (long)o), content.Messages.Select(m => m.Result.Offset.Value));
-        // The first chunk was collected before the failure and kept; the failed one (512..1023) ran again from its start.
+        Assert.Equal(Enumerable.Range(0, 2100).Select(o => (long)o), content.Messages.Select(m => m.Result.Offset.Value));
+        // The first chunk was collected before the failure and kept; the failed one (1024..2047) ran again from its start.
         Assert.Equal(1, values.CallsFor(0));
-        Assert.Equal(1, values.CallsFor(511));
-        Assert.Equal(2, values.CallsFor(512));
-        Assert.Equal(2, values.CallsFor(700));
-        Assert.Equal(1, values.CallsFor(1099));
+        Assert.Equal(1, values.CallsFor(1023));
+        Assert.Equal(2, values.CallsFor(1024));
+        Assert.Equal(2, values.CallsFor(1400));
+        Assert.Equal(1, values.CallsFor(2099));
         Assert.Empty(slice.DeadLetters);
     }
 
