@@ -12,14 +12,18 @@ internal sealed class HandlerGuard : ISaveChangesInterceptor, IDbTransactionInte
 {
     public static HandlerGuard Instance { get; } = new();
 
-    private static readonly AsyncLocal<HandlerCall?> s_current = new();
+    private static readonly AsyncLocal<GuardedCalls?> s_current = new();
 
-    /// <summary>Marks the current async flow as running <paramref name="handler"/> until the call is disposed.</summary>
-    public static HandlerCall Enter(string handler)
+    /// <summary>
+    /// Marks the current async flow as the one that calls handlers (a batch attempt), for the flow's lifetime: set once,
+    /// not per call, because an <see cref="AsyncLocal{T}"/> change allocates a new execution context and handlers of
+    /// plain inserts take a few microseconds each.
+    /// </summary>
+    public static GuardedCalls Enter()
     {
-        var call = new HandlerCall(handler);
-        s_current.Value = call;
-        return call;
+        var calls = new GuardedCalls();
+        s_current.Value = calls;
+        return calls;
     }
 
     public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result) =>
@@ -54,26 +58,36 @@ internal sealed class HandlerGuard : ISaveChangesInterceptor, IDbTransactionInte
 
     private static T Check<T>(string operation, T result)
     {
-        if (s_current.Value is { IsRunning: true } call)
+        if (s_current.Value is { Running: { } handler } calls)
         {
             // Recorded before throwing: a handler that catches the exception must not hide the misuse.
-            call.Misuse = $"handler {call.Handler} called {operation}: handlers must not save or commit; the consumer " +
+            calls.Misuse = $"handler {handler} called {operation}: handlers must not save or commit; the consumer " +
                 "saves each batch's changes together with its Kafka offsets, in one transaction";
-            throw new InvalidOperationException(call.Misuse);
+            throw new InvalidOperationException(calls.Misuse);
         }
 
         return result;
     }
 
-    /// <summary>One handler call in progress; <see cref="Misuse"/> says what it did that handlers must not.</summary>
-    public sealed class HandlerCall(string handler) : IDisposable
+    /// <summary>The handler calls of one flow: which handler runs now, if one does, and what it did that handlers must not.</summary>
+    public sealed class GuardedCalls
     {
-        public string Handler { get; } = handler;
-
-        public bool IsRunning { get; private set; } = true;
+        /// <summary>The handler running now; null between calls, when the consumer itself saves and commits.</summary>
+        public string? Running { get; private set; }
 
         public string? Misuse { get; set; }
 
-        public void Dispose() => IsRunning = false;
+        public void Begin(string handler)
+        {
+            Misuse = null;
+            Running = handler;
+        }
+
+        /// <summary>Ends the call; returns its misuse, if any.</summary>
+        public string? End()
+        {
+            Running = null;
+            return Misuse;
+        }
     }
 }

@@ -12,14 +12,25 @@ internal sealed class HandlerInstances<TContext>(IServiceProvider scope)
 {
     private readonly Dictionary<HandlerRegistration<TContext>, object> _resolved = [];
 
+    // Consecutive messages mostly share a handler (a partition's run): no lookup for them.
+    private HandlerRegistration<TContext>? _last;
+    private object? _lastInstance;
+
     public object Get(HandlerRegistration<TContext> handler)
     {
+        if (handler == _last)
+        {
+            return _lastInstance!;
+        }
+
         if (!_resolved.TryGetValue(handler, out var instance))
         {
             instance = handler.Resolve(scope);
             _resolved.Add(handler, instance);
         }
 
+        _last = handler;
+        _lastInstance = instance;
         return instance;
     }
 }

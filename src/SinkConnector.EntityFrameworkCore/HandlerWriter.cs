@@ -27,7 +27,7 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
 
     private readonly Dictionary<string, HandlerRegistration<TContext>> _handlers;
     private readonly List<HandlerRegistration<TContext>> _preloading;
-    private readonly Dictionary<string, MessageDeserializer> _deserializers;
+    private readonly MessageDeserialization<TContext> _deserialization;
     private readonly IDbContextFactory<TContext> _contexts;
     private readonly IServiceScopeFactory _scopes;
     private readonly KafkaSinkOptions _options;
@@ -46,17 +46,18 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
         var scopes = services.GetRequiredService<IServiceScopeFactory>();
         _handlers = handlers.ToDictionary(h => h.Topic, StringComparer.Ordinal);
         _preloading = [.. _handlers.Values.Where(h => h.Preloads)];
-        _deserializers = _handlers.ToDictionary(h => h.Key, h => h.Value.CreateDeserializer(services), StringComparer.Ordinal);
         _contexts = contexts;
         _scopes = scopes;
         _options = options;
         _deadLetters = options.ToDeadLetterSettings();
+        _deserialization = new MessageDeserialization<TContext>(
+            _handlers, _handlers.ToDictionary(h => h.Key, h => h.Value.CreateDeserializer(services), StringComparer.Ordinal), _deadLetters);
         Topics = [.. _handlers.Keys.Order(StringComparer.Ordinal)];
     }
 
     public IReadOnlyCollection<string> Topics { get; }
 
-    public IBatchContent NewContent() => new HandlerBatch();
+    public IBatchContent NewContent() => new HandlerBatch<TContext>(_deserialization);
 
     // Handlers read and then write (add to a total): a batch must see everything the one before it wrote, so two
     // batches are never in flight together (a later transaction does not see what an earlier one has not committed).
@@ -65,57 +66,18 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     public DbContext CreateContext() => _contexts.CreateDbContext();
 
     /// <summary>
-    /// Deserializes the batch's messages; a value that is not a message becomes a dead letter of its slice. Nothing
-    /// is kept when the schema registry does not answer: the engine calls again after a backoff.
+    /// Collects the batch's messages, deserialized while it filled; a value that is not a message became a dead letter
+    /// of its slice. When the schema registry does not answer, the engine calls again after a backoff, and what failed
+    /// is deserialized again.
     /// </summary>
-    public async Task PrepareAsync(WriteBatch batch, CancellationToken cancellationToken)
-    {
-        var content = (HandlerBatch)batch.Content;
-        var messages = new List<HandledMessage>(content.Received.Count);
-        var deadLetters = new List<(PartitionSlice Slice, DeadLetter DeadLetter)>();
-        foreach (var (slice, result) in content.Received)
-        {
-            var handler = _handlers[result.Topic];
-            if (result.Message.Value is null)
-            {
-                if (handler.HandlesTombstones)
-                {
-                    messages.Add(new HandledMessage(slice, result, null));
-                }
-
-                continue; // Otherwise nothing to handle; its offset advances with the batch.
-            }
-
-            try
-            {
-                if (await _deserializers[result.Topic](result, cancellationToken) is { } message)
-                {
-                    messages.Add(new HandledMessage(slice, result, message));
-                }
-            }
-            catch (Exception e) when (e is not (OutOfMemoryException or SchemaRegistryUnavailableException) && !cancellationToken.IsCancellationRequested)
-            {
-                var kind = DeserializationFailures.Classify(e, result.Topic);
-                deadLetters.Add((slice, DeadLetterBuilder.From(handler.Name, _deadLetters, result, kind, ExceptionMessages.Chain(e, ": "))));
-            }
-        }
-
-        content.Messages.AddRange(messages);
-        foreach (var (slice, deadLetter) in deadLetters)
-        {
-            slice.DeadLetters.Add(deadLetter);
-        }
-
-        content.Received.Clear();
-    }
+    public Task PrepareAsync(WriteBatch batch, CancellationToken cancellationToken) => ((HandlerBatch<TContext>)batch.Content).CompleteAsync();
 
     public async Task<WrittenRows> WriteAsync(DbContext db, WriteBatch batch, bool isolateBadRows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(batch);
         var context = (TContext)db;
-        var messages = ((HandlerBatch)batch.Content).Messages
-            .Where(m => batch.Partitions.ContainsKey(m.Result.TopicPartition)).ToList();
+        var messages = ((HandlerBatch<TContext>)batch.Content).MessagesOf(batch);
         var transaction = db.Database.CurrentTransaction ?? throw new InvalidOperationException("the engine opens the batch's transaction");
         // A frozen app (SIGSTOP, a VM pause) mid-batch keeps the rows its handlers changed and its offset rows locked,
         // and the next owner would wait for them until it thaws. The sink's own connections carry a server-side limit
@@ -131,7 +93,7 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
         db.Database.AutoSavepointsEnabled = false;
         await using var scope = _scopes.CreateAsyncScope();
         using var timeouts = new HandlerTimeouts(_options.HandlerTimeout, cancellationToken);
-        var calls = new HandlerCalls(new HandlerInstances<TContext>(scope.ServiceProvider), timeouts);
+        var calls = new BatchCalls(new HandlerInstances<TContext>(scope.ServiceProvider), timeouts, HandlerGuard.Enter());
         var rejected = new List<DeadLetter>();
         if (isolateBadRows)
         {
@@ -159,7 +121,9 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
         await PreloadAsync(calls, context, left, cancellationToken);
         for (var index = 0; index < left.Count; index++)
         {
-            if (await HandleAsync(calls, context, left[index], cancellationToken) is { } failure)
+            // Most handlers complete synchronously (they add or change tracked entities): no await per message then.
+            var handled = HandleAsync(calls, context, left[index], cancellationToken);
+            if ((handled.IsCompletedSuccessfully ? handled.Result : await handled) is { } failure)
             {
                 // Everything the handlers did so far goes (entities and statements alike); the rest runs again without it,
                 // after the preloads (the tracker they filled was cleared).
@@ -171,7 +135,7 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
             }
         }
 
-        await SaveChangesAsync(context, cancellationToken);
+        await SaveChangesAsync(context, acceptAllChanges: false, cancellationToken);
         return new WrittenRows(left.Count, rejected);
     }
 
@@ -179,17 +143,17 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     /// Each preloading handler's <see cref="IPreloadingMessageHandler{TMessage, TContext}.PreloadAsync"/> with its topic's
     /// values among <paramref name="messages"/>. A failure stops the consumer: it names no message that could be left out.
     /// </summary>
-    private async Task PreloadAsync(HandlerCalls calls, TContext db, List<HandledMessage> messages, CancellationToken cancellationToken)
+    private async Task PreloadAsync(BatchCalls calls, TContext db, List<HandledMessage<TContext>> messages, CancellationToken cancellationToken)
     {
         foreach (var handler in _preloading)
         {
-            var values = messages.Where(m => m.Value is not null && m.Result.Topic == handler.Topic).Select(m => m.Value!).ToList();
+            var values = messages.Where(m => m.Value is not null && m.Handler == handler).Select(m => m.Value!).ToList();
             if (values.Count == 0)
             {
                 continue;
             }
 
-            var (error, misuse, timedOut) = await CallAsync(handler, calls.Timeouts,
+            var (error, misuse, timedOut) = await CallAsync(handler, calls,
                 static (state, token) => state.Handler.PreloadAsync(state.Instance, state.Values, state.Db, token),
                 (Handler: handler, Instance: calls.Handlers.Get(handler), Values: values, Db: db), cancellationToken);
             if (misuse is not null)
@@ -219,13 +183,23 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     }
 
     /// <summary>Runs a message's handler; returns its dead letter if it failed and dead-lettering is the policy.</summary>
-    private async Task<DeadLetter?> HandleAsync(
-        HandlerCalls calls, TContext db, HandledMessage message, CancellationToken cancellationToken)
+    private ValueTask<DeadLetter?> HandleAsync(BatchCalls calls, TContext db, HandledMessage<TContext> message, CancellationToken cancellationToken)
     {
-        var handler = _handlers[message.Result.Topic];
-        var (error, misuse, timedOut) = await CallAsync(handler, calls.Timeouts,
+        var handler = message.Handler;
+        var call = CallAsync(handler, calls,
             static (state, token) => state.Handler.HandleAsync(state.Instance, state.Message.Value, state.Message.Context, state.Db, token),
             (Handler: handler, Instance: calls.Handlers.Get(handler), Message: message, Db: db), cancellationToken);
+        return call.IsCompletedSuccessfully ? new(Judge(message, call.Result)) : JudgeAsync(message, call);
+    }
+
+    private async ValueTask<DeadLetter?> JudgeAsync(HandledMessage<TContext> message, ValueTask<(Exception? Error, string? Misuse, bool TimedOut)> call) =>
+        Judge(message, await call);
+
+    /// <summary>What a handler call's outcome means: nothing (it succeeded), a dead letter, or a stop (thrown).</summary>
+    private DeadLetter? Judge(HandledMessage<TContext> message, (Exception? Error, string? Misuse, bool TimedOut) outcome)
+    {
+        var (error, misuse, timedOut) = outcome;
+        var handler = message.Handler;
         if (misuse is not null)
         {
             throw new SinkStoppedException(misuse);
@@ -267,11 +241,11 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     /// handler that completes synchronously (adds or changes tracked entities) costs no await, closure or timer of its own.
     /// </summary>
     private ValueTask<(Exception? Error, string? Misuse, bool TimedOut)> CallAsync<TState>(
-        HandlerRegistration<TContext> handler, HandlerTimeouts timeouts, Func<TState, CancellationToken, Task> call, TState state,
+        HandlerRegistration<TContext> handler, BatchCalls calls, Func<TState, CancellationToken, Task> call, TState state,
         CancellationToken cancellationToken)
     {
-        var token = timeouts.Start();
-        var guard = HandlerGuard.Enter(handler.Name);
+        var token = calls.Timeouts.Start();
+        calls.Guard.Begin(handler.Name);
         Task task;
         try
         {
@@ -283,23 +257,24 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
         }
         catch
         {
-            guard.Dispose();
+            calls.Guard.End();
             throw;
         }
 
         if (!task.IsCompletedSuccessfully)
         {
-            return AwaitCallAsync(task, guard, timeouts, cancellationToken);
+            return AwaitCallAsync(task, calls, cancellationToken);
         }
 
-        guard.Dispose();
-        return new((null, guard.Misuse, timeouts.Stop()));
+        var misuse = calls.Guard.End();
+        return new((null, misuse, calls.Timeouts.Stop()));
     }
 
     private async ValueTask<(Exception? Error, string? Misuse, bool TimedOut)> AwaitCallAsync(
-        Task task, HandlerGuard.HandlerCall guard, HandlerTimeouts timeouts, CancellationToken cancellationToken)
+        Task task, BatchCalls calls, CancellationToken cancellationToken)
     {
         Exception? error = null;
+        string? misuse;
         try
         {
             // WaitAsync: a handler that ignores its token must not hold the batch (and its partitions) forever.
@@ -311,37 +286,37 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
         }
         finally
         {
-            guard.Dispose();
+            misuse = calls.Guard.End();
         }
 
-        return (error, guard.Misuse, timeouts.Stop());
+        return (error, misuse, calls.Timeouts.Stop());
     }
 
     /// <summary>Isolation: saves one message's changes; returns its dead letter if Postgres refused them.</summary>
-    private async Task<DeadLetter?> SaveAsync(TContext db, HandledMessage message, CancellationToken cancellationToken)
+    private async Task<DeadLetter?> SaveAsync(TContext db, HandledMessage<TContext> message, CancellationToken cancellationToken)
     {
         try
         {
-            await SaveChangesAsync(db, cancellationToken);
+            await SaveChangesAsync(db, acceptAllChanges: true, cancellationToken);
             return null;
         }
         catch (Exception e) when (PostgresErrors.IsDataError(e))
         {
             if (_options.OnError == HandlerErrorPolicy.Fail)
             {
-                throw new SinkStoppedException($"the changes of handler {_handlers[message.Result.Topic].Name} for {Describe(message)} were refused: {e.Message}");
+                throw new SinkStoppedException($"the changes of handler {message.Handler.Name} for {Describe(message)} were refused: {e.Message}");
             }
 
-            return DeadLetterBuilder.From(_handlers[message.Result.Topic].Name, _deadLetters, message.Result, DeadLetterBuilder.RejectedKind, e.Message);
+            return DeadLetterBuilder.From(message.Handler.Name, _deadLetters, message.Result, DeadLetterBuilder.RejectedKind, e.Message);
         }
     }
 
     /// <summary>SaveChanges, with a refused change thrown as the <see cref="Npgsql.PostgresException"/> EF wraps, as the engine expects.</summary>
-    private static async Task SaveChangesAsync(TContext db, CancellationToken cancellationToken)
+    private static async Task SaveChangesAsync(TContext db, bool acceptAllChanges, CancellationToken cancellationToken)
     {
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await BatchSave<TContext>.SaveAsync(db, acceptAllChanges, cancellationToken);
         }
         catch (DbUpdateException e) when (e.InnerException is { } inner && PostgresErrors.IsDataError(inner))
         {
@@ -356,8 +331,8 @@ internal sealed class HandlerWriter<TContext> : IBatchWriter
     }
 
     /// <summary>What the handler calls of one batch attempt share: its handler instances and the re-armed timeout.</summary>
-    private sealed record HandlerCalls(HandlerInstances<TContext> Handlers, HandlerTimeouts Timeouts);
+    private sealed record BatchCalls(HandlerInstances<TContext> Handlers, HandlerTimeouts Timeouts, HandlerGuard.GuardedCalls Guard);
 
-    private static string Describe(HandledMessage message) =>
+    private static string Describe(HandledMessage<TContext> message) =>
         $"{message.Result.Topic} [{message.Result.Partition.Value}] @{message.Result.Offset.Value}";
 }
