@@ -36,17 +36,6 @@ public sealed partial class ConsumerLoop
         Log.WriteHung(_logger, (long)HungWriteTimeout.TotalSeconds, stage, writes, string.Join(", ", stalled));
         // What the sink's backends were doing: idle ones say the wait is in this process.
         _backends.Start();
-        if (stalled.Count == 0)
-        {
-            return;
-        }
-
-        _kafka.Pause(stalled);
-        foreach (var partition in stalled)
-        {
-            _batch.Remove(partition);
-        }
-
-        await RetryClaimsAsync(stopping);
+        await ConsumeAgainAsync(stalled, stopping);
     }
 }

@@ -84,13 +84,22 @@ public sealed partial class ConsumerLoop
 
         var stalled = _claims.Fence(_commitStalled.Select(s => (s.Partition, (long?)s.Epoch)), Now());
         _commitStalled.Clear();
-        if (stalled.Count == 0)
+        await ConsumeAgainAsync(stalled, stopping);
+    }
+
+    /// <summary>
+    /// Partitions just fenced (<see cref="PartitionClaims.Fence"/>) are paused, their share of the open batch dropped,
+    /// and claimed again and sought to what the database holds.
+    /// </summary>
+    private async Task ConsumeAgainAsync(IReadOnlyCollection<TopicPartition> fenced, CancellationToken stopping)
+    {
+        if (fenced.Count == 0)
         {
             return;
         }
 
-        _kafka.Pause(stalled);
-        foreach (var partition in stalled)
+        _kafka.Pause(fenced);
+        foreach (var partition in fenced)
         {
             _batch.Remove(partition);
         }
