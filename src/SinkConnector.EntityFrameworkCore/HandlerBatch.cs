@@ -23,9 +23,8 @@ internal sealed class HandlerBatch<TContext>(MessageDeserialization<TContext> de
     private readonly List<ReceivedMessage> _pending = [];
     private int _pendingBytes;
 
-    // Chunks started, in consumption order, and how many of them CompleteAsync has collected.
-    private readonly List<Chunk> _chunks = [];
-    private int _collected;
+    // Deserializations started on the thread pool, in consumption order.
+    private readonly BackgroundChunks<DeserializedChunk<TContext>> _chunks = new();
 
     // The slices the messages were consumed under (see MessagesOf).
     private readonly HashSet<PartitionSlice> _slices = [];
@@ -59,32 +58,14 @@ internal sealed class HandlerBatch<TContext>(MessageDeserialization<TContext> de
     public async Task CompleteAsync()
     {
         StartChunk();
-        for (; _collected < _chunks.Count; _collected++)
+        await _chunks.CollectAsync(chunk =>
         {
-            DeserializedChunk<TContext> chunk;
-            try
-            {
-                chunk = await _chunks[_collected].Deserialized;
-            }
-            catch (SchemaRegistryUnavailableException)
-            {
-                foreach (var failed in _chunks.Skip(_collected))
-                {
-                    failed.RestartIfFailed();
-                }
-
-                throw;
-            }
-
             Messages.AddRange(chunk.Messages);
             foreach (var (slice, deadLetter) in chunk.DeadLetters)
             {
                 slice.DeadLetters.Add(deadLetter);
             }
-        }
-
-        _chunks.Clear();
-        _collected = 0;
+        });
     }
 
     /// <summary>
@@ -108,25 +89,10 @@ internal sealed class HandlerBatch<TContext>(MessageDeserialization<TContext> de
             return;
         }
 
-        _chunks.Add(new Chunk([.. _pending], deserialization));
+        ReceivedMessage[] messages = [.. _pending];
+        _chunks.Start(() => deserialization.Start(messages));
         _pending.Clear();
         _pendingBytes = 0;
-    }
-
-    /// <summary>A chunk's messages and their deserialization (started again when it failed: the registry was away).</summary>
-    private sealed class Chunk(ReceivedMessage[] messages, MessageDeserialization<TContext> deserialization)
-    {
-        private Task<DeserializedChunk<TContext>>? _deserialized = deserialization.Start(messages);
-
-        public Task<DeserializedChunk<TContext>> Deserialized => _deserialized ??= deserialization.Start(messages);
-
-        public void RestartIfFailed()
-        {
-            if (_deserialized is { IsFaulted: true })
-            {
-                _deserialized = null;
-            }
-        }
     }
 }
 

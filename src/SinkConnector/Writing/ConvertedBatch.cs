@@ -21,9 +21,8 @@ public sealed class ConvertedBatch : IBatchContent
 
     internal ConvertedBatch(BatchConverter converter) => _converter = converter;
 
-    // Conversions started on the thread pool, in consumption order, and how many of them CompleteAsync has collected.
-    private readonly List<Chunk> _chunks = [];
-    private int _collected;
+    // Conversions started on the thread pool, in consumption order.
+    private readonly BackgroundChunks<ConvertedChunk> _chunks = new();
 
     // The collected chunks' tuples, which the rows point into until the batch is written.
     private readonly List<EncodedChunk> _encoded = [];
@@ -37,22 +36,6 @@ public sealed class ConvertedBatch : IBatchContent
         }
 
         _encoded.Clear();
-    }
-
-    /// <summary>A chunk's messages and their conversion (null: to be started again, after the schema registry was away).</summary>
-    private sealed class Chunk(ConsumedMessage[] messages, int bytes, BatchConverter converter)
-    {
-        private Task<ConvertedChunk>? _conversion = converter.StartChunk(messages, bytes);
-
-        public Task<ConvertedChunk> Conversion => _conversion ??= converter.StartChunk(messages, bytes);
-
-        public void RestartIfFailed()
-        {
-            if (_conversion is { IsFaulted: true })
-            {
-                _conversion = null;
-            }
-        }
     }
 
     public void Add(PartitionSlice slice, ConsumeResult<byte[]?, byte[]?> message, int bytes)
@@ -93,23 +76,8 @@ public sealed class ConvertedBatch : IBatchContent
     internal async Task CompleteAsync(WriteBatch batch)
     {
         StartChunk();
-        for (; _collected < _chunks.Count; _collected++)
+        await _chunks.CollectAsync(converted =>
         {
-            ConvertedChunk converted;
-            try
-            {
-                converted = await _chunks[_collected].Conversion;
-            }
-            catch (SchemaRegistryUnavailableException)
-            {
-                foreach (var chunk in _chunks.Skip(_collected))
-                {
-                    chunk.RestartIfFailed();
-                }
-
-                throw;
-            }
-
             _encoded.Add(converted.Encoded);
             foreach (var outcome in converted.Outcomes)
             {
@@ -132,10 +100,7 @@ public sealed class ConvertedBatch : IBatchContent
                     throw new SinkStoppedException(stop);
                 }
             }
-        }
-
-        _chunks.Clear();
-        _collected = 0;
+        });
     }
 
     private void StartChunk()
@@ -145,7 +110,9 @@ public sealed class ConvertedBatch : IBatchContent
             return;
         }
 
-        _chunks.Add(new Chunk([.. _unconverted], _unconvertedBytes, _converter));
+        ConsumedMessage[] messages = [.. _unconverted];
+        var bytes = _unconvertedBytes;
+        _chunks.Start(() => _converter.StartChunk(messages, bytes));
         _unconverted.Clear();
         _unconvertedBytes = 0;
     }
