@@ -21,7 +21,7 @@ internal sealed class MessageDeserialization<TContext>(
     DeadLetterSettings deadLetters)
     where TContext : DbContext
 {
-    // Confluent's registry deserializers are thread safe (confluent-kafka-dotnet#1368), System.Text.Json is: chunks
+    // Confluent's registry deserializers and System.Text.Json may be called from several threads at once: chunks
     // of one batch may deserialize at the same time.
     public Task<DeserializedChunk<TContext>> Start(ReceivedMessage[] messages) => Task.Run(() => DeserializeAsync(messages));
 
