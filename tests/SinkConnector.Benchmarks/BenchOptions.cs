@@ -101,9 +101,9 @@ public sealed record BenchOptions
 
     public bool IsBacklog(int size) => !Sizes.Contains(size) && BacklogSizes.Contains(size);
 
-    /// <summary>The full run (no --messages, not --quick) on a real broker also runs the sink on a 2,000,000-message backlog.</summary>
+    /// <summary>The full run (no --messages, not --quick) on a real broker also runs the sink on a 2,000,000-message backlog (when a scenario runs on it).</summary>
     public BenchOptions WithDefaultBacklog(bool realBroker) =>
-        SizesGiven || Quick || !realBroker ? this : this with { BacklogSizes = [DefaultBacklog] };
+        SizesGiven || Quick || !realBroker || !Scenarios.Any(Benchmarks.Scenario.RunsOnBacklog) ? this : this with { BacklogSizes = [DefaultBacklog] };
 
     public static BenchOptions Parse(string[] args)
     {
@@ -142,7 +142,13 @@ public sealed record BenchOptions
             throw new ArgumentException("--messages must be at least 2 per partition and in increasing order, --overlap in [0, 1), --ef-share in (0, 1], --reps and --batch at least 1");
         }
 
-        return options.BaselineSinkDll is null ? options with { Scenarios = options.Scenarios.Where(s => !Benchmarks.Scenario.IsBaseline(s)).ToHashSet() } : options;
+        if (options.BaselineSinkDll is null)
+        {
+            options = options with { Scenarios = options.Scenarios.Where(s => !Benchmarks.Scenario.IsBaseline(s)).ToHashSet() };
+        }
+
+        // Producing a backlog nothing runs on (--scenarios ef,library, say) took half a minute for nothing.
+        return options.Scenarios.Any(Benchmarks.Scenario.RunsOnBacklog) ? options : options with { BacklogSizes = [] };
     }
 
     private static BenchOptions WithSizes(BenchOptions options, string list)

@@ -62,6 +62,15 @@ public sealed class LibraryModeMeasurementTests
         Assert.False(Scenario.IsSinkProcess(Scenario.Library), "in process, warmed up like (c)");
     }
 
+    [Fact]
+    public void A_backlog_is_produced_only_when_a_scenario_runs_on_it()
+    {
+        Assert.Empty(BenchOptions.Parse(["--scenarios", "ef,library"]).WithDefaultBacklog(realBroker: true).AllSizes.Skip(2));
+        Assert.Empty(BenchOptions.Parse(["--scenarios", "ef,library", "--messages", "1000,2000,4000"]).AllSizes.Skip(2));
+        Assert.Equal([BenchOptions.DefaultBacklog], BenchOptions.Parse(["--scenarios", "ef,sink"]).WithDefaultBacklog(realBroker: true).AllSizes.Skip(2));
+        Assert.Equal([4000], BenchOptions.Parse(["--scenarios", "consume", "--messages", "1000,2000,4000"]).AllSizes.Skip(2));
+    }
+
     private static ILogger LoggerFor(EngineEvents events)
     {
         var factory = LoggerFactory.Create(logging => logging.AddProvider(events).SetMinimumLevel(LogLevel.Debug));
