@@ -34,6 +34,8 @@ public sealed record BenchOptions
                            --no-profile only that, for the sink modes in --scenarios
           --sink-dll PATH  the sink.dll to run (eng/bench.sh passes the ReadyToRun publish docker/Dockerfile ships;
                            default: the build next to this benchmark)
+          --baseline-sink-env K=V  an environment variable for the baseline scenarios only (repeatable; with no
+                           --baseline-sink-dll they run this build): A/B a runtime setting, e.g. DOTNET_GCgen0size=0x2000000
           --baseline-sink-dll PATH  another build's sink.dll (e.g. an older commit's publish): adds the scenarios
                            sink-baseline and sink-upsert-baseline, run in the same repetitions, in alternating order
                            with sink and sink-upsert, and a section with their ratios per repetition
@@ -87,8 +89,14 @@ public sealed record BenchOptions
 
     public string? SinkDll { get; init; }
 
-    /// <summary><c>--baseline-sink-dll</c>: the build the baseline scenarios run; without it they do not run.</summary>
+    /// <summary><c>--baseline-sink-dll</c>: the build the baseline scenarios run.</summary>
     public string? BaselineSinkDll { get; init; }
+
+    /// <summary><c>--baseline-sink-env</c>: variables for the baseline scenarios' sink beyond <see cref="SinkEnvironment"/>.</summary>
+    public IReadOnlyDictionary<string, string> BaselineSinkEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Whether the baseline scenarios run: another build or other settings were given to compare with.</summary>
+    public bool HasBaseline => BaselineSinkDll is not null || BaselineSinkEnvironment.Count > 0;
 
     /// <summary><c>--tag</c>: part of the results file name.</summary>
     public string? Tag { get; init; }
@@ -130,6 +138,7 @@ public sealed record BenchOptions
                 "--perf" => options with { Perf = true },
                 "--sink-dll" => options with { SinkDll = Path.GetFullPath(Next()) },
                 "--baseline-sink-dll" => options with { BaselineSinkDll = Path.GetFullPath(Next()) },
+                "--baseline-sink-env" => options with { BaselineSinkEnvironment = WithVariable(options.BaselineSinkEnvironment, Next()) },
                 "--tag" => options with { Tag = Next() },
                 var latency when Benchmarks.Latency.LatencyOptions.Accepts(latency) => options with { Latency = options.Latency.With(latency, Next()) },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
@@ -142,7 +151,7 @@ public sealed record BenchOptions
             throw new ArgumentException("--messages must be at least 2 per partition and in increasing order, --overlap in [0, 1), --ef-share in (0, 1], --reps and --batch at least 1");
         }
 
-        if (options.BaselineSinkDll is null)
+        if (!options.HasBaseline)
         {
             options = options with { Scenarios = options.Scenarios.Where(s => !Benchmarks.Scenario.IsBaseline(s)).ToHashSet() };
         }
@@ -164,7 +173,7 @@ public sealed record BenchOptions
         var parts = assignment.Split('=', 2);
         return parts.Length == 2 && parts[0].Length > 0
             ? new Dictionary<string, string>(variables) { [parts[0]] = parts[1] }
-            : throw new ArgumentException($"--sink-env and --kafka-property need NAME=VALUE, got '{assignment}'");
+            : throw new ArgumentException($"--sink-env, --baseline-sink-env and --kafka-property need NAME=VALUE, got '{assignment}'");
     }
 
     private static HashSet<string> ParseScenarios(string list)

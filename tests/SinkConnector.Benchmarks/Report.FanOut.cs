@@ -59,7 +59,8 @@ public sealed partial class Report
         md.AppendLine();
         md.AppendLine("## This build against the baseline build, repetition by repetition");
         md.AppendLine();
-        md.Append(s_invariant, $"This build: `{options.SinkDll ?? "the build next to the benchmark"}`; baseline: `{options.BaselineSinkDll}`. ");
+        var baselineSettings = options.BaselineSinkEnvironment.Count > 0 ? " with " + string.Join(", ", options.BaselineSinkEnvironment.Select(v => $"`{v.Key}={v.Value}`")) : "";
+        md.Append(s_invariant, $"This build: `{options.SinkDll ?? "the build next to the benchmark"}`; baseline: `{options.BaselineSinkDll ?? "the same build"}`{baselineSettings}. ");
         md.AppendLine("Same process, Postgres, broker, " +
             "topics and config; within a repetition the two builds run back to back, the baseline first in every other repetition. " +
             "Ratios are this build ÷ baseline (rows/s above 1 and CPU below 1 favour this build). The psql `\\copy` ceiling (a\") of the same " +

@@ -117,7 +117,8 @@ public static class Runner
                 return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, upsert: false, fanOut: true);
             case Scenario.SinkBaseline:
             case Scenario.SinkUpsertBaseline:
-                return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, Scenario.IsUpsert(scenario), sinkDll: env.Options.BaselineSinkDll);
+                return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, Scenario.IsUpsert(scenario),
+                    environment: env.Options.BaselineSinkEnvironment, sinkDll: env.Options.BaselineSinkDll);
             case Scenario.SinkDefaultPrefetch:
                 return await SinkEndToEnd.RunAsync(env, scenario, repetition, workload, upsert: false, kafkaProperties: s_librdkafkaDefaultPrefetch);
             default:

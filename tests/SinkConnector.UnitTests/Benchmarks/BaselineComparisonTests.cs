@@ -16,6 +16,13 @@ public sealed class BaselineComparisonTests
         Assert.Contains(Scenario.SinkUpsertBaseline, options.Scenarios);
         Assert.Equal("/tmp/base/sink.dll", options.BaselineSinkDll);
         Assert.Equal("fanout", options.Tag);
+
+        // A runtime setting against the same build: the baseline runs this build with the variable.
+        var setting = BenchOptions.Parse(["--scenarios", "sink,sink-baseline", "--baseline-sink-env", "DOTNET_GCgen0size=0x2000000"]);
+        Assert.Contains(Scenario.SinkBaseline, setting.Scenarios);
+        Assert.Null(setting.BaselineSinkDll);
+        Assert.Equal("0x2000000", setting.BaselineSinkEnvironment["DOTNET_GCgen0size"]);
+        Assert.Empty(setting.SinkEnvironment);
     }
 
     [Fact]
