@@ -132,7 +132,7 @@ internal sealed class WritePipeline(
         var exclusive = writesExclusively(batch);
         var partitions = batch.Partitions.Keys.ToHashSet();
         var claims = batch.Partitions.Values.Select(s => (s.Partition, s.Epoch)).ToList();
-        var write = new Write(Task.Run(async () =>
+        var write = new Write(RunDetached(async () =>
         {
             await PrepareWithRetriesAsync(batch, progress, abandon.Token);
             return await WriteWithRetriesAsync(batch, sequence, predecessor, progress, abandon.Token);
@@ -158,6 +158,34 @@ internal sealed class WritePipeline(
         _oldestSince = time.GetTimestamp();
         _next = null;
         return new Finished(result, oldest.Batch, time.GetElapsedTime(oldest.StartedAt));
+    }
+
+    /// <summary>
+    /// Runs a write on the thread pool; its task's continuations never run on the thread that finished it. Two wait for
+    /// every write: the consumer loop (it waits for room, <see cref="OldestFinishesWithinAsync"/>) and the write after it
+    /// (<see cref="BatchTransaction"/>). Run inline, the loop's continuation does not return while no batch is due (it
+    /// polls Kafka on that thread), so a continuation after it on the same task, the next write's, never ran: the sink
+    /// stalled with two writes in flight, the second waiting forever for a write that had committed.
+    /// </summary>
+    private static Task<WriteResult> RunDetached(Func<Task<WriteResult>> write)
+    {
+        var outcome = new TaskCompletionSource<WriteResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                outcome.SetResult(await write());
+            }
+            catch (OperationCanceledException e)
+            {
+                outcome.SetCanceled(e.CancellationToken);
+            }
+            catch (Exception e)
+            {
+                outcome.SetException(e);
+            }
+        });
+        return outcome.Task;
     }
 
     /// <summary>Stops retrying: at shutdown past the grace, or after a failure. What did not commit is consumed again from the stored offsets.</summary>

@@ -173,6 +173,40 @@ public sealed class WritePipelineTests : IDisposable
     }
 
     [Fact(Timeout = Eventually.TestTimeoutMs)]
+    public async Task A_loop_resumed_by_a_finished_write_never_holds_back_the_write_waiting_for_it()
+    {
+        // The consumer loop, once resumed, runs without yielding for as long as no batch is due (Poll blocks its thread).
+        // Resumed on the thread that finished a write, it held back every continuation registered after its own on that
+        // write's task: the next write's wait for its predecessor never ended, and the sink stalled with two writes in
+        // flight (a dump of a stalled SmokeTests run: the loop polling inside the first write's commit continuation).
+        _pipeline.Start(Plain());
+        _pipeline.Start(Plain());
+        var first = await AttemptAsync(0);
+        var second = await AttemptAsync(1);
+        var loop = LoopUntilTheSecondWriteEndsAsync();
+        var secondWaitsForFirst = FinishAfterPredecessorAsync(second);
+
+        first.Outcome.SetResult(Result(1));
+
+        Assert.True(await loop, "the loop, resumed by the first write's end, saw the second write end without yielding");
+        await secondWaitsForFirst;
+
+        async Task<bool> LoopUntilTheSecondWriteEndsAsync()
+        {
+            await _pipeline.OldestFinishesWithinAsync(TimeSpan.FromHours(1), CancellationToken.None).ConfigureAwait(false);
+            // Like the loop's Poll: blocks this thread, never awaits.
+            return SpinWait.SpinUntil(() => _pipeline.Running.Last().IsCompleted, TimeSpan.FromSeconds(5));
+        }
+
+        static async Task FinishAfterPredecessorAsync(Attempt attempt)
+        {
+            // As BatchTransaction waits for the write before it after a rolled-back offset check.
+            await Task.WhenAny(attempt.Predecessor!).ConfigureAwait(false);
+            attempt.Outcome.SetResult(Result(2));
+        }
+    }
+
+    [Fact(Timeout = Eventually.TestTimeoutMs)]
     public async Task The_second_write_gets_the_first_writes_task_as_predecessor_and_the_next_sequence_number()
     {
         var a = Plain();
