@@ -170,21 +170,8 @@ internal sealed class WritePipeline(
     private static Task<WriteResult> RunDetached(Func<Task<WriteResult>> write)
     {
         var outcome = new TaskCompletionSource<WriteResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                outcome.SetResult(await write());
-            }
-            catch (OperationCanceledException e)
-            {
-                outcome.SetCanceled(e.CancellationToken);
-            }
-            catch (Exception e)
-            {
-                outcome.SetException(e);
-            }
-        });
+        _ = Task.Run(write).ContinueWith(static (finished, state) => ((TaskCompletionSource<WriteResult>)state!).SetFromTask(finished), outcome,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         return outcome.Task;
     }
 
