@@ -41,4 +41,10 @@ public sealed record Measurement(string Scenario, int Messages, int Repetition, 
     public double? LoadAtStart { get; init; }
 
     public double RowsPerSecond => Messages / Elapsed.TotalSeconds;
+
+    /// <summary>
+    /// Sink scenarios: the rate from the first batch's commit to the end, without the start-up inside the window (the
+    /// first fetches, the first batch filled and converted by code not yet compiled for speed, the pool's first connections).
+    /// </summary>
+    public double? RowsPerSecondAfterFirstCommit { get; init; }
 }

@@ -74,7 +74,21 @@ public sealed partial class Report
         {
             md.AppendLine(s_invariant, $"| {Scenario.Label(scenario)} | {F(Rate(scenario, Large))} | {Ratio(insert, Rate(scenario, Large))} |");
         }
+
+        // The window starts at the first claim, so it holds the sink's start-up too, which weighs more the smaller the backlog.
+        foreach (var size in AllSizes.Where(s => RateAfterFirstCommit(Scenario.Sink, s) is not null))
+        {
+            var steady = RateAfterFirstCommit(Scenario.Sink, size);
+            var ceiling = Rate(Scenario.PsqlCopy, size) ?? psql;
+            md.AppendLine();
+            md.AppendLine(s_invariant, $"Sink insert at {size:N0} messages from its first commit on (the first batch's start-up left out): {F(steady)} rows/s median, " +
+                                       $"{Ratio(steady, ceiling)} the psql ceiling{(Rate(Scenario.PsqlCopy, size) is null ? $" at {Large:N0}" : "")}; " +
+                                       $"over the whole window {F(Rate(Scenario.Sink, size))} rows/s, {Ratio(Rate(Scenario.Sink, size), ceiling)}.");
+        }
     }
+
+    private double? RateAfterFirstCommit(string scenario, int size) =>
+        Of(scenario, size).Select(m => m.RowsPerSecondAfterFirstCommit).OfType<double>().ToList() is { Count: > 0 } rates ? Stats.Median(rates) : null;
 
     private void AppendBacklog(StringBuilder md)
     {

@@ -86,6 +86,7 @@ public static partial class SinkEndToEnd
             var log = ParseLog(sink.Output, started, total);
             return new Measurement(scenario, total, repetition, log.Done - log.Claimed)
             {
+                RowsPerSecondAfterFirstCommit = log.Done > log.FirstCommit ? (total - log.FirstCommitMessages) / (log.Done - log.FirstCommit).TotalSeconds : null,
                 Startup = log.Claimed - started,
                 CommitMilliseconds = log.CommitMilliseconds,
                 PeakRssBytes = peakRss,
@@ -110,10 +111,14 @@ public static partial class SinkEndToEnd
         }
     }
 
-    /// <summary>The first claim, the commit that completed the backlog, and every batch's commit latency.</summary>
-    public static (DateTime Claimed, DateTime Done, List<double> CommitMilliseconds) ParseLog(string output, DateTime started, int total)
+    /// <summary>What a sink run's log says: its first claim, its first commit, the commit that completed the backlog, every batch's commit latency.</summary>
+    public sealed record SinkLog(DateTime Claimed, DateTime FirstCommit, long FirstCommitMessages, DateTime Done, List<double> CommitMilliseconds);
+
+    public static SinkLog ParseLog(string output, DateTime started, int total)
     {
         DateTime? claimed = null;
+        DateTime? firstCommit = null;
+        long firstCommitMessages = 0;
         DateTime? done = null;
         var latencies = new List<double>();
         long messages = 0;
@@ -140,6 +145,12 @@ public static partial class SinkEndToEnd
             {
                 messages += long.Parse(batch.Groups["messages"].Value, CultureInfo.InvariantCulture);
                 latencies.Add(double.Parse(batch.Groups["ms"].Value, CultureInfo.InvariantCulture));
+                if (firstCommit is null)
+                {
+                    firstCommit = time;
+                    firstCommitMessages = messages;
+                }
+
                 if (messages >= total && done is null)
                 {
                     done = time;
@@ -148,7 +159,7 @@ public static partial class SinkEndToEnd
         }
 
         return claimed is { } c && done is { } d
-            ? (c, d, latencies)
+            ? new SinkLog(c, firstCommit!.Value, firstCommitMessages, d, latencies)
             : throw new InvalidOperationException($"sink log lacks a Claimed line or commits of all {total} messages (saw {messages}):\n{output}");
     }
 
