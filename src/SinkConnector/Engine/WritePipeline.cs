@@ -132,11 +132,11 @@ internal sealed class WritePipeline(
         var exclusive = writesExclusively(batch);
         var partitions = batch.Partitions.Keys.ToHashSet();
         var claims = batch.Partitions.Values.Select(s => (s.Partition, s.Epoch)).ToList();
-        var write = new Write(ResumingWaitersElsewhere(Task.Run(async () =>
+        var write = new Write(Task.Run(async () =>
         {
             await PrepareWithRetriesAsync(batch, progress, abandon.Token);
             return await WriteWithRetriesAsync(batch, sequence, predecessor, progress, abandon.Token);
-        })), batch, exclusive, time.GetTimestamp(), partitions, claims, abandon);
+        }), batch, exclusive, time.GetTimestamp(), partitions, claims, abandon);
         if (_oldest is null)
         {
             _oldest = write;
@@ -146,21 +146,6 @@ internal sealed class WritePipeline(
         {
             _next = write;
         }
-    }
-
-    /// <summary>
-    /// The task the loop and the write after this one wait for, completed like <paramref name="write"/> but resuming its
-    /// waiters on the thread pool, never on the thread that finished the write. A task runs its waiters one after the
-    /// other on that thread: the loop, resumed first, went on polling on it and never gave it back once nothing more
-    /// was due, so the next write's wait for this one (queued behind the loop) never resumed, with this write long
-    /// done (the stall of issue #22: a dump showed the loop polling inside the finished write's continuations).
-    /// </summary>
-    private static Task<WriteResult> ResumingWaitersElsewhere(Task<WriteResult> write)
-    {
-        var done = new TaskCompletionSource<WriteResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _ = write.ContinueWith(static (finished, state) => ((TaskCompletionSource<WriteResult>)state!).SetFromTask(finished), done,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return done.Task;
     }
 
     /// <summary>Waits for the oldest write and takes its result; a write that failed for good throws here.</summary>
