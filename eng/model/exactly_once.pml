@@ -14,7 +14,9 @@
  *   TABLE_ONLY       check only the table (no duplicate, no gap), not who commits
  *   PROGRESS         also check that a quiescent system has committed the whole log
  *   NO_STALL_FIX     mutant: no re-claim of a partition still assigned after a stale foreign claim (PROGRESS stalls)
- *   NC, N, REBALANCES, CRASHES, LOST_REPLIES, RESETS   sizes and fault budgets
+ *   NO_DROP_RECLAIM  mutant: writes given up on as hung are dropped and the partition consumed again from the stored
+ *                    next_offset under the claim it has (no epoch + 1), so a dropped write that wakes up still commits
+ *   NC, N, REBALANCES, CRASHES, LOST_REPLIES, RESETS, DROPS   sizes and fault budgets
  */
 
 #ifndef NC
@@ -37,6 +39,9 @@
 #endif
 #ifndef RESETS
 #define RESETS 0        /* operator `sink offsets reset` */
+#endif
+#ifndef DROPS
+#define DROPS 0         /* hung writes given up on (ConsumerLoop.RecoverHungWritesAsync -> WritePipeline.DropAll) */
 #endif
 
 #define NONE 255        /* SQL NULL next_offset / no group owner */
@@ -74,12 +79,24 @@ mtype nst[NC];          /* the write started after it (WritePipeline's next), NO
 byte nep[NC];
 byte nexp[NC];
 byte nend[NC];
+/* Writes given up on (WritePipeline.DropAll): their tasks go on, unseen by the loop, and may still reach their offset
+   check. zst: the dropped oldest, yst: the dropped next (it waits for the dropped oldest like any next write). */
+mtype zst[NC];
+byte zep[NC];
+byte zexp[NC];
+byte zend[NC];
+mtype yst[NC];
+byte yep[NC];
+byte yexp[NC];
+byte yend[NC];
+bool zres[NC];          /* ghost: the loop has consumed the partition again since it dropped the writes */
 
 /* ---- fault budgets ------------------------------------------------------------------------ */
 byte rb = REBALANCES;
 byte cr = CRASHES;
 byte lr = LOST_REPLIES;
 byte rs = RESETS;
+byte dr = DROPS;
 
 byte k;                 /* scratch, always 0 between steps */
 
@@ -141,6 +158,16 @@ inline commit(c, e, x, end) {
   check_table()
 }
 inline forget_claim(c) { ep[c] = 0; onext[c] = 0 }
+inline forget_dropped(c) { zst[c] = NOFLIGHT; zep[c] = 0; zexp[c] = 0; zend[c] = 0;
+                           yst[c] = NOFLIGHT; yep[c] = 0; yexp[c] = 0; yend[c] = 0 }
+/* The loop claims or re-claims the partition while dropped writes may still run: from now on they must be fenced. */
+inline resumed(c) { zres[c] = (zst[c] == PENDING || yst[c] == PENDING) }
+/* A dropped write's commit: only before the loop consumed the partition again (its new claim fences it after). */
+inline commit_dropped(c, e, x, end) {
+  printf("MSC: c%d: a dropped write commits\n", c);
+  assert(!zres[c]);                      /* a write given up on never commits once its partition is consumed again */
+  commit(c, e, x, end)
+}
 
 /* OnRevoked / OnLost -> Release: drop the claim, the unclaimed mark and the batch share.
    The in-flight write task is not stopped: it may still commit (or be fenced) later. */
@@ -163,7 +190,7 @@ end:
        :: else -> db_epoch++
        fi;
        db_owner = OWNER(c);
-       ep[c] = db_epoch; onext[c] = db_next; st[c] = OWNED;
+       ep[c] = db_epoch; onext[c] = db_next; st[c] = OWNED; resumed(c);
        printf("MSC: c%d claims: epoch %d, next_offset ", c, db_epoch); print_offset(db_next) }
 
   /* Step 2/3, Accept: the next message (from the seek position, in order) joins the batch */
@@ -243,11 +270,51 @@ end:
      next_offset; no row returned -> the partition stays paused and is forgotten */
   :: atomic { st[c] == FENCED ->
        if
-       :: db_owner == OWNER(c) -> db_epoch++; ep[c] = db_epoch; onext[c] = db_next; st[c] = OWNED;
+       :: db_owner == OWNER(c) -> db_epoch++; ep[c] = db_epoch; onext[c] = db_next; st[c] = OWNED; resumed(c);
           printf("MSC: c%d re-claims its own: epoch %d, next_offset ", c, db_epoch); print_offset(db_next)
        :: else -> st[c] = FOREIGN;
           printf("MSC: c%d re-claim refused (row owner id %d, mine %d): partition paused and forgotten\n", c, db_owner, OWNER(c))
        fi }
+  /* ConsumerLoop.RecoverHungWritesAsync: the oldest write's stage has not changed for twice statement_timeout.
+     WritePipeline.DropAll gives up on it and on the write after it (their tasks go on: zst/yst); the next write starts
+     with no predecessor (under new turn locks, OffsetStore.NewTurns). PartitionClaims.Fence marks the partition fenced
+     if it is owned under a dropped write's claim; ConsumeAgainAsync drops its share of the open batch and re-claims it
+     (RetryClaimsAsync -> ReclaimOwnAsync: the FENCED step, epoch + 1). */
+  :: atomic { dr > 0 && fst[c] == PENDING -> dr--;
+       printf("MSC: c%d gives up on its writes in flight as hung\n", c);
+       if
+       :: st[c] == OWNED && (ep[c] == fep[c] || (nst[c] != NOFLIGHT && ep[c] == nep[c])) ->
+#ifdef NO_DROP_RECLAIM
+          /* mutant: consumed again from the stored next_offset under the same claim */
+          onext[c] = db_next; drop_batch(c); zres[c] = 1;
+          printf("MSC: c%d consumes again from next_offset ", c); print_offset(db_next)
+#else
+          st[c] = FENCED; forget_claim(c); drop_batch(c)
+#endif
+       :: else -> skip
+       fi;
+       zst[c] = fst[c]; zep[c] = fep[c]; zexp[c] = fexp[c]; zend[c] = fend[c];
+       if
+       :: nst[c] == PENDING -> yst[c] = PENDING; yep[c] = nep[c]; yexp[c] = nexp[c]; yend[c] = nend[c]
+       :: else -> skip                   /* done: its result is never taken */
+       fi;
+       drop_flights(c) }
+
+  /* A dropped write goes on: one transaction with the offset check, as any write; the loop never sees its result and
+     its retries stop (abandoned). Or it never ends (what made it hang), and the write after it waits for it for good. */
+  :: atomic { zst[c] == PENDING ->
+       if
+       :: EPOCH_MATCHES(zep[c]) && OFFSET_MATCHES(zexp[c]) -> commit_dropped(c, zep[c], zexp[c], zend[c])
+       :: else -> printf("MSC: c%d: a dropped write is fenced\n", c)
+       fi;
+       zst[c] = NOFLIGHT; zep[c] = 0; zexp[c] = 0; zend[c] = 0 }
+  :: atomic { zst[c] == PENDING -> printf("MSC: c%d: a dropped write never ends\n", c); forget_dropped(c) }
+  :: atomic { yst[c] == PENDING && (zst[c] != PENDING || (EPOCH_MATCHES(yep[c]) && OFFSET_MATCHES(yexp[c]))) ->
+       if
+       :: EPOCH_MATCHES(yep[c]) && OFFSET_MATCHES(yexp[c]) -> commit_dropped(c, yep[c], yexp[c], yend[c])
+       :: else -> printf("MSC: c%d: the dropped next write is fenced\n", c)
+       fi;
+       yst[c] = NOFLIGHT; yep[c] = 0; yexp[c] = 0; yend[c] = 0 }
 #ifndef NO_STALL_FIX
   /* ConsumerLoop.MaintainClaimsAsync (PartitionClaims.ExpireForeign): a partition paused after a foreign fence that is still
      assigned to this member once any revocation would have arrived (a session timeout later) is
@@ -282,7 +349,7 @@ end:
   /* a process crashes: memory gone, an uncommitted transaction rolled back, restarted as a new owner */
   :: atomic { cr > 0 -> cr--; select (t : 0 .. NC - 1);
        printf("MSC: c%d crashes\n", t);
-       st[t] = FREE; forget_claim(t); drop_batch(t); drop_flights(t);
+       st[t] = FREE; forget_claim(t); drop_batch(t); drop_flights(t); forget_dropped(t);
        asg[t] = 0; rev[t] = 0; inc[t]++;
        if
        :: gowner == t -> gowner = NONE
@@ -329,7 +396,7 @@ init
   atomic {
     i = 0;
     do
-    :: i < NC -> st[i] = FREE; fst[i] = NOFLIGHT; nst[i] = NOFLIGHT; run Consumer(i); i++
+    :: i < NC -> st[i] = FREE; fst[i] = NOFLIGHT; nst[i] = NOFLIGHT; zst[i] = NOFLIGHT; yst[i] = NOFLIGHT; run Consumer(i); i++
     :: else -> break
     od;
     i = 0;
