@@ -75,20 +75,21 @@ public sealed partial class Report
             md.AppendLine(s_invariant, $"| {Scenario.Label(scenario)} | {F(Rate(scenario, Large))} | {Ratio(insert, Rate(scenario, Large))} |");
         }
 
-        // The window starts at the first claim, so it holds the sink's start-up too, which weighs more the smaller the backlog.
-        foreach (var size in AllSizes.Where(s => RateAfterFirstCommit(Scenario.Sink, s) is not null))
+        // The window starts at the first claim, so it holds the sink's start-up too, which weighs more the smaller the
+        // backlog. Ratios per repetition (the psql run just before), so a ceiling measured while the machine was busy
+        // is compared with a sink run from the same moment.
+        foreach (var size in AllSizes.Where(s => Of(Scenario.PsqlCopy, s).Any() && Of(Scenario.Sink, s).Any(m => m.RowsPerSecondAfterFirstCommit is not null)))
         {
-            var steady = RateAfterFirstCommit(Scenario.Sink, size);
-            var ceiling = Rate(Scenario.PsqlCopy, size) ?? psql;
+            var pairs = Of(Scenario.Sink, size)
+                .Join(Of(Scenario.PsqlCopy, size), m => m.Repetition, m => m.Repetition, (sink, ceiling) => (Sink: sink, Ceiling: ceiling.RowsPerSecond))
+                .ToList();
+            var whole = string.Join(", ", pairs.Select(p => (p.Sink.RowsPerSecond / p.Ceiling).ToString("0.00", s_invariant)));
+            var steady = string.Join(", ", pairs.Select(p => ((p.Sink.RowsPerSecondAfterFirstCommit ?? 0) / p.Ceiling).ToString("0.00", s_invariant)));
             md.AppendLine();
-            md.AppendLine(s_invariant, $"Sink insert at {size:N0} messages from its first commit on (the first batch's start-up left out): {F(steady)} rows/s median, " +
-                                       $"{Ratio(steady, ceiling)} the psql ceiling{(Rate(Scenario.PsqlCopy, size) is null ? $" at {Large:N0}" : "")}; " +
-                                       $"over the whole window {F(Rate(Scenario.Sink, size))} rows/s, {Ratio(Rate(Scenario.Sink, size), ceiling)}.");
+            md.AppendLine(s_invariant, $"Sink insert ÷ the psql ceiling of the same repetition at {size:N0} messages: over the whole window {whole}; " +
+                                       $"from the sink's first commit on (its start-up left out) {steady}.");
         }
     }
-
-    private double? RateAfterFirstCommit(string scenario, int size) =>
-        Of(scenario, size).Select(m => m.RowsPerSecondAfterFirstCommit).OfType<double>().ToList() is { Count: > 0 } rates ? Stats.Median(rates) : null;
 
     private void AppendBacklog(StringBuilder md)
     {
