@@ -12,7 +12,7 @@ public sealed record BenchOptions
           --quick          smoke run: 48,000 messages (and 24,000), 1 repetition
           --messages L     workload sizes: N (the large one, default 480,000; the small one is N/2), or a list
                            SMALL,LARGE[,BACKLOG...]: every scenario runs at SMALL and LARGE; at each BACKLOG size only
-                           the sink and consume-only do (a large backlog: a real broker only, the mock keeps ~5 MB per
+                           the sink, consume-only and psql \copy do (a large backlog: a real broker only, the mock keeps ~5 MB per
                            partition). The full run adds a 2,000,000 backlog on a real broker
           --kafka mock     librdkafka's mock cluster even when KAFKA_HOME names a broker (default: the broker
                            KAFKA_HOME names, started for the run; eng/bench.sh sets it like eng/test.sh)
@@ -47,7 +47,7 @@ public sealed record BenchOptions
     /// <summary>The small workload; null: half of <see cref="Messages"/>.</summary>
     public int? SmallMessages { get; init; }
 
-    /// <summary>Larger backlogs on which only the sink and consume-only run (<see cref="Scenario.RunsOnBacklog"/>).</summary>
+    /// <summary>Larger backlogs on which only the sink, consume-only and psql's ingest run (<see cref="Scenario.RunsOnBacklog"/>).</summary>
     public IReadOnlyList<int> BacklogSizes { get; init; } = [];
 
     /// <summary>Whether <c>--messages</c> named the sizes (else the full run adds <see cref="DefaultBacklog"/> on a real broker).</summary>

@@ -80,8 +80,8 @@ public static class Scenario
     /// <summary>The scenario a baseline scenario is compared with.</summary>
     public static string CurrentOf(string baseline) => baseline == SinkUpsertBaseline ? SinkUpsert : Sink;
 
-    /// <summary>What runs on a backlog size (<c>--messages</c> beyond the second): the sink and its Kafka ceiling.</summary>
-    public static bool RunsOnBacklog(string name) => IsSinkProcess(name) || name is Consume;
+    /// <summary>What runs on a backlog size (<c>--messages</c> beyond the second): the sink, its Kafka ceiling and the server's raw ingest.</summary>
+    public static bool RunsOnBacklog(string name) => IsSinkProcess(name) || name is Consume or PsqlCopy;
 
     public static bool IsUpsert(string name) => name is CopyUpsert or EfUpsert or LibraryUpsert or MultiRowUpsert or SinkUpsert or SinkUpsertBaseline;
 

@@ -69,6 +69,7 @@ public sealed class LibraryModeMeasurementTests
         Assert.Empty(BenchOptions.Parse(["--scenarios", "ef,library", "--messages", "1000,2000,4000"]).AllSizes.Skip(2));
         Assert.Equal([BenchOptions.DefaultBacklog], BenchOptions.Parse(["--scenarios", "ef,sink"]).WithDefaultBacklog(realBroker: true).AllSizes.Skip(2));
         Assert.Equal([4000], BenchOptions.Parse(["--scenarios", "consume", "--messages", "1000,2000,4000"]).AllSizes.Skip(2));
+        Assert.True(Scenario.RunsOnBacklog(Scenario.PsqlCopy), "the sink's ratio to psql on the backlog needs psql there");
     }
 
     private static ILogger LoggerFor(EngineEvents events)
