@@ -58,11 +58,13 @@ public sealed class BatchTransaction(SinkDatabase database, OffsetStore offsets,
             {
                 progress.Set($"transaction {pass}: rolling back after a data error ({((PostgresException)e).SqlState})");
                 await transaction.RollbackAsync(cancellationToken);
-                if (predecessor is { IsCompleted: false })
+                if (predecessor is not null)
                 {
                     // A foreign key into a row the predecessor wrote but has not committed fails at once (Postgres
                     // does not wait for it): parents and children of one topic often land in consecutive batches.
-                    // Not a bad row before the predecessor has ended; WhenAny: its failure is the loop's to handle.
+                    // Not a bad row while the predecessor ran during this pass, even if it has ended since: its commit
+                    // may have come just after the refused statement (isolating then put every row of the batch under
+                    // savepoints for nothing). WhenAny: its failure is the loop's to handle.
                     progress.Set($"transaction {pass}: rolled back after a data error, waiting for write {sequence - 1} to end");
                     await Task.WhenAny(predecessor);
                     predecessor = null;
