@@ -89,7 +89,7 @@ public sealed partial class Report
                 .Join(Of(Scenario.PsqlCopy, size), m => m.Repetition, m => m.Repetition, (sink, ceiling) => (Sink: sink, Ceiling: ceiling.RowsPerSecond))
                 .ToList();
             var whole = string.Join(", ", pairs.Select(p => (p.Sink.RowsPerSecond / p.Ceiling).ToString("0.00", s_invariant)));
-            var steady = string.Join(", ", pairs.Select(p => ((p.Sink.RowsPerSecondAfterFirstCommit ?? 0) / p.Ceiling).ToString("0.00", s_invariant)));
+            var steady = string.Join(", ", pairs.Select(p => p.Sink.RowsPerSecondAfterFirstCommit is { } rate ? (rate / p.Ceiling).ToString("0.00", s_invariant) : "–"));
             md.AppendLine();
             md.AppendLine(s_invariant, $"Sink insert ÷ the psql ceiling of the same repetition at {size:N0} messages: over the whole window {whole}; " +
                                        $"from the sink's first commit on (its start-up left out) {steady}.");
